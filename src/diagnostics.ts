@@ -1,0 +1,30 @@
+import * as diagnosticsChannel from 'node:diagnostics_channel';
+
+/**
+ * Observability without a logging dependency: subscribe with `diagnostics_channel.subscribe(name, fn)`.
+ * Publishing costs nothing while no one listens (we check `hasSubscribers` before building a message).
+ */
+export const CHANNELS = {
+  /** `{ issuer, kid, reason }`: a published key that the verifier will not use. */
+  keySkipped: 'attestation-gate:keys:skipped',
+  /** `{ issuer, url }`: a metadata request is about to be sent. */
+  fetchStart: 'attestation-gate:metadata:fetch:start',
+  /** `{ issuer, url, status, bytes, durationMs }`: a metadata response was read in full. */
+  fetchEnd: 'attestation-gate:metadata:fetch:end',
+  /** `{ issuer, url, error, durationMs }`: a metadata request failed (`error` is an AttestationError). */
+  fetchError: 'attestation-gate:metadata:fetch:error',
+  /** `{ issuer, kid }`: a token named a key its issuer does not publish (yet). */
+  unknownKid: 'attestation-gate:keys:unknown-kid',
+  /** `{ outcome: 'accepted' | 'rejected', code?, issuer?, attestationType?, durationMs }`. */
+  verification: 'attestation-gate:verify',
+} as const;
+
+const channels = new Map<string, diagnosticsChannel.Channel>(
+  Object.values(CHANNELS).map((name) => [name, diagnosticsChannel.channel(name)]),
+);
+
+/** Publishes lazily: `message` is only built when someone subscribes. */
+export function publish(name: (typeof CHANNELS)[keyof typeof CHANNELS], message: () => object): void {
+  const channel = channels.get(name);
+  if (channel?.hasSubscribers) channel.publish(message());
+}

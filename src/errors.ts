@@ -1,0 +1,76 @@
+/**
+ * The one error type that leaves the library. Every rejection carries a stable `code` (for programs and
+ * dashboards) and the HTTP `status` a relying party should answer with. Messages say what was wrong
+ * without echoing attacker-controlled bytes at length.
+ */
+
+/** Stable error codes, with the HTTP status each maps to. */
+export const ERROR_STATUS = {
+  /** No token was presented. */
+  ERR_TOKEN_MISSING: 401,
+  /** Not a compact JWS with JSON-object header and payload. */
+  ERR_TOKEN_MALFORMED: 401,
+  /** Longer than `maxTokenBytes`. */
+  ERR_TOKEN_TOO_LARGE: 401,
+  /** `alg` absent, `none`, HMAC, or outside the configured allowlist. */
+  ERR_ALG_NOT_ALLOWED: 401,
+  /** A header parameter is missing, of the wrong type, or refused (`crit`, `jwk`, `x5c`, `x5u`, foreign `jku`). */
+  ERR_HEADER_INVALID: 401,
+  /** `iss` is not exactly one of the configured issuers. */
+  ERR_ISSUER_UNTRUSTED: 401,
+  /** The issuer publishes no key with the token's `kid`. */
+  ERR_KEY_NOT_FOUND: 401,
+  /** The issuer publishes a key with that `kid`, but it is unusable (too short, wrong subject, a chain…). */
+  ERR_KEY_INVALID: 401,
+  /** The signature does not verify with the issuer's key. */
+  ERR_SIGNATURE_INVALID: 401,
+  /** `exp` has passed (beyond the clock tolerance). */
+  ERR_TOKEN_EXPIRED: 401,
+  /** `nbf` or `iat` lies in the future (beyond the clock tolerance). */
+  ERR_TOKEN_NOT_YET_VALID: 401,
+  /** Issued longer ago than `maxTokenAge`. */
+  ERR_TOKEN_TOO_OLD: 401,
+  /** A claim is missing, of the wrong type, contradicts another, or the token is not an attestation result. */
+  ERR_CLAIM_INVALID: 401,
+  /** The token is authentic but the policy does not trust this enclave. */
+  ERR_POLICY_DENIED: 403,
+  /** The issuer's signing-key metadata could not be fetched or was unusable, and no usable cached copy exists. */
+  ERR_METADATA_UNAVAILABLE: 503,
+  /** The library was configured wrongly (thrown at construction, never by `verify`). */
+  ERR_CONFIG_INVALID: 500,
+} as const;
+
+export type AttestationErrorCode = keyof typeof ERROR_STATUS;
+
+export class AttestationError extends Error {
+  override readonly name = 'AttestationError';
+  readonly code: AttestationErrorCode;
+  /** The HTTP status a relying party should answer with. */
+  readonly status: number;
+
+  constructor(code: AttestationErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+export function isAttestationError(value: unknown): value is AttestationError {
+  return value instanceof AttestationError;
+}
+
+/** Longest slice of attacker-controlled text a message may quote. */
+const QUOTE_LIMIT = 64;
+
+/**
+ * Quotes untrusted input for an error message: cut short, control and non-ASCII characters escaped, so a
+ * message can go into a log line or a header without letting the token author write into it.
+ */
+export function quote(value: unknown): string {
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else if (value === null || typeof value === 'number' || typeof value === 'boolean') text = String(value);
+  else return `<${Array.isArray(value) ? 'array' : typeof value}>`;
+  const cut = text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text;
+  return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

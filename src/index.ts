@@ -1,0 +1,10 @@
+export { AttestationError, ERROR_STATUS, isAttestationError, type AttestationErrorCode } from './errors.js';
+export { CHANNELS } from './diagnostics.js';
+export { createVerifier, type Verifier } from './verify/verifier.js';
+export { verifyAttestationToken } from './verify/one-shot.js';
+export type { VerifierOptions, IssuerConfig, JsonWebKeySet } from './verify/options.js';
+export type { VerifiedAttestation } from './verify/result.js';
+export type { SigningAlgorithm } from './token/header.js';
+export type { SgxClaims } from './claims/sgx.js';
+export type { SevSnpClaims } from './claims/sevsnp.js';
+export type { AzureVmClaims } from './claims/azurevm.js';

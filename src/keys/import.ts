@@ -1,0 +1,146 @@
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { AttestationError, quote, type AttestationErrorCode } from '../errors.js';
+import { CHANNELS, publish } from '../diagnostics.js';
+import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
+import { own, isJsonObject } from '../util/own.js';
+import { normalizeIssuer } from '../verify/issuers.js';
+import { certificateToPem } from './maa-kid.js';
+import type { KeySet, SigningKey } from './signing-key.js';
+
+export interface ImportOptions {
+  /** Smallest RSA modulus accepted, in bits. */
+  readonly minRsaModulusBits: number;
+  /** The code thrown when the document as a whole is unusable (metadata vs. configuration). */
+  readonly errorCode: AttestationErrorCode;
+}
+
+/** More keys than any MAA instance publishes (3–5 seen); bounds the work one response can cause. */
+const MAX_KEYS = 64;
+const STANDARD_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * Builds an issuer's usable keys from a JWKS, the MAA way. Why not jose's `createLocalJWKSet`: MAA's
+ * `/certs` keys carry only `kid`, `kty` and `x5c` (jose cannot import x5c-only JWKs), 1024-bit keys were
+ * served until 2022 (jose refuses keys under 2048 bits, and we let a user lower the floor explicitly),
+ * and a key must be checked against the certificate's subject, which jose has no notion of.
+ *
+ * Each key is checked on its own; an unusable key is skipped with a diagnostic and remembered, so a token
+ * naming it fails with ERR_KEY_INVALID rather than ERR_KEY_NOT_FOUND. A set with no usable key throws.
+ */
+export function importKeySet(jwks: unknown, issuer: string, options: ImportOptions): KeySet {
+  const list = isJsonObject(jwks) ? own(jwks, 'keys') : undefined;
+  if (!Array.isArray(list)) {
+    throw new AttestationError(options.errorCode, `the key set of ${issuer} is not a JWKS ({"keys": [...]})`);
+  }
+  if (list.length > MAX_KEYS) {
+    throw new AttestationError(options.errorCode, `the key set of ${issuer} lists more than ${MAX_KEYS} keys`);
+  }
+  const keys = new Map<string, SigningKey>();
+  const invalid = new Map<string, string>();
+  for (const jwk of list) {
+    const kid = isJsonObject(jwk) ? own(jwk, 'kid') : undefined;
+    if (typeof kid !== 'string' || kid.length === 0) {
+      publish(CHANNELS.keySkipped, () => ({ issuer, kid: undefined, reason: 'the key has no kid' }));
+      continue;
+    }
+    const outcome = importKey(jwk as Record<string, unknown>, kid, issuer, options.minRsaModulusBits);
+    const reason = typeof outcome === 'string' ? outcome : keys.has(kid) || invalid.has(kid) ? 'the kid is published twice' : undefined;
+    if (reason !== undefined) {
+      // A duplicated kid is ambiguous: neither copy may verify anything.
+      keys.delete(kid);
+      invalid.set(kid, reason);
+      publish(CHANNELS.keySkipped, () => ({ issuer, kid, reason }));
+    } else {
+      keys.set(kid, outcome as SigningKey);
+    }
+  }
+  if (keys.size === 0) {
+    throw new AttestationError(options.errorCode, `the key set of ${issuer} has no usable signing key`);
+  }
+  return { keys, invalid };
+}
+
+/** Returns the key, or the reason it cannot be used. */
+function importKey(jwk: Record<string, unknown>, kid: string, issuer: string, minRsaModulusBits: number): SigningKey | string {
+  const kty = own(jwk, 'kty');
+  if (kty !== undefined && kty !== 'RSA') return `the key type ${quote(kty)} is not RSA`;
+  const use = own(jwk, 'use');
+  if (use !== undefined && use !== 'sig') return `the key use ${quote(use)} is not sig`;
+  const alg = own(jwk, 'alg');
+  if (alg !== undefined && !(RSA_ALGORITHMS as readonly unknown[]).includes(alg)) return `the key algorithm ${quote(alg)} is not an RSA signature algorithm`;
+
+  const x5c = own(jwk, 'x5c');
+  const n = own(jwk, 'n');
+  const e = own(jwk, 'e');
+  let key: KeyObject;
+  let certificate: X509Certificate | undefined;
+  if (x5c !== undefined) {
+    const fromCertificate = keyFromCertificate(x5c, issuer);
+    if (typeof fromCertificate === 'string') return fromCertificate;
+    ({ key, certificate } = fromCertificate);
+    if (n !== undefined || e !== undefined) {
+      const exported = key.export({ format: 'jwk' });
+      if (!sameBase64UrlInteger(n, exported.n) || !sameBase64UrlInteger(e, exported.e)) {
+        return 'the key n/e disagree with its certificate';
+      }
+    }
+  } else if (typeof n === 'string' && typeof e === 'string') {
+    try {
+      key = createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });
+    } catch {
+      return 'the key n/e are not a valid RSA public key';
+    }
+  } else {
+    return 'the key has neither x5c nor n/e';
+  }
+  if (key.asymmetricKeyType !== 'rsa') return 'the key is not an RSA key';
+  const modulusBits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (modulusBits < minRsaModulusBits) return `the key has ${modulusBits} bits, below the minimum of ${minRsaModulusBits}`;
+  return { kid, key, modulusBits, alg: alg as SigningAlgorithm | undefined, certificate };
+}
+
+/**
+ * An MAA token-signing key is a self-signed certificate whose subject is exactly `CN=<issuer>`. The
+ * "Microsoft Azure Attestation 20xx" keys (three-certificate chains to Microsoft's root) are skipped:
+ * no token has been seen signed by one, and trusting them would widen what can sign for this issuer.
+ */
+function keyFromCertificate(x5c: unknown, issuer: string): { key: KeyObject; certificate: X509Certificate } | string {
+  if (!Array.isArray(x5c) || x5c.length === 0) return 'x5c is not a non-empty array';
+  if (x5c.length > 1) return 'x5c is a certificate chain, not an MAA instance key';
+  const der = x5c[0];
+  if (typeof der !== 'string' || !STANDARD_BASE64.test(der)) return 'x5c[0] is not base64';
+  let certificate: X509Certificate;
+  try {
+    // PEM, not DER bytes: given DER, Node picks up a PEM certificate embedded in MAA's quote extension.
+    certificate = new X509Certificate(certificateToPem(der));
+  } catch {
+    return 'x5c[0] is not an X.509 certificate';
+  }
+  const subject = certificate.subject;
+  if (!subject.startsWith('CN=') || subject.includes('\n') || subject !== certificate.issuer) {
+    return 'the certificate is not self-signed with a single CN';
+  }
+  if (!namesIssuer(subject.slice(3), issuer)) return 'the certificate names another instance';
+  if (!certificate.verify(certificate.publicKey)) return 'the certificate self-signature does not verify';
+  return { key: certificate.publicKey, certificate };
+}
+
+function namesIssuer(commonName: string, issuer: string): boolean {
+  try {
+    return normalizeIssuer(commonName, true) === issuer;
+  } catch {
+    return false;
+  }
+}
+
+/** Compares JWK integers, ignoring leading zero bytes some encoders add. */
+function sameBase64UrlInteger(given: unknown, expected: string | undefined): boolean {
+  if (typeof given !== 'string' || expected === undefined) return false;
+  const strip = (value: string) => {
+    const bytes = Buffer.from(value, 'base64url');
+    let start = 0;
+    while (start < bytes.length - 1 && bytes[start] === 0) start++;
+    return bytes.subarray(start);
+  };
+  return strip(given).equals(strip(expected));
+}

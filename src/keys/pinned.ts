@@ -1,0 +1,21 @@
+import { importKeySet } from './import.js';
+import { findKey, keyNotFound } from './lookup.js';
+import type { KeySet, KeySource, SigningKey } from './signing-key.js';
+
+/** Keys from a JWKS given in the configuration (air-gapped relying parties; recorded certificates in tests). */
+export class PinnedKeySource implements KeySource {
+  readonly issuer: string;
+  readonly keySet: KeySet;
+
+  constructor(issuer: string, jwks: unknown, minRsaModulusBits: number) {
+    this.issuer = issuer;
+    // Thrown at construction: a pinned set with no usable key is a configuration error.
+    this.keySet = importKeySet(jwks, issuer, { minRsaModulusBits, errorCode: 'ERR_CONFIG_INVALID' });
+  }
+
+  async getKey(kid: string): Promise<SigningKey> {
+    const key = findKey(this.keySet, kid, this.issuer);
+    if (key === undefined) throw keyNotFound(this.issuer);
+    return key;
+  }
+}

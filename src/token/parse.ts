@@ -1,0 +1,81 @@
+import { AttestationError, quote } from '../errors.js';
+import { decodeBase64UrlStrict } from './base64url.js';
+
+/** A compact JWS split and decoded, before any of its content is trusted. */
+export interface ParsedToken {
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly payload: Readonly<Record<string, unknown>>;
+  /** The ASCII bytes the signature covers: `<header>.<payload>`. */
+  readonly signingInput: Buffer;
+  readonly signature: Buffer;
+}
+
+export const DEFAULT_MAX_TOKEN_BYTES = 16 * 1024;
+
+/**
+ * Step 1 of verification: the token is a string within `maxTokenBytes`, in compact JWS form, with a JSON
+ * object for header and payload. JSON.parse creates a `__proto__` member as an own data property, never
+ * as the prototype, and claims are read with `Object.hasOwn` later, so a `__proto__` key stays data.
+ * Duplicate member names: JSON.parse keeps the lexically last one, which RFC 7515 §4 allows.
+ */
+export function parseCompactJws(token: unknown, maxTokenBytes: number = DEFAULT_MAX_TOKEN_BYTES): ParsedToken {
+  if (token === undefined || token === null || token === '') {
+    throw new AttestationError('ERR_TOKEN_MISSING', 'no attestation token was presented');
+  }
+  if (typeof token !== 'string') {
+    throw new AttestationError('ERR_TOKEN_MALFORMED', `the token must be a string, not ${quote(token)}`);
+  }
+  // Compact JWS is ASCII, so string length equals byte length for any token that can pass the checks below.
+  if (token.length > maxTokenBytes) {
+    throw new AttestationError('ERR_TOKEN_TOO_LARGE', `the token is longer than ${maxTokenBytes} bytes`);
+  }
+  const first = token.indexOf('.');
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  if (second < 0 || token.indexOf('.', second + 1) >= 0) {
+    throw new AttestationError('ERR_TOKEN_MALFORMED', 'the token is not a compact JWS (three dot-separated segments)');
+  }
+  const headerSegment = token.slice(0, first);
+  const payloadSegment = token.slice(first + 1, second);
+  const signatureSegment = token.slice(second + 1);
+
+  const header = decodeJsonObject(headerSegment, 'header');
+  const payload = decodeJsonObject(payloadSegment, 'payload');
+  const signature = decodeBase64UrlStrict(signatureSegment);
+  if (signature === undefined) {
+    throw new AttestationError('ERR_TOKEN_MALFORMED', 'the token signature is not canonical base64url');
+  }
+  return { header, payload, signingInput: Buffer.from(token.slice(0, second), 'latin1'), signature };
+}
+
+function decodeJsonObject(segment: string, part: 'header' | 'payload'): Record<string, unknown> {
+  if (segment.length === 0) {
+    throw new AttestationError('ERR_TOKEN_MALFORMED', `the token ${part} is empty`);
+  }
+  const bytes = decodeBase64UrlStrict(segment);
+  if (bytes === undefined) {
+    throw new AttestationError('ERR_TOKEN_MALFORMED', `the token ${part} is not canonical base64url`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(decodeUtf8Strict(bytes, part));
+  } catch (error) {
+    if (error instanceof AttestationError) throw error;
+    throw new AttestationError('ERR_TOKEN_MALFORMED', `the token ${part} is not JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AttestationError('ERR_TOKEN_MALFORMED', `the token ${part} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+// RFC 7515 requires UTF-8; a lenient decoder would turn invalid bytes into U+FFFD and accept a payload
+// whose signed bytes and meaning differ from what a stricter reader sees.
+function decodeUtf8Strict(bytes: Buffer, part: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new AttestationError('ERR_TOKEN_MALFORMED', `the token ${part} is not valid UTF-8`);
+  }
+}

@@ -1,0 +1,120 @@
+import type { Dispatcher } from 'undici';
+import { AttestationError, quote } from '../errors.js';
+import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_METADATA_BYTES } from '../keys/fetch.js';
+import { DEFAULT_MAX_TOKEN_BYTES } from '../token/parse.js';
+import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
+import { normalizeIssuer } from './issuers.js';
+
+/** A JWKS as MAA's `/certs` serves it: `{ keys: [{ kid, kty, x5c }] }`. */
+export interface JsonWebKeySet {
+  readonly keys: readonly Record<string, unknown>[];
+}
+
+/** A trusted MAA instance: its URL (keys from its metadata endpoints), or its URL with a pinned JWKS. */
+export type IssuerConfig = string | { readonly issuer: string; readonly jwks?: JsonWebKeySet };
+
+export interface VerifierOptions {
+  /** The MAA instances whose tokens are trusted, e.g. `https://myattestation.weu.attest.azure.net`. Required. */
+  readonly issuers: readonly IssuerConfig[];
+  /** Signature algorithms accepted. Default `['RS256']`, MAA's only one. `none` and HMAC are never accepted. */
+  readonly algorithms?: readonly SigningAlgorithm[];
+  /** Seconds of clock skew tolerated on `exp`, `nbf`, `iat`. Default 30. */
+  readonly clockTolerance?: number;
+  /** Refuse tokens issued more than this many seconds ago (MAA tokens live 8 h). Default: no limit. */
+  readonly maxTokenAge?: number;
+  /** The time to verify at: a Date, or a function returning one (historical tokens, tests). Default: now. */
+  readonly currentDate?: Date | (() => Date);
+  /** Smallest RSA modulus accepted. Default 2048; MAA served 1024-bit keys in some regions until 2022. */
+  readonly minRsaModulusBits?: number;
+  /** Longest token accepted, in bytes. Default 16 KiB (real MAA tokens are 2–6 KB). */
+  readonly maxTokenBytes?: number;
+  /** undici dispatcher for metadata requests: a proxy (`EnvHttpProxyAgent`) or a `MockAgent` in tests. */
+  readonly dispatcher?: Dispatcher;
+  /** Allow `http://` issuers on loopback hosts (a local test instance). Default false. */
+  readonly allowInsecureLoopback?: boolean;
+  /** Bound on one metadata request, connect to last byte, in milliseconds. Default 5000. */
+  readonly fetchTimeout?: number;
+  /** Largest metadata response accepted, in bytes. Default 1 MiB. */
+  readonly maxMetadataBytes?: number;
+  /** Least time between two key refreshes caused by unknown kids, in seconds. Default 30. */
+  readonly unknownKidRefreshInterval?: number;
+}
+
+export interface ResolvedIssuer {
+  readonly issuer: string;
+  readonly jwks: JsonWebKeySet | undefined;
+}
+
+export interface ResolvedOptions {
+  readonly issuers: readonly ResolvedIssuer[];
+  readonly algorithms: ReadonlySet<string>;
+  readonly clockTolerance: number;
+  readonly maxTokenAge: number | undefined;
+  readonly now: () => number;
+  readonly minRsaModulusBits: number;
+  readonly maxTokenBytes: number;
+  readonly dispatcher: Dispatcher | undefined;
+  readonly fetchTimeoutMs: number;
+  readonly maxMetadataBytes: number;
+  readonly unknownKidRefreshIntervalMs: number;
+}
+
+/** Validates and normalises options once, at construction; every mistake is an ERR_CONFIG_INVALID. */
+export function resolveOptions(options: VerifierOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) invalid('options must be an object');
+  if (!Array.isArray(options.issuers) || options.issuers.length === 0) invalid('issuers must list at least one trusted MAA instance');
+  const allowInsecureLoopback = options.allowInsecureLoopback === true;
+  const seen = new Set<string>();
+  const issuers = options.issuers.map((entry): ResolvedIssuer => {
+    const url = typeof entry === 'string' ? entry : entry?.issuer;
+    if (typeof url !== 'string') invalid('each issuer is a URL string or { issuer, jwks }');
+    const issuer = normalizeIssuer(url, allowInsecureLoopback);
+    if (seen.has(issuer)) invalid(`issuer ${quote(issuer)} is listed twice`);
+    seen.add(issuer);
+    return { issuer, jwks: typeof entry === 'string' ? undefined : entry.jwks };
+  });
+
+  const algorithms = options.algorithms ?? ['RS256'];
+  if (!Array.isArray(algorithms) || algorithms.length === 0) invalid('algorithms must list at least one algorithm');
+  for (const alg of algorithms) {
+    // `none` and HMAC are refused whatever is configured: HMAC keyed with a public key is the classic forgery.
+    if (!(RSA_ALGORITHMS as readonly string[]).includes(alg)) invalid(`algorithm ${quote(alg)} is not supported (RSA signatures only)`);
+  }
+
+  const currentDate = options.currentDate;
+  let now: () => number;
+  if (currentDate === undefined) now = Date.now;
+  else if (currentDate instanceof Date) now = () => currentDate.getTime();
+  else if (typeof currentDate === 'function') now = () => currentDate().getTime();
+  else invalid('currentDate must be a Date or a function returning one');
+
+  return {
+    issuers,
+    algorithms: new Set(algorithms),
+    clockTolerance: nonNegative('clockTolerance', options.clockTolerance, 30),
+    maxTokenAge: options.maxTokenAge === undefined ? undefined : nonNegative('maxTokenAge', options.maxTokenAge, 0),
+    now,
+    minRsaModulusBits: positive('minRsaModulusBits', options.minRsaModulusBits, 2048),
+    maxTokenBytes: positive('maxTokenBytes', options.maxTokenBytes, DEFAULT_MAX_TOKEN_BYTES),
+    dispatcher: options.dispatcher,
+    fetchTimeoutMs: positive('fetchTimeout', options.fetchTimeout, DEFAULT_FETCH_TIMEOUT_MS),
+    maxMetadataBytes: positive('maxMetadataBytes', options.maxMetadataBytes, DEFAULT_MAX_METADATA_BYTES),
+    unknownKidRefreshIntervalMs: nonNegative('unknownKidRefreshInterval', options.unknownKidRefreshInterval, 30) * 1000,
+  };
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) invalid(`${name} must be a non-negative number`);
+  return value;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  const resolved = nonNegative(name, value, fallback);
+  if (resolved === 0) invalid(`${name} must be greater than zero`);
+  return resolved;
+}
+
+function invalid(message: string): never {
+  throw new AttestationError('ERR_CONFIG_INVALID', message);
+}

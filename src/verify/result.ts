@@ -1,0 +1,39 @@
+import type { AzureVmClaims } from '../claims/azurevm.js';
+import type { SevSnpClaims } from '../claims/sevsnp.js';
+import type { SgxClaims } from '../claims/sgx.js';
+
+/** What a successful verification returns: an authentic, well-formed MAA attestation result. */
+export interface VerifiedAttestation {
+  /** The MAA instance that issued the token (its `iss`, one of the configured issuers). */
+  readonly issuer: string;
+  /** `x-ms-attestation-type`: `sgx`, `sevsnpvm`, `azurevm`, … */
+  readonly attestationType: string;
+  /** The JOSE header, frozen. */
+  readonly header: Readonly<Record<string, unknown>>;
+  /** The whole payload, deeply frozen. Gate on `x-ms-*` claims, not on legacy aliases. */
+  readonly claims: Readonly<Record<string, unknown>>;
+  /** The `kid` of the issuer key that signed the token. */
+  readonly keyId: string;
+  readonly issuedAt: Date;
+  readonly expiresAt: Date;
+  /** `x-ms-policy-hash`: identifies the instance policy that appraised the evidence. */
+  readonly policyHash: string | undefined;
+  /** `x-ms-policy-signer`: the JWK that signed the instance policy (isolated mode). */
+  readonly policySigner: Readonly<Record<string, unknown>> | undefined;
+  /** `nonce`: what the client sent to MAA. Not inside the quote, so it proves nothing about the enclave. */
+  readonly nonce: string | undefined;
+  /** Typed SGX / Open Enclave claims, when `attestationType` is `sgx`. */
+  readonly sgx: SgxClaims | undefined;
+  /** Typed SEV-SNP claims, when `attestationType` is `sevsnpvm`. */
+  readonly sevsnp: SevSnpClaims | undefined;
+  /** Typed confidential-VM claims with the nested SEV-SNP evidence, when `attestationType` is `azurevm`. */
+  readonly azurevm: AzureVmClaims | undefined;
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
+}
