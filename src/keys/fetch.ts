@@ -33,7 +33,11 @@ export async function fetchJson(url: string, options: FetchOptions): Promise<unk
   const started = performance.now();
   const { issuer } = options;
   publish(CHANNELS.fetchStart, () => ({ issuer, url }));
-  const signal = AbortSignal.timeout(options.timeoutMs);
+  // A timer we clear ourselves, not AbortSignal.timeout: an abort that fires after the body was read or
+  // destroyed would surface as an unhandled stream error.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), options.timeoutMs);
+  const signal = deadline.signal;
   try {
     const response = await request(url, {
       method: 'GET',
@@ -59,11 +63,15 @@ export async function fetchJson(url: string, options: FetchOptions): Promise<unk
         : new AttestationError('ERR_METADATA_UNAVAILABLE', `${url} could not be fetched${signal.aborted ? ` within ${options.timeoutMs} ms` : ''}`, { cause });
     publish(CHANNELS.fetchError, () => ({ issuer, url, error, durationMs: performance.now() - started }));
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
 async function readCapped(response: Dispatcher.ResponseData, url: string, maxBytes: number, signal: AbortSignal): Promise<Buffer> {
   const fail = (message: string): never => {
+    // undici's body emits an AbortError when destroyed unread; this read is already being refused.
+    response.body.on('error', () => undefined);
     response.body.destroy();
     throw new AttestationError('ERR_METADATA_UNAVAILABLE', `${url} ${message}`);
   };

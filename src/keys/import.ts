@@ -1,6 +1,7 @@
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { AttestationError, quote, type AttestationErrorCode } from '../errors.js';
 import { CHANNELS, publish } from '../diagnostics.js';
+import { decodeBase64UrlStrict } from '../token/base64url.js';
 import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
 import { own, isJsonObject } from '../util/own.js';
 import { normalizeIssuer } from '../verify/issuers.js';
@@ -85,6 +86,7 @@ function importKey(jwk: Record<string, unknown>, kid: string, issuer: string, mi
       }
     }
   } else if (typeof n === 'string' && typeof e === 'string') {
+    if (!decodeBase64UrlStrict(n)?.length || !decodeBase64UrlStrict(e)?.length) return 'the key n/e are not base64url integers';
     try {
       key = createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });
     } catch {

@@ -1,0 +1,78 @@
+/**
+ * The typed view of a whole MAA attestation result: the claims common to every attestation type, and
+ * the type-specific view for the types this library understands.
+ */
+import { AttestationError, quote } from '../errors.js';
+import { type AzureVmClaims, readAzureVmClaims } from './azurevm.js';
+import { type ClaimSet, omitUndefined, optionalBase64Url, optionalObject, optionalString, ownClaim } from './read.js';
+import { type SevSnpClaims, readSevSnpClaims } from './sevsnp.js';
+import { type SgxClaims, readSgxClaims } from './sgx.js';
+
+export interface AttestationResult {
+  /** `x-ms-attestation-type`: `sgx`, `sevsnpvm`, `azurevm`, `tdxvm`, … */
+  attestationType: string;
+  /** Identifies the instance policy that appraised the evidence (base64url). */
+  policyHash?: string;
+  /** The JWK that signed the instance policy (isolated trust model). */
+  policySigner?: Record<string, unknown>;
+  /** The nonce the client sent to MAA: it is not inside the evidence and proves nothing about the TEE. */
+  nonce?: string;
+  sgx?: SgxClaims;
+  sevsnp?: SevSnpClaims;
+  azurevm?: AzureVmClaims;
+}
+
+const SUPPORTED_VERSION = '1.0';
+
+// MAA signs policy-management responses (get/set policy, policy certificates) with the same key as
+// attestation results, so a valid signature does not make a token evidence. Those responses carry no
+// attestation type: that absence is what tells them apart.
+function readAttestationType(payload: ClaimSet): string {
+  const type = ownClaim(payload, 'x-ms-attestation-type');
+  if (typeof type === 'string' && type !== '') return type;
+  const found = type === undefined ? 'is missing' : `is ${quote(type)}`;
+  throw new AttestationError(
+    'ERR_CLAIM_INVALID',
+    `the token is not an attestation result: x-ms-attestation-type ${found} (expected a non-empty string)`,
+  );
+}
+
+// Claims under a future version may mean something else: refuse rather than guess.
+function checkVersion(payload: ClaimSet): void {
+  const version = ownClaim(payload, 'x-ms-ver');
+  if (version !== undefined && version !== SUPPORTED_VERSION) {
+    throw new AttestationError(
+      'ERR_CLAIM_INVALID',
+      `claim "x-ms-ver" must be ${quote(SUPPORTED_VERSION)}, got ${quote(version)}`,
+    );
+  }
+}
+
+function readTypedView(attestationType: string, payload: ClaimSet): Partial<AttestationResult> {
+  switch (attestationType) {
+    case 'sgx':
+      return { sgx: readSgxClaims(payload) };
+    case 'sevsnpvm':
+      return { sevsnp: readSevSnpClaims(payload) };
+    case 'azurevm':
+      return { azurevm: readAzureVmClaims(payload) };
+    default:
+      return {};
+  }
+}
+
+/**
+ * Reads and checks a verified payload as an attestation result. Types without a typed view (e.g.
+ * `tdxvm`) are accepted with the common claims only. Throws ERR_CLAIM_INVALID.
+ */
+export function readAttestationResult(payload: ClaimSet): AttestationResult {
+  const attestationType = readAttestationType(payload);
+  checkVersion(payload);
+  return omitUndefined({
+    attestationType,
+    policyHash: optionalBase64Url(payload, 'x-ms-policy-hash'),
+    policySigner: optionalObject(payload, 'x-ms-policy-signer'),
+    nonce: optionalString(payload, 'nonce'),
+    ...readTypedView(attestationType, payload),
+  });
+}

@@ -1,0 +1,166 @@
+/**
+ * Strict readers for single claims of a verified token payload. Every claim view is built from these, so
+ * the rules for "present", "well-typed" and "how a rejection reads" live in one place.
+ *
+ * The payload comes from JSON.parse and its author is whoever obtained the token, so:
+ * - a claim is present only as an OWN property: `constructor` or `toString` must never be "found" on
+ *   Object.prototype, and an own `__proto__` key (which JSON.parse creates as plain data) is just a claim;
+ * - JSON `null` is a value of the wrong type, not absence, so an optional claim set to null is refused
+ *   rather than silently treated as missing;
+ * - messages name the claim and what was expected, and show the offending value only through `quote()`.
+ */
+import { Buffer } from 'node:buffer';
+import { AttestationError, quote } from '../errors.js';
+import { isJsonObject, own } from '../util/own.js';
+
+/** A JSON object as parsed: the verified payload, or an object nested in it. */
+export type ClaimSet = Readonly<Record<string, unknown>>;
+
+/** The value of `name` when it is an own property of `obj`, otherwise undefined. */
+export const ownClaim: (obj: ClaimSet, name: string) => unknown = own;
+
+/** A claim's accepted shape: `parse` returns the normalised value, or undefined to refuse it. */
+interface Kind<T> {
+  readonly expected: string;
+  readonly parse: (value: unknown) => T | undefined;
+}
+
+function invalid(name: string, problem: string): AttestationError {
+  return new AttestationError('ERR_CLAIM_INVALID', `claim ${quote(name)} ${problem}`);
+}
+
+function parsePresent<T>(name: string, value: unknown, kind: Kind<T>): T {
+  const parsed = kind.parse(value);
+  if (parsed === undefined) throw invalid(name, `must be ${kind.expected}, got ${quote(value)}`);
+  return parsed;
+}
+
+function readRequired<T>(obj: ClaimSet, name: string, kind: Kind<T>): T {
+  const value = ownClaim(obj, name);
+  if (value === undefined) throw invalid(name, `is missing (expected ${kind.expected})`);
+  return parsePresent(name, value, kind);
+}
+
+function readOptional<T>(obj: ClaimSet, name: string, kind: Kind<T>): T | undefined {
+  const value = ownClaim(obj, name);
+  return value === undefined ? undefined : parsePresent(name, value, kind);
+}
+
+const isUint = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+const STRING: Kind<string> = {
+  expected: 'a string',
+  parse: (value) => (typeof value === 'string' ? value : undefined),
+};
+
+const NON_EMPTY_STRING: Kind<string> = {
+  expected: 'a non-empty string',
+  parse: (value) => (typeof value === 'string' && value !== '' ? value : undefined),
+};
+
+const BOOLEAN: Kind<boolean> = {
+  expected: 'a boolean',
+  parse: (value) => (typeof value === 'boolean' ? value : undefined),
+};
+
+const UINT16: Kind<number> = {
+  expected: 'an integer 0..65535',
+  parse: (value) => (isUint(value) && value <= 0xffff ? value : undefined),
+};
+
+const UINT: Kind<number> = {
+  expected: 'a non-negative integer',
+  parse: (value) => (isUint(value) ? value : undefined),
+};
+
+const UINT_ARRAY: Kind<number[]> = {
+  expected: 'an array of non-negative integers',
+  parse: (value) => (Array.isArray(value) && value.every(isUint) ? [...value] : undefined),
+};
+
+const OBJECT: Kind<Record<string, unknown>> = {
+  expected: 'a JSON object',
+  parse: (value) => (isJsonObject(value) ? value : undefined),
+};
+
+// A copy, so the record handed out is exactly the one that was checked.
+const STRING_RECORD: Kind<Record<string, string>> = {
+  expected: 'a JSON object of strings',
+  parse: (value) =>
+    isJsonObject(value) && Object.values(value).every((v) => typeof v === 'string')
+      ? (Object.fromEntries(Object.entries(value)) as Record<string, string>)
+      : undefined,
+};
+
+const BASE64URL_ALPHABET = /^[A-Za-z0-9_-]*$/;
+
+// Canonical form only (no padding, zero trailing bits): one byte string has exactly one accepted
+// spelling, so a pinned value cannot be matched or dodged by an alternative encoding.
+const BASE64URL: Kind<string> = {
+  expected: 'unpadded base64url',
+  parse: (value) =>
+    typeof value === 'string' &&
+    BASE64URL_ALPHABET.test(value) &&
+    Buffer.from(value, 'base64url').toString('base64url') === value
+      ? value
+      : undefined,
+};
+
+const HEX_DIGITS = /^[0-9a-fA-F]*$/;
+
+function hexKind(hexChars: number): Kind<string> {
+  return {
+    expected: `${hexChars} hex digits`,
+    parse: (value) =>
+      typeof value === 'string' && value.length === hexChars && HEX_DIGITS.test(value) ? value.toLowerCase() : undefined,
+  };
+}
+
+export const requiredString = (obj: ClaimSet, name: string): string => readRequired(obj, name, STRING);
+export const optionalString = (obj: ClaimSet, name: string): string | undefined => readOptional(obj, name, STRING);
+export const requiredNonEmptyString = (obj: ClaimSet, name: string): string => readRequired(obj, name, NON_EMPTY_STRING);
+
+/** Upper- or lower-case hex of exactly `hexChars` digits, returned lower-cased. */
+export const requiredHex = (obj: ClaimSet, name: string, hexChars: number): string =>
+  readRequired(obj, name, hexKind(hexChars));
+export const optionalHex = (obj: ClaimSet, name: string, hexChars: number): string | undefined =>
+  readOptional(obj, name, hexKind(hexChars));
+
+/** A JSON number that is an integer 0..65535 (SGX ISVPRODID, ISVSVN, CONFIGSVN). */
+export const requiredUint16 = (obj: ClaimSet, name: string): number => readRequired(obj, name, UINT16);
+export const optionalUint16 = (obj: ClaimSet, name: string): number | undefined => readOptional(obj, name, UINT16);
+
+/** A JSON number that is a non-negative safe integer: MAA documents no width for these. */
+export const optionalUint = (obj: ClaimSet, name: string): number | undefined => readOptional(obj, name, UINT);
+export const optionalUintArray = (obj: ClaimSet, name: string): number[] | undefined =>
+  readOptional(obj, name, UINT_ARRAY);
+
+export const requiredBoolean = (obj: ClaimSet, name: string): boolean => readRequired(obj, name, BOOLEAN);
+export const optionalBoolean = (obj: ClaimSet, name: string): boolean | undefined => readOptional(obj, name, BOOLEAN);
+
+/** A JSON object (not an array, not null). Its members are as parsed: read them with `ownClaim` too. */
+export const requiredObject = (obj: ClaimSet, name: string): Record<string, unknown> =>
+  readRequired(obj, name, OBJECT);
+export const optionalObject = (obj: ClaimSet, name: string): Record<string, unknown> | undefined =>
+  readOptional(obj, name, OBJECT);
+
+/** A JSON object whose every member is a string, copied. */
+export const optionalStringRecord = (obj: ClaimSet, name: string): Record<string, string> | undefined =>
+  readOptional(obj, name, STRING_RECORD);
+
+/** Canonical unpadded base64url text, returned as is. */
+export const optionalBase64Url = (obj: ClaimSet, name: string): string | undefined => readOptional(obj, name, BASE64URL);
+
+/** Canonical unpadded base64url text, decoded into a fresh (unpooled) byte array. */
+export function optionalBase64UrlBytes(obj: ClaimSet, name: string): Uint8Array | undefined {
+  const text = optionalBase64Url(obj, name);
+  return text === undefined ? undefined : new Uint8Array(Buffer.from(text, 'base64url'));
+}
+
+/**
+ * The view with its undefined members removed, so an absent claim is absent from the view too (`in`,
+ * Object.keys and structural equality then agree with the token).
+ */
+export function omitUndefined<T extends object>(view: T): T {
+  return Object.fromEntries(Object.entries(view).filter(([, value]) => value !== undefined)) as T;
+}

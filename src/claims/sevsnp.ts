@@ -1,0 +1,84 @@
+/**
+ * The typed view of AMD SEV-SNP evidence: the top level of a `sevsnpvm` token, or the nested
+ * `x-ms-isolation-tee` object of an `azurevm` token (same claim names in both).
+ *
+ * Which claims are required: both real shapes carry every `x-ms-sevsnpvm-*` claim, but a required claim
+ * that MAA one day stops issuing breaks every relying party, so only those whose absence could be
+ * misread as the safe answer are required:
+ * - the launch measurement, which is what identifies the guest;
+ * - the guest-policy booleans that are dangerous when TRUE (debugging, migration through a migration
+ *   agent, SMT), because code that writes `if (claims.isDebuggable) reject` would pass an absent one.
+ * The rest are typed when present. Their natural checks (equality with a pinned value, an SVN minimum)
+ * already fail when the value is absent.
+ */
+import {
+  type ClaimSet,
+  omitUndefined,
+  optionalHex,
+  optionalObject,
+  optionalString,
+  optionalUint,
+  requiredBoolean,
+  requiredHex,
+} from './read.js';
+
+export interface SevSnpClaims {
+  /** MEASUREMENT: the launch digest of the guest, 96 lower-case hex digits. */
+  launchMeasurement: string;
+  /** True when the guest policy allows debugging: the host can read and change guest memory. */
+  isDebuggable: boolean;
+  /** True when the guest policy allows association with a migration agent. */
+  migrationAllowed: boolean;
+  /** True when the guest policy allows SMT on the host (a side-channel exposure). */
+  smtAllowed: boolean;
+  /** HOST_DATA, 64 lower-case hex digits. */
+  hostData?: string;
+  /** ID_KEY_DIGEST, 96 lower-case hex digits. */
+  idKeyDigest?: string;
+  /** AUTHOR_KEY_DIGEST, 96 lower-case hex digits. */
+  authorKeyDigest?: string;
+  /** FAMILY_ID, 32 lower-case hex digits. */
+  familyId?: string;
+  /** IMAGE_ID, 32 lower-case hex digits. */
+  imageId?: string;
+  /** REPORT_DATA, 128 lower-case hex digits. */
+  reportData?: string;
+  /** REPORT_ID, 64 lower-case hex digits. */
+  reportId?: string;
+  guestSvn?: number;
+  bootloaderSvn?: number;
+  teeSvn?: number;
+  snpfwSvn?: number;
+  microcodeSvn?: number;
+  /** The VM privilege level that requested the report (0 is the most privileged). */
+  vmpl?: number;
+  /** `azure-compliant-cvm`, `azure-compliant-uvm`, … */
+  complianceStatus?: string;
+  /** Runtime data as JSON (`x-ms-runtime`), e.g. the paravisor's keys. */
+  runtimeClaims?: Record<string, unknown>;
+}
+
+/** Reads and checks SEV-SNP claims from `obj`. Throws ERR_CLAIM_INVALID. */
+export function readSevSnpClaims(obj: ClaimSet): SevSnpClaims {
+  return omitUndefined({
+    launchMeasurement: requiredHex(obj, 'x-ms-sevsnpvm-launchmeasurement', 96),
+    isDebuggable: requiredBoolean(obj, 'x-ms-sevsnpvm-is-debuggable'),
+    migrationAllowed: requiredBoolean(obj, 'x-ms-sevsnpvm-migration-allowed'),
+    smtAllowed: requiredBoolean(obj, 'x-ms-sevsnpvm-smt-allowed'),
+    hostData: optionalHex(obj, 'x-ms-sevsnpvm-hostdata', 64),
+    idKeyDigest: optionalHex(obj, 'x-ms-sevsnpvm-idkeydigest', 96),
+    authorKeyDigest: optionalHex(obj, 'x-ms-sevsnpvm-authorkeydigest', 96),
+    familyId: optionalHex(obj, 'x-ms-sevsnpvm-familyId', 32),
+    imageId: optionalHex(obj, 'x-ms-sevsnpvm-imageId', 32),
+    reportData: optionalHex(obj, 'x-ms-sevsnpvm-reportdata', 128),
+    reportId: optionalHex(obj, 'x-ms-sevsnpvm-reportid', 64),
+    guestSvn: optionalUint(obj, 'x-ms-sevsnpvm-guestsvn'),
+    bootloaderSvn: optionalUint(obj, 'x-ms-sevsnpvm-bootloader-svn'),
+    teeSvn: optionalUint(obj, 'x-ms-sevsnpvm-tee-svn'),
+    snpfwSvn: optionalUint(obj, 'x-ms-sevsnpvm-snpfw-svn'),
+    microcodeSvn: optionalUint(obj, 'x-ms-sevsnpvm-microcode-svn'),
+    vmpl: optionalUint(obj, 'x-ms-sevsnpvm-vmpl'),
+    complianceStatus: optionalString(obj, 'x-ms-compliance-status'),
+    runtimeClaims: optionalObject(obj, 'x-ms-runtime'),
+  });
+}

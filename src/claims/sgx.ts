@@ -1,0 +1,115 @@
+/**
+ * The typed view of an SGX / Open Enclave attestation result (`x-ms-attestation-type: "sgx"`).
+ */
+import { AttestationError, quote } from '../errors.js';
+import {
+  type ClaimSet,
+  omitUndefined,
+  optionalBase64UrlBytes,
+  optionalHex,
+  optionalObject,
+  optionalString,
+  optionalStringRecord,
+  optionalUint16,
+  ownClaim,
+  requiredBoolean,
+  requiredHex,
+  requiredUint16,
+} from './read.js';
+
+export interface SgxClaims {
+  /** MRENCLAVE: the enclave measurement, 64 lower-case hex digits. */
+  mrenclave: string;
+  /** MRSIGNER: hash of the enclave author's key, 64 lower-case hex digits. */
+  mrsigner: string;
+  /** ISVPRODID. */
+  productId: number;
+  /** ISVSVN: the enclave's security version, to compare as a minimum. */
+  svn: number;
+  /** True for a debug enclave, whose memory the host can read. */
+  isDebuggable: boolean;
+  /** The quote's 64-byte report data, 128 lower-case hex digits. */
+  reportData?: string;
+  /** Binary runtime data the client sent (`x-ms-sgx-ehd`). */
+  enclaveHeldData?: Uint8Array;
+  /** Runtime data sent as JSON (`x-ms-runtime`). */
+  runtimeClaims?: Record<string, unknown>;
+  /** Init-time data sent as JSON (`x-ms-inittime`). */
+  initTimeClaims?: Record<string, unknown>;
+  /** Hashes of the collateral MAA used (`x-ms-sgx-collateral`). */
+  collateral?: Record<string, string>;
+  /** The TCB baseline the instance policy selected. */
+  tcbIdentifier?: string;
+  /** CONFIGID (KSS platforms only), 128 lower-case hex digits. */
+  configId?: string;
+  configSvn?: number;
+  /** ISVEXTPRODID (KSS platforms only), 32 lower-case hex digits. */
+  isvExtendedProductId?: string;
+  /** ISVFAMILYID (KSS platforms only), 32 lower-case hex digits. */
+  isvFamilyId?: string;
+}
+
+const MEASUREMENT_HEX = 64;
+
+/**
+ * The default policy also issues the identity under legacy names. Only the `x-ms-*` claims are
+ * authoritative, but a custom policy can reuse a legacy name for another value, and code downstream (a
+ * policy engine, Key Vault-style rules, a log) may read the legacy name. A token in which the two
+ * disagree would let that reader see a different enclave from the one checked here, so the
+ * disagreement itself is refused. Absent aliases are fine: custom policies drop them.
+ */
+const LEGACY_ALIASES = [
+  ['is-debuggable', 'x-ms-sgx-is-debuggable', 'isDebuggable'],
+  ['sgx-mrenclave', 'x-ms-sgx-mrenclave', 'mrenclave'],
+  ['sgx-mrsigner', 'x-ms-sgx-mrsigner', 'mrsigner'],
+  ['product-id', 'x-ms-sgx-product-id', 'productId'],
+  ['svn', 'x-ms-sgx-svn', 'svn'],
+] as const satisfies ReadonlyArray<readonly [string, string, keyof SgxClaims]>;
+
+// Hex is compared without regard to case, like the readers accept it; everything else must be the very
+// same JSON value (so "1" does not agree with 1).
+function agrees(legacy: unknown, checked: string | number | boolean): boolean {
+  if (typeof checked === 'string') return typeof legacy === 'string' && legacy.toLowerCase() === checked;
+  return legacy === checked;
+}
+
+function contradiction(legacyName: string, claimName: string, legacy: unknown): AttestationError {
+  return new AttestationError(
+    'ERR_CLAIM_INVALID',
+    `legacy claim ${legacyName} contradicts ${claimName} (got ${quote(legacy)})`,
+  );
+}
+
+function checkLegacyAliases(payload: ClaimSet, claims: SgxClaims): void {
+  for (const [legacyName, claimName, field] of LEGACY_ALIASES) {
+    if (!Object.hasOwn(payload, legacyName)) continue;
+    const legacy = ownClaim(payload, legacyName);
+    if (!agrees(legacy, claims[field])) throw contradiction(legacyName, claimName, legacy);
+  }
+  if (Object.hasOwn(payload, 'tee') && ownClaim(payload, 'tee') !== 'sgx') {
+    throw contradiction('tee', 'x-ms-attestation-type', ownClaim(payload, 'tee'));
+  }
+}
+
+/** Reads and checks the SGX claims of a verified payload. Throws ERR_CLAIM_INVALID. */
+export function readSgxClaims(payload: ClaimSet): SgxClaims {
+  const claims: SgxClaims = omitUndefined({
+    mrenclave: requiredHex(payload, 'x-ms-sgx-mrenclave', MEASUREMENT_HEX),
+    mrsigner: requiredHex(payload, 'x-ms-sgx-mrsigner', MEASUREMENT_HEX),
+    productId: requiredUint16(payload, 'x-ms-sgx-product-id'),
+    svn: requiredUint16(payload, 'x-ms-sgx-svn'),
+    isDebuggable: requiredBoolean(payload, 'x-ms-sgx-is-debuggable'),
+    reportData: optionalHex(payload, 'x-ms-sgx-report-data', 128),
+    enclaveHeldData: optionalBase64UrlBytes(payload, 'x-ms-sgx-ehd'),
+    runtimeClaims: optionalObject(payload, 'x-ms-runtime'),
+    initTimeClaims: optionalObject(payload, 'x-ms-inittime'),
+    collateral: optionalStringRecord(payload, 'x-ms-sgx-collateral'),
+    tcbIdentifier: optionalString(payload, 'x-ms-sgx-tcbidentifier'),
+    configId: optionalHex(payload, 'x-ms-sgx-config-id', 128),
+    configSvn: optionalUint16(payload, 'x-ms-sgx-config-svn'),
+    isvExtendedProductId: optionalHex(payload, 'x-ms-sgx-isv-extended-product-id', 32),
+    isvFamilyId: optionalHex(payload, 'x-ms-sgx-isv-family-id', 32),
+  });
+  checkLegacyAliases(payload, claims);
+  return claims;
+}

@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readSevSnpClaims } from '../../src/claims/sevsnp.js';
+import { AttestationError } from '../../src/errors.js';
+
+type Payload = Record<string, unknown>;
+
+function loadPayload(name: string): Payload {
+  const url = new URL(`../fixtures/maa/decoded/${name}.json`, import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { payload: Payload }).payload;
+}
+
+function claimError(read: () => unknown): AttestationError {
+  try {
+    read();
+  } catch (error) {
+    expect(error).toBeInstanceOf(AttestationError);
+    expect((error as AttestationError).code).toBe('ERR_CLAIM_INVALID');
+    return error as AttestationError;
+  }
+  throw new Error('expected the read to throw');
+}
+
+const SEVSNP_TOP_LEVEL = loadPayload('azsamples-sevsnp-weu-test-2025.UNVERIFIED');
+const AZUREVM_NESTED = loadPayload('cvmguest-azurevm-sharedweu-2023')['x-ms-isolation-tee'] as Payload;
+
+const LAUNCH_MEASUREMENT =
+  '02c3b0d5bf1d256fa4e3b5deefc07b55ff2f7029085ed350f60959140a1a51f1310753ba5ab2c03a0536b1c0c193af47';
+
+function minimal(): Payload {
+  return {
+    'x-ms-sevsnpvm-launchmeasurement': LAUNCH_MEASUREMENT,
+    'x-ms-sevsnpvm-is-debuggable': false,
+    'x-ms-sevsnpvm-migration-allowed': false,
+    'x-ms-sevsnpvm-smt-allowed': true,
+  };
+}
+
+describe('real SEV-SNP shapes', () => {
+  it('reads the top level of a sevsnpvm token', () => {
+    expect(readSevSnpClaims(SEVSNP_TOP_LEVEL)).toEqual({
+      launchMeasurement: LAUNCH_MEASUREMENT,
+      isDebuggable: false,
+      migrationAllowed: false,
+      smtAllowed: true,
+      hostData: '73973b78d70cc68353426de188db5dfc57e5b766e399935fb73a61127ea26d20',
+      idKeyDigest: '812cef5567e78efca073fde8894b180eaaef3b56084090c64782b5ad536bcf103d194914b229caac5c5408afce91fc86',
+      authorKeyDigest: '0'.repeat(96),
+      familyId: '01000000000000000000000000000000',
+      imageId: '02000000000000000000000000000000',
+      reportData: `40fc248ecb55${'0'.repeat(36)}31${'0'.repeat(78)}`,
+      reportId: 'a94a1a7ae96d0602a9fcc94230d2f4b045cf77b4522807f630c18af364722c4c',
+      guestSvn: 2,
+      bootloaderSvn: 3,
+      teeSvn: 0,
+      snpfwSvn: 8,
+      microcodeSvn: 115,
+      vmpl: 0,
+    });
+  });
+
+  it('reads the x-ms-isolation-tee object of an azurevm token, with compliance status and runtime keys', () => {
+    const claims = readSevSnpClaims(AZUREVM_NESTED);
+    expect(claims.launchMeasurement).toBe(
+      '8962535933f5c4b429ec41d6550c187c163aa76f3be1f8d750a272a9d8995023e8286a2e431a96c36087ac46d4188676',
+    );
+    expect(claims.isDebuggable).toBe(false);
+    expect(claims.guestSvn).toBe(4);
+    expect(claims.hostData).toBe('0'.repeat(64));
+    expect(claims.complianceStatus).toBe('azure-compliant-cvm');
+    expect((claims.runtimeClaims?.['keys'] as Array<{ kid: string }>)[0]?.kid).toBe('HCLAkPub');
+  });
+});
+
+describe('required claims', () => {
+  it('reads a payload with only the required claims', () => {
+    expect(readSevSnpClaims(minimal())).toEqual({
+      launchMeasurement: LAUNCH_MEASUREMENT,
+      isDebuggable: false,
+      migrationAllowed: false,
+      smtAllowed: true,
+    });
+  });
+
+  it.each([
+    'x-ms-sevsnpvm-launchmeasurement',
+    'x-ms-sevsnpvm-is-debuggable',
+    'x-ms-sevsnpvm-migration-allowed',
+    'x-ms-sevsnpvm-smt-allowed',
+  ])('refuses evidence without %s', (name) => {
+    const payload = minimal();
+    delete payload[name];
+    expect(claimError(() => readSevSnpClaims(payload)).message).toContain(name);
+  });
+
+  it('lower-cases an upper-case launch measurement', () => {
+    const payload = { ...minimal(), 'x-ms-sevsnpvm-launchmeasurement': LAUNCH_MEASUREMENT.toUpperCase() };
+    expect(readSevSnpClaims(payload).launchMeasurement).toBe(LAUNCH_MEASUREMENT);
+  });
+});
+
+describe('claims are typed when present', () => {
+  it.each([
+    ['x-ms-sevsnpvm-launchmeasurement', LAUNCH_MEASUREMENT.slice(0, 64)],
+    ['x-ms-sevsnpvm-launchmeasurement', `${LAUNCH_MEASUREMENT.slice(1)}g`],
+    ['x-ms-sevsnpvm-is-debuggable', 'false'],
+    ['x-ms-sevsnpvm-is-debuggable', 0],
+    ['x-ms-sevsnpvm-migration-allowed', 'false'],
+    ['x-ms-sevsnpvm-smt-allowed', 1],
+    ['x-ms-sevsnpvm-hostdata', 'ab'.repeat(48)],
+    ['x-ms-sevsnpvm-idkeydigest', 'ab'.repeat(32)],
+    ['x-ms-sevsnpvm-authorkeydigest', 'zz'.repeat(48)],
+    ['x-ms-sevsnpvm-familyId', 'ab'.repeat(32)],
+    ['x-ms-sevsnpvm-imageId', 'ab'.repeat(15)],
+    ['x-ms-sevsnpvm-reportdata', 'ab'.repeat(32)],
+    ['x-ms-sevsnpvm-reportid', 'ab'.repeat(48)],
+    ['x-ms-sevsnpvm-guestsvn', '2'],
+    ['x-ms-sevsnpvm-bootloader-svn', -1],
+    ['x-ms-sevsnpvm-tee-svn', 0.5],
+    ['x-ms-sevsnpvm-snpfw-svn', true],
+    ['x-ms-sevsnpvm-microcode-svn', null],
+    ['x-ms-sevsnpvm-vmpl', '0'],
+    ['x-ms-compliance-status', 1],
+    ['x-ms-runtime', []],
+  ])('refuses %s = %j', (name, value) => {
+    const payload = { ...minimal(), [name]: value };
+    expect(claimError(() => readSevSnpClaims(payload)).message).toContain(name);
+  });
+
+  it('reads familyId and imageId only under their camelCase names', () => {
+    const payload = {
+      ...minimal(),
+      'x-ms-sevsnpvm-familyid': 'ab'.repeat(16),
+      'x-ms-sevsnpvm-imageid': 'ab'.repeat(16),
+    };
+    const claims = readSevSnpClaims(payload);
+    expect(claims.familyId).toBeUndefined();
+    expect(claims.imageId).toBeUndefined();
+  });
+});
+
+describe('prototype keys never supply a claim', () => {
+  it('an own __proto__ object does not make the evidence present', () => {
+    const payload = JSON.parse(
+      `{"__proto__": {"x-ms-sevsnpvm-launchmeasurement": "${LAUNCH_MEASUREMENT}", "x-ms-sevsnpvm-is-debuggable": false,
+        "x-ms-sevsnpvm-migration-allowed": false, "x-ms-sevsnpvm-smt-allowed": false}}`,
+    ) as Payload;
+    expect(claimError(() => readSevSnpClaims(payload)).message).toContain('missing');
+    expect(claimError(() => readSevSnpClaims(Object.assign({}, payload) as Payload)).message).toContain('missing');
+  });
+});

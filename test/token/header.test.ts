@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { AttestationError } from '../../src/errors.js';
+import { checkJku, validateHeader } from '../../src/token/header.js';
+
+const RS256_ONLY = new Set(['RS256']);
+const valid = { alg: 'RS256', jku: 'https://a.attest.azure.net/certs', kid: 'XxRc2vLh1E5FrsNawnRH3PzuFgqg3q7NvCdnjoJHBGE=', typ: 'JWT' };
+
+function codeOf(header: Record<string, unknown>, allowed = RS256_ONLY): string {
+  try {
+    validateHeader(header, allowed);
+    return 'valid';
+  } catch (error) {
+    expect(error).toBeInstanceOf(AttestationError);
+    return (error as AttestationError).code;
+  }
+}
+
+describe('validateHeader: algorithm allowlist', () => {
+  it('accepts MAA\'s header', () => {
+    expect(validateHeader(valid, RS256_ONLY)).toEqual({ alg: 'RS256', kid: valid.kid, jku: valid.jku });
+  });
+
+  it.each([['none'], ['None'], ['NONE'], [''], ['HS256'], ['PS256'], ['RS512'], ['ES256'], [null], [256], [['RS256']]])('refuses alg %j', (alg) => {
+    expect(codeOf({ ...valid, alg })).toBe('ERR_ALG_NOT_ALLOWED');
+  });
+
+  it('refuses a missing alg', () => {
+    const { alg: _alg, ...rest } = valid;
+    expect(codeOf(rest)).toBe('ERR_ALG_NOT_ALLOWED');
+  });
+
+  it('accepts another RSA algorithm only when configured', () => {
+    expect(codeOf({ ...valid, alg: 'PS256' }, new Set(['RS256', 'PS256']))).toBe('valid');
+  });
+});
+
+describe('validateHeader: kid, typ, crit', () => {
+  it.each([[undefined], [''], [42], [null], [{}], ['k'.repeat(257)]])('refuses kid %j', (kid) => {
+    expect(codeOf({ ...valid, kid })).toBe('ERR_HEADER_INVALID');
+  });
+
+  it('accepts a path-like kid as an opaque string (it is only ever a map key)', () => {
+    expect(codeOf({ ...valid, kid: '../../etc/passwd' })).toBe('valid');
+  });
+
+  it.each([['jwt'], ['JWT'], [undefined]])('accepts typ %j', (typ) => {
+    expect(codeOf({ ...valid, typ })).toBe('valid');
+  });
+
+  it.each([['at+jwt'], ['JOSE'], [''], [1]])('refuses typ %j', (typ) => {
+    expect(codeOf({ ...valid, typ })).toBe('ERR_HEADER_INVALID');
+  });
+
+  it.each([[['exp']], [[]], ['b64']])('refuses crit %j', (crit) => {
+    expect(codeOf({ ...valid, crit })).toBe('ERR_HEADER_INVALID');
+  });
+});
+
+describe('validateHeader: key material in the token is refused', () => {
+  it.each([
+    ['jwk', { kty: 'RSA', n: 'AQAB', e: 'AQAB' }],
+    ['x5c', ['MIIB']],
+    ['x5u', 'https://attacker.example/cert.pem'],
+  ])('refuses a header carrying %s', (name, value) => {
+    expect(codeOf({ ...valid, [name]: value })).toBe('ERR_HEADER_INVALID');
+  });
+
+  it('refuses a jku that is not a string', () => {
+    expect(codeOf({ ...valid, jku: ['https://a.attest.azure.net/certs'] })).toBe('ERR_HEADER_INVALID');
+  });
+});
+
+describe('checkJku: jku may only repeat <iss>/certs', () => {
+  const issuer = 'https://a.attest.azure.net';
+  it('accepts an absent jku and the exact issuer endpoint', () => {
+    expect(() => checkJku(undefined, issuer)).not.toThrow();
+    expect(() => checkJku(`${issuer}/certs`, issuer)).not.toThrow();
+  });
+
+  it.each([
+    'https://attacker.example/certs',
+    'https://a.attest.azure.net/certs/',
+    'https://A.attest.azure.net/certs',
+    'http://a.attest.azure.net/certs',
+    'https://user@a.attest.azure.net/certs',
+    'https://a.attest.azure.net.attacker.example/certs',
+    'https://a.attest.azure.net/keys',
+  ])('refuses %s', (jku) => {
+    expect(() => checkJku(jku, issuer)).toThrow(expect.objectContaining({ code: 'ERR_HEADER_INVALID' }));
+  });
+});
