@@ -1,0 +1,51 @@
+/**
+ * `attestation-gate/testing`: a local Microsoft Azure Attestation instance for the tests of relying parties.
+ *
+ * ```ts
+ * const maa = await createTestAttestationService();
+ * const token = maa.mint({ 'x-ms-sgx-svn': 3 });
+ * // configure the verifier with maa.issuer, verify token …
+ * await maa.close();
+ * ```
+ */
+export {
+  createTestAttestationService,
+  TestAttestationService,
+  type AddKeyOptions,
+  type Fault,
+  type FaultRoute,
+  type MintAlgorithm,
+  type MintOptions,
+  type RequestCounters,
+  type TestAttestationServiceOptions,
+  type TestJwk,
+  type TestJwks,
+} from './service.js';
+export {
+  DEFAULT_COLLATERAL,
+  DEFAULT_MRENCLAVE,
+  DEFAULT_MRSIGNER,
+  DEFAULT_POLICY_HASH,
+  DEFAULT_POLICY_TEXT,
+  DEFAULT_PRODUCT_ID,
+  DEFAULT_REPORT_DATA,
+  DEFAULT_SVN,
+  LEGACY_CLAIM_ALIASES,
+  defaultSgxClaims,
+  mergeClaims,
+  policyHash,
+  runtimeDataClaims,
+  type DefaultSgxClaims,
+  type LegacyPolicyClaims,
+  type RuntimeDataClaims,
+  type SgxCollateral,
+} from './claims.js';
+export {
+  MAA_CERTIFICATE_NOT_AFTER,
+  MAA_CERTIFICATE_NOT_BEFORE,
+  createSelfSignedCertificate,
+  type CertificateExtension,
+  type SelfSignedCertificate,
+  type SelfSignedCertificateOptions,
+} from './certificate.js';
+export { certificateToPem, maaKeyId } from '../keys/maa-kid.js';
