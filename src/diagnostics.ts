@@ -13,6 +13,8 @@ export const CHANNELS = {
   fetchEnd: 'attestation-gate:metadata:fetch:end',
   /** `{ issuer, url, error, durationMs }`: a metadata request failed (`error` is an AttestationError). */
   fetchError: 'attestation-gate:metadata:fetch:error',
+  /** `{ issuer, ageMs, lastError }`: a key set past keysMaxAge served while it cannot be refreshed (yet). */
+  staleServed: 'attestation-gate:keys:stale-served',
   /** `{ issuer, kid }`: a token named a key its issuer does not publish (yet). */
   unknownKid: 'attestation-gate:keys:unknown-kid',
   /** `{ outcome: 'accepted' | 'rejected', code?, issuer?, attestationType?, durationMs }`. */

@@ -5,6 +5,7 @@ export { verifyAttestationToken } from './verify/one-shot.js';
 export type { VerifierOptions, IssuerConfig, JsonWebKeySet } from './verify/options.js';
 export type { VerifiedAttestation } from './verify/result.js';
 export type { SigningAlgorithm } from './token/header.js';
+export type { KeyStatus } from './keys/signing-key.js';
 export type { SgxClaims } from './claims/sgx.js';
 export type { SevSnpClaims } from './claims/sevsnp.js';
 export type { AzureVmClaims } from './claims/azurevm.js';

@@ -1,6 +1,6 @@
 import { importKeySet } from './import.js';
 import { findKey, keyNotFound } from './lookup.js';
-import type { KeySet, KeySource, SigningKey } from './signing-key.js';
+import type { KeySet, KeySource, KeyStatus, SigningKey } from './signing-key.js';
 
 /** Keys from a JWKS given in the configuration (air-gapped relying parties; recorded certificates in tests). */
 export class PinnedKeySource implements KeySource {
@@ -17,5 +17,25 @@ export class PinnedKeySource implements KeySource {
     const key = findKey(this.keySet, kid, this.issuer);
     if (key === undefined) throw keyNotFound(this.issuer);
     return key;
+  }
+
+  isCurrent(key: SigningKey): boolean {
+    return this.keySet.keys.get(key.kid) === key;
+  }
+
+  async refresh(): Promise<void> {}
+
+  status(): KeyStatus {
+    return {
+      issuer: this.issuer,
+      source: 'pinned',
+      keyIds: [...this.keySet.keys.keys()],
+      skippedKeyIds: [...this.keySet.invalid.keys()],
+      fetchedAt: undefined,
+      state: 'pinned',
+      lastError: undefined,
+      consecutiveFailures: 0,
+      nextAttemptAt: undefined,
+    };
   }
 }

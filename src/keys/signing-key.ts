@@ -26,4 +26,29 @@ export interface KeySet {
 export interface KeySource {
   readonly issuer: string;
   getKey(kid: string): Promise<SigningKey>;
+  /** True while `key` is still published: results verified with a removed key must not be reused. */
+  isCurrent(key: SigningKey): boolean;
+  /** Fetches the keys now (a no-op for pinned keys); rejects when the issuer cannot be reached. */
+  refresh(): Promise<void>;
+  status(): KeyStatus;
+}
+
+/** What `verifier.keyStatus()` reports per issuer. */
+export interface KeyStatus {
+  readonly issuer: string;
+  readonly source: 'remote' | 'pinned';
+  /** Usable key ids. */
+  readonly keyIds: readonly string[];
+  /** Published key ids that were skipped as unusable (see the `keys:skipped` diagnostic for why). */
+  readonly skippedKeyIds: readonly string[];
+  /** When the set in use was fetched; undefined for pinned keys and before the first fetch. */
+  readonly fetchedAt: Date | undefined;
+  /** `fresh` within keysMaxAge, `stale` within keysMaxStale after that, `expired` beyond, `empty` before any fetch. */
+  readonly state: 'fresh' | 'stale' | 'expired' | 'empty' | 'pinned';
+  /** The last failed fetch, kept after later successes for diagnosis. */
+  readonly lastError: { readonly code: string; readonly message: string; readonly at: Date } | undefined;
+  /** Failed fetches since the last success. */
+  readonly consecutiveFailures: number;
+  /** When a refresh may be tried again after failures. */
+  readonly nextAttemptAt: Date | undefined;
 }

@@ -38,7 +38,7 @@ function sharedRemoteSource(issuer: string, resolved: ResolvedOptions): RemoteKe
     cache = new LRUCache({ max: MAX_SHARED_SOURCES });
     remoteSources.set(scope, cache);
   }
-  const key = [issuer, resolved.minRsaModulusBits, resolved.fetchTimeoutMs, resolved.maxMetadataBytes, resolved.unknownKidRefreshIntervalMs].join(' ');
+  const key = [issuer, resolved.minRsaModulusBits, resolved.fetchTimeoutMs, resolved.maxMetadataBytes, resolved.unknownKidRefreshIntervalMs, resolved.keysMaxAgeMs, resolved.keysMaxStaleMs].join(' ');
   let source = cache.get(key);
   if (source === undefined) {
     source = createRemoteSource(issuer, resolved);

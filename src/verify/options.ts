@@ -36,8 +36,14 @@ export interface VerifierOptions {
   readonly fetchTimeout?: number;
   /** Largest metadata response accepted, in bytes. Default 1 MiB. */
   readonly maxMetadataBytes?: number;
-  /** Least time between two key refreshes caused by unknown kids, in seconds. Default 30. */
+  /** Least time between two key refreshes caused by unknown kids, in seconds; an unknown kid is remembered as unknown that long. Default 30. */
   readonly unknownKidRefreshInterval?: number;
+  /** How long fetched signing keys are fresh, in seconds. After that one background refresh runs while they keep serving. Default 3600. */
+  readonly keysMaxAge?: number;
+  /** How long past keysMaxAge keys keep serving while refreshes fail, in seconds; then ERR_METADATA_UNAVAILABLE. Default 86400. */
+  readonly keysMaxStale?: number;
+  /** The clock the key cache ages by, in milliseconds since the epoch. For tests; default `Date.now`. Token times use `currentDate`. */
+  readonly clock?: () => number;
 }
 
 export interface ResolvedIssuer {
@@ -57,6 +63,9 @@ export interface ResolvedOptions {
   readonly fetchTimeoutMs: number;
   readonly maxMetadataBytes: number;
   readonly unknownKidRefreshIntervalMs: number;
+  readonly keysMaxAgeMs: number;
+  readonly keysMaxStaleMs: number;
+  readonly clock: () => number;
 }
 
 /** Validates and normalises options once, at construction; every mistake is an ERR_CONFIG_INVALID. */
@@ -100,7 +109,16 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     fetchTimeoutMs: positive('fetchTimeout', options.fetchTimeout, DEFAULT_FETCH_TIMEOUT_MS),
     maxMetadataBytes: positive('maxMetadataBytes', options.maxMetadataBytes, DEFAULT_MAX_METADATA_BYTES),
     unknownKidRefreshIntervalMs: nonNegative('unknownKidRefreshInterval', options.unknownKidRefreshInterval, 30) * 1000,
+    keysMaxAgeMs: positive('keysMaxAge', options.keysMaxAge, 3600) * 1000,
+    keysMaxStaleMs: nonNegative('keysMaxStale', options.keysMaxStale, 86_400) * 1000,
+    clock: resolveClock(options.clock),
   };
+}
+
+function resolveClock(clock: (() => number) | undefined): () => number {
+  if (clock === undefined) return Date.now;
+  if (typeof clock !== 'function') invalid('clock must be a function returning milliseconds');
+  return clock;
 }
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {

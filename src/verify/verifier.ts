@@ -3,7 +3,7 @@ import { CHANNELS, publish } from '../diagnostics.js';
 import { AttestationError } from '../errors.js';
 import { PinnedKeySource } from '../keys/pinned.js';
 import { RemoteKeySource } from '../keys/remote.js';
-import type { KeySource } from '../keys/signing-key.js';
+import type { KeySource, KeyStatus } from '../keys/signing-key.js';
 import { checkJku, validateHeader } from '../token/header.js';
 import { parseCompactJws } from '../token/parse.js';
 import { own } from '../util/own.js';
@@ -17,6 +17,10 @@ export interface Verifier {
   verify(token: unknown): Promise<VerifiedAttestation>;
   /** The trusted issuers, normalised. */
   readonly issuers: readonly string[];
+  /** Fetches every issuer's keys now (start-up health checks); rejects with ERR_METADATA_UNAVAILABLE if one is unreachable. */
+  warmUp(): Promise<void>;
+  /** Per issuer: key ids, when they were fetched, fresh or stale, the last error. */
+  keyStatus(): KeyStatus[];
 }
 
 /**
@@ -39,7 +43,9 @@ export function createRemoteSource(issuer: string, resolved: ResolvedOptions): R
     maxBytes: resolved.maxMetadataBytes,
     minRsaModulusBits: resolved.minRsaModulusBits,
     unknownKidRefreshIntervalMs: resolved.unknownKidRefreshIntervalMs,
-    now: Date.now,
+    maxAgeMs: resolved.keysMaxAgeMs,
+    maxStaleMs: resolved.keysMaxStaleMs,
+    now: resolved.clock,
   });
 }
 
@@ -57,7 +63,14 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
       throw error;
     }
   }
-  return { verify, issuers: resolved.issuers.map((entry) => entry.issuer) };
+  return {
+    verify,
+    issuers: resolved.issuers.map((entry) => entry.issuer),
+    async warmUp() {
+      await Promise.all([...sources.values()].map((source) => source.refresh()));
+    },
+    keyStatus: () => [...sources.values()].map((source) => source.status()),
+  };
 }
 
 /** The checks, in order; each fails closed. */
