@@ -36,6 +36,8 @@ export const ERROR_STATUS = {
   ERR_POLICY_DENIED: 403,
   /** The issuer's signing-key metadata could not be fetched or was unusable, and no usable cached copy exists. */
   ERR_METADATA_UNAVAILABLE: 503,
+  /** The request itself is malformed: several token sources at once, a broken Authorization header (RFC 6750 invalid_request). */
+  ERR_REQUEST_INVALID: 400,
   /** The library was configured wrongly (thrown at construction, never by `verify`). */
   ERR_CONFIG_INVALID: 500,
 } as const;
@@ -47,6 +49,8 @@ export class AttestationError extends Error {
   readonly code: AttestationErrorCode;
   /** The HTTP status a relying party should answer with. */
   readonly status: number;
+  /** Response headers for this error (`WWW-Authenticate`, `Retry-After`), set by the HTTP adapter before `next(err)`. */
+  headers?: Record<string, string>;
 
   constructor(code: AttestationErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
