@@ -1,6 +1,6 @@
 export { AttestationError, ERROR_STATUS, isAttestationError, type AttestationErrorCode } from './errors.js';
 export { CHANNELS } from './diagnostics.js';
-export { createVerifier, type Verifier } from './verify/verifier.js';
+export { createVerifier, type Verifier, type VerifyOptions } from './verify/verifier.js';
 export { verifyAttestationToken } from './verify/one-shot.js';
 export type { VerifierOptions, IssuerConfig, JsonWebKeySet } from './verify/options.js';
 export type { VerifiedAttestation } from './verify/result.js';
@@ -9,3 +9,27 @@ export type { KeyStatus } from './keys/signing-key.js';
 export type { SgxClaims } from './claims/sgx.js';
 export type { SevSnpClaims } from './claims/sevsnp.js';
 export type { AzureVmClaims } from './claims/azurevm.js';
+export {
+  compilePolicy,
+  evaluatePolicy,
+  assertPolicy,
+  isCompiledPolicy,
+  PolicyDeniedError,
+  type CompiledPolicy,
+  type AttestationPolicy,
+  type SkrPolicy,
+  type ShorthandPolicy,
+  type PolicyDecision,
+  type PolicyFailure,
+} from './policy/index.js';
+export {
+  requireAttestation,
+  getAttestation,
+  extractToken,
+  errorResponse,
+  type RequireAttestationOptions,
+  type AttestedRequest,
+  type TokenSources,
+  type ErrorResponse,
+  type ProblemDetails,
+} from './express/index.js';

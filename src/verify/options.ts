@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { compilePolicy, type AttestationPolicy, type CompiledPolicy } from '../policy/index.js';
 import { AttestationError, quote } from '../errors.js';
 import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_METADATA_BYTES } from '../keys/fetch.js';
 import { DEFAULT_MAX_TOKEN_BYTES } from '../token/parse.js';
@@ -44,6 +45,8 @@ export interface VerifierOptions {
   readonly keysMaxStale?: number;
   /** The clock the key cache ages by, in milliseconds since the epoch. For tests; default `Date.now`. Token times use `currentDate`. */
   readonly clock?: () => number;
+  /** A policy every verification must satisfy (ERR_POLICY_DENIED otherwise); `verify(token, { policy })` overrides it. */
+  readonly policy?: AttestationPolicy | CompiledPolicy;
 }
 
 export interface ResolvedIssuer {
@@ -66,6 +69,7 @@ export interface ResolvedOptions {
   readonly keysMaxAgeMs: number;
   readonly keysMaxStaleMs: number;
   readonly clock: () => number;
+  readonly policy: CompiledPolicy | undefined;
 }
 
 /** Validates and normalises options once, at construction; every mistake is an ERR_CONFIG_INVALID. */
@@ -112,7 +116,19 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     keysMaxAgeMs: positive('keysMaxAge', options.keysMaxAge, 3600) * 1000,
     keysMaxStaleMs: nonNegative('keysMaxStale', options.keysMaxStale, 86_400) * 1000,
     clock: resolveClock(options.clock),
+    policy: options.policy === undefined ? undefined : checkedPolicy(options.policy, issuers),
   };
+}
+
+/**
+ * Compiles a policy and checks it against the trusted issuers: a policy naming only issuers the verifier
+ * does not trust could never pass, which is a configuration mistake worth failing on at start-up.
+ */
+export function checkedPolicy(policy: AttestationPolicy | CompiledPolicy, issuers: readonly ResolvedIssuer[]): CompiledPolicy {
+  const compiled = compilePolicy(policy);
+  const untrusted = compiled.authorities.filter((authority) => !issuers.some((entry) => entry.issuer === authority));
+  if (untrusted.length > 0) invalid(`the policy names authorities the verifier does not trust: ${untrusted.map((a) => quote(a)).join(', ')}`);
+  return compiled;
 }
 
 function resolveClock(clock: (() => number) | undefined): () => number {

@@ -7,14 +7,24 @@ import type { KeySource, KeyStatus } from '../keys/signing-key.js';
 import { checkJku, validateHeader } from '../token/header.js';
 import { parseCompactJws } from '../token/parse.js';
 import { own } from '../util/own.js';
-import { resolveOptions, type ResolvedOptions, type VerifierOptions } from './options.js';
+import { assertPolicy, type AttestationPolicy, type CompiledPolicy } from '../policy/index.js';
+import { checkedPolicy, resolveOptions, type ResolvedOptions, type VerifierOptions } from './options.js';
 import { deepFreeze, type VerifiedAttestation } from './result.js';
 import { verifySignature } from './signature.js';
 import { checkTimes } from './time.js';
 
+export interface VerifyOptions {
+  /** The policy this verification must satisfy, instead of the verifier's own. Compile it once with `compilePolicy`. */
+  readonly policy?: CompiledPolicy | AttestationPolicy;
+}
+
 export interface Verifier {
-  /** Verifies a token; resolves to the verified attestation or rejects with an AttestationError. */
-  verify(token: unknown): Promise<VerifiedAttestation>;
+  /**
+   * Verifies a token; resolves to the verified attestation or rejects with an AttestationError. With a
+   * policy (here or the verifier's), an authentic token that the policy does not trust is refused with
+   * ERR_POLICY_DENIED (a PolicyDeniedError carrying the decision's reasons, for logs only).
+   */
+  verify(token: unknown, options?: VerifyOptions): Promise<VerifiedAttestation>;
   /** The trusted issuers, normalised. */
   readonly issuers: readonly string[];
   /** Fetches every issuer's keys now (start-up health checks); rejects with ERR_METADATA_UNAVAILABLE if one is unreachable. */
@@ -50,10 +60,12 @@ export function createRemoteSource(issuer: string, resolved: ResolvedOptions): R
 }
 
 export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<string, KeySource>): Verifier {
-  async function verify(token: unknown): Promise<VerifiedAttestation> {
+  async function verify(token: unknown, options?: VerifyOptions): Promise<VerifiedAttestation> {
     const started = performance.now();
     try {
+      const policy = options?.policy === undefined ? resolved.policy : checkedPolicy(options.policy, resolved.issuers);
       const result = await verifyToken(token, resolved, sources);
+      if (policy !== undefined) assertPolicy(policy, result);
       publish(CHANNELS.verification, () => ({ outcome: 'accepted', issuer: result.issuer, attestationType: result.attestationType, durationMs: performance.now() - started }));
       return result;
     } catch (cause) {

@@ -1,0 +1,115 @@
+import { AttestationError } from '../errors.js';
+import { compilePolicy, type AttestationPolicy, type CompiledPolicy } from '../policy/index.js';
+import type { VerifiedAttestation } from '../verify/result.js';
+import type { Verifier } from '../verify/verifier.js';
+import { extractToken, type RequestLike, type TokenSources } from './extract.js';
+import { errorResponse } from './respond.js';
+
+export interface RequireAttestationOptions {
+  /** A verifier from `createVerifier`, shared by every route. Required. */
+  readonly verifier: Verifier;
+  /**
+   * Which enclaves this route trusts. Required: an attestation gate without a policy would let any
+   * authentic token through, debug enclaves included. Compiled and validated here, once.
+   */
+  readonly policy: AttestationPolicy | CompiledPolicy;
+  /** Where the token is looked for. Default: `Authorization: Bearer` only. */
+  readonly token?: TokenSources;
+  /** When false, a request without a token passes without `req.attestation` (a bad token is still refused). Default true. */
+  readonly required?: boolean;
+  /** The `realm` of `WWW-Authenticate`. Default `attestation`. */
+  readonly realm?: string;
+  /** `Retry-After` seconds on 503 (keys unavailable). Default 30. */
+  readonly retryAfter?: number;
+  /**
+   * Hand refusals to `next(err)` instead of answering: the AttestationError carries `status` and `headers`,
+   * so Express's default handler answers with the right status and `WWW-Authenticate`. Default false.
+   */
+  readonly passErrors?: boolean;
+}
+
+/** The request as the middleware leaves it. */
+export interface AttestedRequest extends RequestLike {
+  attestation?: VerifiedAttestation;
+}
+
+interface ResponseLike {
+  statusCode: number;
+  setHeader(name: string, value: string): unknown;
+  end(body?: string): unknown;
+  readonly headersSent?: boolean;
+}
+
+type Next = (error?: unknown) => void;
+
+/**
+ * Express 4/5 and Connect middleware: a plain `(req, res, next)` function that never throws and never
+ * returns a rejected promise (Express 4 would not catch it). On success `req.attestation` holds the
+ * verified attestation; on refusal it answers 400/401/403/503 with an RFC 9457 problem body and
+ * RFC 6750 `WWW-Authenticate`, or passes the error to `next` (`passErrors`).
+ */
+export function requireAttestation(options: RequireAttestationOptions): (req: AttestedRequest, res: ResponseLike, next: Next) => void {
+  if (typeof options !== 'object' || options === null || typeof options.verifier?.verify !== 'function') {
+    throw new AttestationError('ERR_CONFIG_INVALID', 'requireAttestation needs { verifier, policy }');
+  }
+  if (options.policy === undefined) {
+    throw new AttestationError('ERR_CONFIG_INVALID', 'requireAttestation needs a policy: which enclaves may use this route');
+  }
+  const { verifier } = options;
+  const policy = compilePolicy(options.policy);
+  const untrusted = policy.authorities.filter((authority) => !verifier.issuers.includes(authority));
+  if (untrusted.length > 0) {
+    throw new AttestationError('ERR_CONFIG_INVALID', `the policy names authorities the verifier does not trust: ${untrusted.join(', ')}`);
+  }
+  const verifyOptions = { policy };
+  const sources: TokenSources = options.token ?? {};
+  const required = options.required !== false;
+  const respondOptions = { realm: options.realm ?? 'attestation', retryAfter: options.retryAfter ?? 30 };
+  const passErrors = options.passErrors === true;
+
+  function refuse(error: unknown, res: ResponseLike, next: Next): void {
+    const refusal = error instanceof AttestationError ? error : new AttestationError('ERR_TOKEN_MALFORMED', 'the token could not be verified', { cause: error });
+    const answer = errorResponse(refusal, respondOptions);
+    if (passErrors) {
+      refusal.headers = answer.headers;
+      next(refusal);
+      return;
+    }
+    if (res.headersSent) {
+      next(refusal);
+      return;
+    }
+    res.statusCode = answer.status;
+    for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+    res.setHeader('content-type', 'application/problem+json');
+    res.setHeader('cache-control', 'no-store');
+    res.end(JSON.stringify(answer.body));
+  }
+
+  return function attestationGate(req, res, next) {
+    let token: string | undefined;
+    try {
+      token = extractToken(req, sources);
+    } catch (error) {
+      refuse(error, res, next);
+      return;
+    }
+    if (token === undefined) {
+      if (required) refuse(new AttestationError('ERR_TOKEN_MISSING', 'no attestation token was presented'), res, next);
+      else next();
+      return;
+    }
+    verifier.verify(token, verifyOptions).then(
+      (attestation) => {
+        req.attestation = attestation;
+        next();
+      },
+      (error: unknown) => refuse(error, res, next),
+    );
+  };
+}
+
+/** The verified attestation the gate attached to this request, or undefined on an ungated route. */
+export function getAttestation(req: object): VerifiedAttestation | undefined {
+  return (req as AttestedRequest).attestation;
+}
