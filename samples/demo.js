@@ -1,36 +1,59 @@
-// The main job, runnable as it is: a local MAA instance mints tokens, the verifier judges them, and a
-// table shows what was accepted and why the rest was refused.
+// `npm run demo`: the sample relying party against an embedded local MAA instance. Sends one request per
+// case over real HTTP on loopback and prints what the gate answered, and why (the reason is from the
+// server's log; clients only ever see the code).
 import { generateKeyPairSync } from 'node:crypto';
-import { AttestationError, createVerifier } from 'attestation-gate';
-import { createTestAttestationService } from 'attestation-gate/testing';
+import { createVerifier } from 'attestation-gate';
+import { createTestAttestationService, DEFAULT_MRSIGNER } from 'attestation-gate/testing';
+import { createApp } from './server.js';
 
 const maa = await createTestAttestationService();
 const verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true });
-const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-const eightHoursAgo = Math.floor(Date.now() / 1000) - 9 * 3600;
+await verifier.warmUp();
 
+const reasons = new Map();
+const app = createApp({
+  verifier,
+  mrsigner: DEFAULT_MRSIGNER,
+  minSvn: 2,
+  onRefusal: (error, req) => {
+    const reason = error.decision?.reasons[0]?.message ?? error.message;
+    reasons.set(req.headers['x-case'], reason.replace(/"([0-9a-f]{12})[0-9a-f]{52}"/g, '$1…'));
+  },
+});
+const server = app.listen(0, '127.0.0.1');
+await new Promise((resolve) => server.once('listening', resolve));
+const base = `http://127.0.0.1:${server.address().port}`;
+
+const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+const now = Math.floor(Date.now() / 1000);
 const cases = [
-  ['a production SGX enclave', maa.mint()],
-  ['a debug enclave (authentic: the policy decides)', maa.mint({ 'x-ms-sgx-is-debuggable': true })],
-  ['an expired token', maa.mint({}, { iat: eightHoursAgo })],
-  ['a forged signature naming a genuine key', maa.mint({}, { signingKey: attacker })],
-  ['an unsigned token (alg none)', maa.mint({}, { alg: 'none' })],
-  ['an untrusted issuer', maa.mint({ iss: 'https://evil.example' }, { header: { jku: undefined } })],
-  ['a policy-management response', maa.mint({ 'x-ms-attestation-type': undefined })],
-  ['SVN as a string', maa.mint({ 'x-ms-sgx-svn': '3', svn: '3' })],
+  ['allowed enclave (SVN 2)', maa.mint({ 'x-ms-sgx-svn': 2 })],
+  ['debug enclave', maa.mint({ 'x-ms-sgx-svn': 2, 'x-ms-sgx-is-debuggable': true })],
+  ['wrong MRSIGNER', maa.mint({ 'x-ms-sgx-svn': 2, 'x-ms-sgx-mrsigner': 'ab'.repeat(32) })],
+  ['SVN below the minimum', maa.mint({ 'x-ms-sgx-svn': 1 })],
+  ['expired token', maa.mint({ 'x-ms-sgx-svn': 2 }, { iat: now - 9 * 3600 })],
+  ['forged token', maa.mint({ 'x-ms-sgx-svn': 2 }, { signingKey: attacker })],
+  ['unsigned token (alg none)', maa.mint({ 'x-ms-sgx-svn': 2 }, { alg: 'none' })],
   ['no token', undefined],
 ];
 
 const rows = [];
-for (const [name, token] of cases) {
-  try {
-    const result = await verifier.verify(token);
-    rows.push({ token: name, outcome: 'accepted', code: '', detail: `mrsigner ${result.sgx.mrsigner.slice(0, 12)}…, svn ${result.sgx.svn}` });
-  } catch (error) {
-    if (!(error instanceof AttestationError)) throw error;
-    rows.push({ token: name, outcome: `refused (${error.status})`, code: error.code, detail: error.message });
+try {
+  for (const [name, token] of cases) {
+    const headers = { 'x-case': name, ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
+    const response = await fetch(`${base}/secrets`, { headers });
+    const body = await response.json();
+    rows.push({
+      request: `GET /secrets: ${name}`,
+      status: response.status,
+      code: body.code ?? '',
+      reason: response.ok ? `served to mrenclave ${body.for.mrenclave.slice(0, 12)}…, svn ${body.for.svn}` : reasons.get(name),
+    });
   }
+} finally {
+  server.close();
+  await maa.close();
 }
+console.log(`A relying party trusting ${maa.issuer} for enclaves signed by ${DEFAULT_MRSIGNER.slice(0, 12)}… at SVN ≥ 2:\n`);
 console.table(rows);
-console.log(`metadata requests made: ${maa.requests.discovery} discovery, ${maa.requests.certs} /certs`);
-await maa.close();
+console.log(`\nmetadata requests: ${maa.requests.discovery} discovery, ${maa.requests.certs} /certs (fetched once at warm-up, then cached)`);

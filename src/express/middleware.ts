@@ -26,6 +26,11 @@ export interface RequireAttestationOptions {
    * so Express's default handler answers with the right status and `WWW-Authenticate`. Default false.
    */
   readonly passErrors?: boolean;
+  /**
+   * Called with each refusal before it is answered, for logs and metrics. The error's message, and for
+   * ERR_POLICY_DENIED its `decision.reasons`, say exactly what failed; they are never sent to the client.
+   */
+  readonly onRefusal?: (error: AttestationError, req: AttestedRequest) => void;
 }
 
 /** The request as the middleware leaves it. */
@@ -67,8 +72,17 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
   const respondOptions = { realm: options.realm ?? 'attestation', retryAfter: options.retryAfter ?? 30 };
   const passErrors = options.passErrors === true;
 
-  function refuse(error: unknown, res: ResponseLike, next: Next): void {
+  const onRefusal = options.onRefusal;
+
+  function refuse(error: unknown, req: AttestedRequest, res: ResponseLike, next: Next): void {
     const refusal = error instanceof AttestationError ? error : new AttestationError('ERR_TOKEN_MALFORMED', 'the token could not be verified', { cause: error });
+    if (onRefusal !== undefined) {
+      try {
+        onRefusal(refusal, req);
+      } catch {
+        // A failing logger must not turn a refusal into a crash or a pass.
+      }
+    }
     const answer = errorResponse(refusal, respondOptions);
     if (passErrors) {
       refusal.headers = answer.headers;
@@ -91,11 +105,11 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
     try {
       token = extractToken(req, sources);
     } catch (error) {
-      refuse(error, res, next);
+      refuse(error, req, res, next);
       return;
     }
     if (token === undefined) {
-      if (required) refuse(new AttestationError('ERR_TOKEN_MISSING', 'no attestation token was presented'), res, next);
+      if (required) refuse(new AttestationError('ERR_TOKEN_MISSING', 'no attestation token was presented'), req, res, next);
       else next();
       return;
     }
@@ -104,7 +118,7 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
         req.attestation = attestation;
         next();
       },
-      (error: unknown) => refuse(error, res, next),
+      (error: unknown) => refuse(error, req, res, next),
     );
   };
 }

@@ -1,0 +1,59 @@
+// A relying-party server: routes gated by different attestation policies. Runnable as it is:
+//   node samples/server.js                       → with an embedded local MAA instance (prints a token to try)
+//   MAA_ISSUER=https://<name>.<region>.attest.azure.net MRSIGNER=<hex> node samples/server.js
+import express from 'express';
+import { createVerifier, getAttestation, requireAttestation } from 'attestation-gate';
+
+/**
+ * Builds the app. `policies.enclave` gates /secrets (production enclaves of one signer);
+ * `policies.admin` gates /admin (the same signer at a higher security version).
+ */
+export function createApp({ verifier, mrsigner, minSvn = 1, adminSvn = 5, onRefusal }) {
+  const app = express();
+  const enclave = requireAttestation({ verifier, policy: { mrsigner: [mrsigner], minSvn }, onRefusal });
+  const admin = requireAttestation({ verifier, policy: { mrsigner: [mrsigner], minSvn: adminSvn }, onRefusal });
+
+  app.get('/health', (_req, res) => {
+    res.json({ keys: verifier.keyStatus().map(({ issuer, state, keyIds }) => ({ issuer, state, keys: keyIds.length })) });
+  });
+  app.get('/secrets', enclave, (req, res) => {
+    const { sgx } = getAttestation(req);
+    res.json({ secret: 'the launch codes', for: { mrenclave: sgx.mrenclave, svn: sgx.svn } });
+  });
+  app.get('/admin', admin, (_req, res) => {
+    res.json({ admin: true });
+  });
+  return app;
+}
+
+async function main() {
+  let issuer = process.env.MAA_ISSUER;
+  let mrsigner = process.env.MRSIGNER;
+  let maa;
+  if (issuer === undefined) {
+    const { createTestAttestationService, DEFAULT_MRSIGNER } = await import('attestation-gate/testing');
+    maa = await createTestAttestationService();
+    issuer = maa.issuer;
+    mrsigner = DEFAULT_MRSIGNER;
+  }
+  if (mrsigner === undefined) throw new Error('set MRSIGNER to the hex MRSIGNER of the enclaves to trust');
+  const verifier = createVerifier({ issuers: [issuer], allowInsecureLoopback: maa !== undefined });
+  await verifier.warmUp();
+  const app = createApp({
+    verifier,
+    mrsigner,
+    onRefusal: (error, req) => console.error(`refused ${req.method} ${req.url}: ${error.code} ${error.message}`),
+  });
+  const server = app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
+    const { port } = server.address();
+    console.log(`relying party on http://127.0.0.1:${port}, trusting ${issuer}`);
+    if (maa !== undefined) console.log(`try: curl -H "Authorization: Bearer ${maa.mint()}" http://127.0.0.1:${port}/secrets`);
+  });
+  const stop = () => server.close(() => maa?.close());
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
+  await main();
+}

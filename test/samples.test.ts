@@ -1,0 +1,36 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+// The samples run as users run them: with node, importing the built package by name (npm test builds first).
+const run = promisify(execFile);
+const root = new URL('..', import.meta.url);
+
+describe('samples run as they are', () => {
+  it('npm run demo: prints every case with the expected status and exits 0', async () => {
+    const { stdout } = await run(process.execPath, ['samples/demo.js'], { cwd: root, timeout: 30_000 });
+    for (const [name, status, code] of [
+      ['allowed enclave', 200, ''],
+      ['debug enclave', 403, 'ERR_POLICY_DENIED'],
+      ['wrong MRSIGNER', 403, 'ERR_POLICY_DENIED'],
+      ['SVN below the minimum', 403, 'ERR_POLICY_DENIED'],
+      ['expired token', 401, 'ERR_TOKEN_EXPIRED'],
+      ['forged token', 401, 'ERR_SIGNATURE_INVALID'],
+      ['no token', 401, 'ERR_TOKEN_MISSING'],
+    ] as const) {
+      expect(stdout).toMatch(new RegExp(`${name}[^\\n]*│ ${status} +│ '${code}'`));
+    }
+    expect(stdout).toContain('metadata requests: 1 discovery, 1 /certs');
+  });
+
+  it('verify-token.js verifies a real MAA token offline', async () => {
+    const { stdout } = await run(process.execPath, ['samples/verify-token.js'], { cwd: root, timeout: 30_000 });
+    expect(stdout).toContain('accepted: sgx token from https://sharedwus.wus.attest.azure.net');
+    expect(stdout).toContain('292a1f4b519e46627eb2478a3d9851405653c5b4b0a6925de843834d9216850e');
+  });
+
+  it('verify-token.js refuses a junk token with exit code 1', async () => {
+    const failure = await run(process.execPath, ['samples/verify-token.js', 'junk', 'https://sharedwus.wus.attest.azure.net'], { cwd: root, timeout: 30_000 }).catch((error: { code: number; stdout: string }) => error);
+    expect(failure).toMatchObject({ code: 1, stdout: expect.stringContaining('refused: ERR_TOKEN_MALFORMED') });
+  });
+});
