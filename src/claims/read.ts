@@ -11,6 +11,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { AttestationError, quote } from '../errors.js';
+import { isCanonicalBase64Url } from '../token/base64url.js';
 import { isJsonObject, own } from '../util/own.js';
 
 /** A JSON object as parsed: the verified payload, or an object nested in it. */
@@ -92,28 +93,29 @@ const STRING_RECORD: Kind<Record<string, string>> = {
       : undefined,
 };
 
-const BASE64URL_ALPHABET = /^[A-Za-z0-9_-]*$/;
-
 // Canonical form only (no padding, zero trailing bits): one byte string has exactly one accepted
 // spelling, so a pinned value cannot be matched or dodged by an alternative encoding.
 const BASE64URL: Kind<string> = {
   expected: 'unpadded base64url',
-  parse: (value) =>
-    typeof value === 'string' &&
-    BASE64URL_ALPHABET.test(value) &&
-    Buffer.from(value, 'base64url').toString('base64url') === value
-      ? value
-      : undefined,
+  parse: (value) => (typeof value === 'string' && isCanonicalBase64Url(value) ? value : undefined),
 };
 
 const HEX_DIGITS = /^[0-9a-fA-F]*$/;
 
+const hexKinds = new Map<number, Kind<string>>();
+
+// One kind per length, made once: readers run on every verification.
 function hexKind(hexChars: number): Kind<string> {
-  return {
-    expected: `${hexChars} hex digits`,
-    parse: (value) =>
-      typeof value === 'string' && value.length === hexChars && HEX_DIGITS.test(value) ? value.toLowerCase() : undefined,
-  };
+  let kind = hexKinds.get(hexChars);
+  if (kind === undefined) {
+    kind = {
+      expected: `${hexChars} hex digits`,
+      parse: (value) =>
+        typeof value === 'string' && value.length === hexChars && HEX_DIGITS.test(value) ? value.toLowerCase() : undefined,
+    };
+    hexKinds.set(hexChars, kind);
+  }
+  return kind;
 }
 
 export const requiredString = (obj: ClaimSet, name: string): string => readRequired(obj, name, STRING);
@@ -162,5 +164,10 @@ export function optionalBase64UrlBytes(obj: ClaimSet, name: string): Uint8Array 
  * Object.keys and structural equality then agree with the token).
  */
 export function omitUndefined<T extends object>(view: T): T {
-  return Object.fromEntries(Object.entries(view).filter(([, value]) => value !== undefined)) as T;
+  const result: Record<string, unknown> = {};
+  for (const name in view) {
+    const value = view[name];
+    if (value !== undefined) result[name] = value;
+  }
+  return result as T;
 }

@@ -5,6 +5,7 @@ import { AttestationError, quote } from '../errors.js';
 import {
   type ClaimSet,
   omitUndefined,
+  optionalBase64Url,
   optionalBase64UrlBytes,
   optionalHex,
   optionalObject,
@@ -100,7 +101,6 @@ export function readSgxClaims(payload: ClaimSet): SgxClaims {
     svn: requiredUint16(payload, 'x-ms-sgx-svn'),
     isDebuggable: requiredBoolean(payload, 'x-ms-sgx-is-debuggable'),
     reportData: optionalHex(payload, 'x-ms-sgx-report-data', 128),
-    enclaveHeldData: optionalBase64UrlBytes(payload, 'x-ms-sgx-ehd'),
     runtimeClaims: optionalObject(payload, 'x-ms-runtime'),
     initTimeClaims: optionalObject(payload, 'x-ms-inittime'),
     collateral: optionalStringRecord(payload, 'x-ms-sgx-collateral'),
@@ -111,5 +111,10 @@ export function readSgxClaims(payload: ClaimSet): SgxClaims {
     isvFamilyId: optionalHex(payload, 'x-ms-sgx-isv-family-id', 32),
   });
   checkLegacyAliases(payload, claims);
+  if (optionalBase64Url(payload, 'x-ms-sgx-ehd') !== undefined) {
+    // Bytes cannot be frozen, and a verified result may be shared (cached, handed to several handlers):
+    // each read gets its own copy, so no reader can change what the next one sees.
+    Object.defineProperty(claims, 'enclaveHeldData', { enumerable: true, get: () => optionalBase64UrlBytes(payload, 'x-ms-sgx-ehd') });
+  }
   return claims;
 }

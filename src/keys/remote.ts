@@ -100,10 +100,9 @@ export class RemoteKeySource implements KeySource {
     return rotated;
   }
 
-  /** True while `key` is still in the issuer's current set: results verified with a removed key must not be reused. */
-  isCurrent(key: SigningKey): boolean {
-    const entry = this.#cache.peek(ENTRY, { allowStale: true });
-    return entry !== undefined && entry.set.keys.get(key.kid) === key;
+  peekKey(kid: string): SigningKey | undefined {
+    // peek without allowStale returns nothing once the set is past keysMaxAge: then getKey refreshes.
+    return this.#cache.peek(ENTRY, { allowStale: false })?.set.keys.get(kid);
   }
 
   /** Fetches now, whatever the cache and backoff state; rejects if the issuer cannot be reached. */

@@ -26,8 +26,11 @@ export interface KeySet {
 export interface KeySource {
   readonly issuer: string;
   getKey(kid: string): Promise<SigningKey>;
-  /** True while `key` is still published: results verified with a removed key must not be reused. */
-  isCurrent(key: SigningKey): boolean;
+  /**
+   * The key published under `kid` in a fresh cached set, without I/O: the synchronous fast path.
+   * Undefined when the answer needs `getKey` (cold, stale, unknown or invalid kid).
+   */
+  peekKey(kid: string): SigningKey | undefined;
   /** Fetches the keys now (a no-op for pinned keys); rejects when the issuer cannot be reached. */
   refresh(): Promise<void>;
   status(): KeyStatus;

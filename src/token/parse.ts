@@ -1,3 +1,4 @@
+import { isAscii, isUtf8 } from 'node:buffer';
 import { AttestationError, quote } from '../errors.js';
 import { decodeBase64UrlStrict } from './base64url.js';
 
@@ -68,14 +69,12 @@ function decodeJsonObject(segment: string, part: 'header' | 'payload'): Record<s
   return value as Record<string, unknown>;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 // RFC 7515 requires UTF-8; a lenient decoder would turn invalid bytes into U+FFFD and accept a payload
-// whose signed bytes and meaning differ from what a stricter reader sees.
+// whose signed bytes and meaning differ from what a stricter reader sees. isAscii/isUtf8 validate in
+// native code, far faster than a fatal TextDecoder on a 2.5 KB MAA payload.
 function decodeUtf8Strict(bytes: Buffer, part: string): string {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new AttestationError('ERR_TOKEN_MALFORMED', `the token ${part} is not valid UTF-8`);
-  }
+  if (isAscii(bytes)) return bytes.toString('latin1');
+  // A byte-order mark is not JSON: leave it in so JSON.parse refuses it.
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  throw new AttestationError('ERR_TOKEN_MALFORMED', `the token ${part} is not valid UTF-8`);
 }

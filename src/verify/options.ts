@@ -5,6 +5,7 @@ import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_METADATA_BYTES } from '../keys/fe
 import { DEFAULT_MAX_TOKEN_BYTES } from '../token/parse.js';
 import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
 import { normalizeIssuer } from './issuers.js';
+import type { TokenCacheOptions } from './token-cache.js';
 
 /** A JWKS as MAA's `/certs` serves it: `{ keys: [{ kid, kty, x5c }] }`. */
 export interface JsonWebKeySet {
@@ -47,6 +48,11 @@ export interface VerifierOptions {
   readonly clock?: () => number;
   /** A policy every verification must satisfy (ERR_POLICY_DENIED otherwise); `verify(token, { policy })` overrides it. */
   readonly policy?: AttestationPolicy | CompiledPolicy;
+  /**
+   * Remember verified tokens (by SHA-256), so a client's repeated token costs a hash and a lookup. Time
+   * and policy are re-checked on every hit. `false` turns it off. Default `{ maxEntries: 10000, maxBytes: 32 MiB }`.
+   */
+  readonly tokenCache?: false | TokenCacheOptions;
 }
 
 export interface ResolvedIssuer {
@@ -70,6 +76,7 @@ export interface ResolvedOptions {
   readonly keysMaxStaleMs: number;
   readonly clock: () => number;
   readonly policy: CompiledPolicy | undefined;
+  readonly tokenCache: false | TokenCacheOptions;
 }
 
 /** Validates and normalises options once, at construction; every mistake is an ERR_CONFIG_INVALID. */
@@ -117,6 +124,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     keysMaxStaleMs: nonNegative('keysMaxStale', options.keysMaxStale, 86_400) * 1000,
     clock: resolveClock(options.clock),
     policy: options.policy === undefined ? undefined : checkedPolicy(options.policy, issuers),
+    tokenCache: resolveTokenCache(options.tokenCache),
   };
 }
 
@@ -129,6 +137,16 @@ export function checkedPolicy(policy: AttestationPolicy | CompiledPolicy, issuer
   const untrusted = compiled.authorities.filter((authority) => !issuers.some((entry) => entry.issuer === authority));
   if (untrusted.length > 0) invalid(`the policy names authorities the verifier does not trust: ${untrusted.map((a) => quote(a)).join(', ')}`);
   return compiled;
+}
+
+function resolveTokenCache(cache: false | TokenCacheOptions | undefined): false | TokenCacheOptions {
+  if (cache === false) return false;
+  if (cache === undefined) return {};
+  if (typeof cache !== 'object' || cache === null) invalid('tokenCache must be false or { maxEntries, maxBytes }');
+  return {
+    maxEntries: positive('tokenCache.maxEntries', cache.maxEntries, 10_000),
+    maxBytes: positive('tokenCache.maxBytes', cache.maxBytes, 32 * 1024 * 1024),
+  };
 }
 
 function resolveClock(clock: (() => number) | undefined): () => number {

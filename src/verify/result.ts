@@ -30,8 +30,9 @@ export interface VerifiedAttestation {
   readonly azurevm: AzureVmClaims | undefined;
 }
 
+/** Freezes parsed JSON and the views built from it. Byte arrays cannot be frozen; views hand out copies. */
 export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value) && !ArrayBuffer.isView(value)) {
     Object.freeze(value);
     for (const member of Object.values(value)) deepFreeze(member);
   }

@@ -3,14 +3,15 @@ import { CHANNELS, publish } from '../diagnostics.js';
 import { AttestationError } from '../errors.js';
 import { PinnedKeySource } from '../keys/pinned.js';
 import { RemoteKeySource } from '../keys/remote.js';
-import type { KeySource, KeyStatus } from '../keys/signing-key.js';
-import { checkJku, validateHeader } from '../token/header.js';
-import { parseCompactJws } from '../token/parse.js';
+import type { KeySource, KeyStatus, SigningKey } from '../keys/signing-key.js';
+import { checkJku, validateHeader, type SigningAlgorithm } from '../token/header.js';
+import { parseCompactJws, type ParsedToken } from '../token/parse.js';
 import { own } from '../util/own.js';
-import { assertPolicy, type AttestationPolicy, type CompiledPolicy } from '../policy/index.js';
+import { assertPolicy, isCompiledPolicy, type AttestationPolicy, type CompiledPolicy } from '../policy/index.js';
 import { checkedPolicy, resolveOptions, type ResolvedOptions, type VerifierOptions } from './options.js';
 import { deepFreeze, type VerifiedAttestation } from './result.js';
 import { verifySignature } from './signature.js';
+import { VerifiedTokenCache } from './token-cache.js';
 import { checkTimes } from './time.js';
 
 export interface VerifyOptions {
@@ -25,6 +26,12 @@ export interface Verifier {
    * ERR_POLICY_DENIED (a PolicyDeniedError carrying the decision's reasons, for logs only).
    */
   verify(token: unknown, options?: VerifyOptions): Promise<VerifiedAttestation>;
+  /**
+   * The synchronous fast path: the result when this token was verified before and is still valid (its
+   * key still published, its time claims still good, the policy satisfied), undefined when it needs
+   * `verify`. Throws the same AttestationErrors as `verify` for a remembered token that no longer passes.
+   */
+  verifyCached(token: unknown, options?: VerifyOptions): VerifiedAttestation | undefined;
   /** The trusted issuers, normalised. */
   readonly issuers: readonly string[];
   /** Fetches every issuer's keys now (start-up health checks); rejects with ERR_METADATA_UNAVAILABLE if one is unreachable. */
@@ -60,23 +67,78 @@ export function createRemoteSource(issuer: string, resolved: ResolvedOptions): R
 }
 
 export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<string, KeySource>): Verifier {
+  const cache = resolved.tokenCache === false ? undefined : new VerifiedTokenCache(resolved.tokenCache);
+  // Policies already checked against this verifier's issuers: a per-call policy is checked once.
+  const checkedPolicies = new WeakSet<CompiledPolicy>();
+
+  function policyFor(options: VerifyOptions | undefined): CompiledPolicy | undefined {
+    const given = options?.policy;
+    if (given === undefined) return resolved.policy;
+    if (isCompiledPolicy(given) && checkedPolicies.has(given)) return given;
+    const policy = checkedPolicy(given, resolved.issuers);
+    checkedPolicies.add(policy);
+    return policy;
+  }
+
+  /** The synchronous part shared by both entry points: a cache hit, re-checked for time and policy. */
+  function fromCache(digest: string | undefined, policy: CompiledPolicy | undefined): VerifiedAttestation | undefined {
+    const result = digest === undefined ? undefined : cache?.get(digest);
+    if (result === undefined) return undefined;
+    checkTimes(result.claims, resolved.now() / 1000, resolved);
+    if (policy !== undefined) assertPolicy(policy, result);
+    return result;
+  }
+
+  function digestOf(token: unknown): string | undefined {
+    return cache !== undefined && typeof token === 'string' && token.length <= resolved.maxTokenBytes ? VerifiedTokenCache.digest(token) : undefined;
+  }
+
+  function refusal(cause: unknown, started: number): AttestationError {
+    // Nothing but an AttestationError leaves the verifier: an unexpected error is a refusal, never a pass.
+    const error = cause instanceof AttestationError ? cause : new AttestationError('ERR_TOKEN_MALFORMED', 'the token could not be verified', { cause });
+    publish(CHANNELS.verification, () => ({ outcome: 'rejected', code: error.code, durationMs: performance.now() - started }));
+    return error;
+  }
+
+  function accepted(result: VerifiedAttestation, started: number, cached: boolean): VerifiedAttestation {
+    publish(CHANNELS.verification, () => ({ outcome: 'accepted', issuer: result.issuer, attestationType: result.attestationType, cached, durationMs: performance.now() - started }));
+    return result;
+  }
+
+  function verifyCached(token: unknown, options?: VerifyOptions): VerifiedAttestation | undefined {
+    const started = performance.now();
+    try {
+      const result = fromCache(digestOf(token), policyFor(options));
+      return result === undefined ? undefined : accepted(result, started, true);
+    } catch (cause) {
+      throw refusal(cause, started);
+    }
+  }
+
   async function verify(token: unknown, options?: VerifyOptions): Promise<VerifiedAttestation> {
     const started = performance.now();
     try {
-      const policy = options?.policy === undefined ? resolved.policy : checkedPolicy(options.policy, resolved.issuers);
-      const result = await verifyToken(token, resolved, sources);
+      const policy = policyFor(options);
+      const digest = digestOf(token);
+      const hit = fromCache(digest, policy);
+      if (hit !== undefined) return accepted(hit, started, true);
+      const prepared = prepare(token, resolved, sources);
+      const key = prepared.source.peekKey(prepared.kid) ?? (await prepared.source.getKey(prepared.kid));
+      const result = complete(prepared, key, resolved);
+      if (digest !== undefined) {
+        const lifetimeMs = (result.expiresAt.getTime() - resolved.now()) + resolved.clockTolerance * 1000;
+        cache?.set(digest, token as string, result, key, prepared.source, lifetimeMs);
+      }
       if (policy !== undefined) assertPolicy(policy, result);
-      publish(CHANNELS.verification, () => ({ outcome: 'accepted', issuer: result.issuer, attestationType: result.attestationType, durationMs: performance.now() - started }));
-      return result;
+      return accepted(result, started, false);
     } catch (cause) {
-      // Nothing but an AttestationError leaves verify: an unexpected error is a refusal, never a pass.
-      const error = cause instanceof AttestationError ? cause : new AttestationError('ERR_TOKEN_MALFORMED', 'the token could not be verified', { cause });
-      publish(CHANNELS.verification, () => ({ outcome: 'rejected', code: error.code, durationMs: performance.now() - started }));
-      throw error;
+      throw refusal(cause, started);
     }
   }
+
   return {
     verify,
+    verifyCached,
     issuers: resolved.issuers.map((entry) => entry.issuer),
     async warmUp() {
       await Promise.all([...sources.values()].map((source) => source.refresh()));
@@ -85,27 +147,37 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
   };
 }
 
-/** The checks, in order; each fails closed. */
-async function verifyToken(token: unknown, options: ResolvedOptions, sources: ReadonlyMap<string, KeySource>): Promise<VerifiedAttestation> {
-  const { header, payload, signingInput, signature } = parseCompactJws(token, options.maxTokenBytes);
-  const { alg, kid, jku } = validateHeader(header, options.algorithms);
+interface PreparedToken {
+  readonly parsed: ParsedToken;
+  readonly alg: SigningAlgorithm;
+  readonly kid: string;
+  readonly source: KeySource;
+}
 
+/** Checks 1–3, all without I/O: form, header, trusted issuer. */
+function prepare(token: unknown, options: ResolvedOptions, sources: ReadonlyMap<string, KeySource>): PreparedToken {
+  const parsed = parseCompactJws(token, options.maxTokenBytes);
+  const { alg, kid, jku } = validateHeader(parsed.header, options.algorithms);
   // Decided before any I/O: a token naming an untrusted issuer costs no request.
-  const issuer = own(payload, 'iss');
+  const issuer = own(parsed.payload, 'iss');
   const source = typeof issuer === 'string' ? sources.get(issuer) : undefined;
   if (source === undefined) throw new AttestationError('ERR_ISSUER_UNTRUSTED', 'the token issuer is not trusted');
   checkJku(jku, source.issuer);
+  return { parsed, alg, kid, source };
+}
 
-  const key = await source.getKey(kid);
+/** Checks 5–8 once the issuer's key is known: signature, time, attestation result, typed claims. */
+function complete({ parsed, alg, kid, source }: PreparedToken, key: SigningKey, options: ResolvedOptions): VerifiedAttestation {
+  const { header, payload, signingInput, signature } = parsed;
   verifySignature(alg, key, signingInput, signature);
-
   const times = checkTimes(payload, options.now() / 1000, options);
   const result = readAttestationResult(payload);
-  return {
+  // Frozen whole: a result may be shared by the cache and by every handler of a request.
+  return deepFreeze({
     issuer: source.issuer,
     attestationType: result.attestationType,
-    header: deepFreeze(header),
-    claims: deepFreeze(payload),
+    header,
+    claims: payload,
     keyId: kid,
     issuedAt: new Date(times.issuedAt * 1000),
     expiresAt: new Date(times.expiresAt * 1000),
@@ -115,5 +187,5 @@ async function verifyToken(token: unknown, options: ResolvedOptions, sources: Re
     sgx: result.sgx,
     sevsnp: result.sevsnp,
     azurevm: result.azurevm,
-  };
+  });
 }

@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AttestationError, compilePolicy, createVerifier, type Verifier, type VerifierOptions } from '../../src/index.js';
+import { createTestAttestationService, DEFAULT_MRSIGNER, type TestAttestationService } from '../../src/testing/index.js';
+
+let maa: TestAttestationService;
+let now: number;
+let clock: number;
+
+beforeAll(async () => {
+  maa = await createTestAttestationService();
+});
+afterAll(async () => {
+  await maa.close();
+});
+beforeEach(() => {
+  now = Math.floor(Date.now() / 1000);
+  clock = Date.now();
+  maa.resetCounters();
+});
+
+function verifierFor(options: Partial<VerifierOptions> = {}): Verifier {
+  return createVerifier({
+    issuers: [maa.issuer],
+    allowInsecureLoopback: true,
+    currentDate: () => new Date(now * 1000),
+    clock: () => clock,
+    ...options,
+  });
+}
+
+function codeOf(run: () => unknown): string {
+  try {
+    return run() === undefined ? 'miss' : 'hit';
+  } catch (error) {
+    expect(error).toBeInstanceOf(AttestationError);
+    return (error as AttestationError).code;
+  }
+}
+
+describe('the verified-token cache', () => {
+  it('answers a repeated token synchronously, with the same frozen result', async () => {
+    const verifier = verifierFor();
+    const token = maa.mint();
+    expect(verifier.verifyCached(token)).toBeUndefined();
+    const first = await verifier.verify(token);
+    expect(verifier.verifyCached(token)).toBe(first);
+    expect(await verifier.verify(token)).toBe(first);
+    expect(Object.isFrozen(first.sgx)).toBe(true);
+  });
+
+  it('does not answer for a different token with the same signature or payload', async () => {
+    const verifier = verifierFor();
+    const token = maa.mint();
+    await verifier.verify(token);
+    const [header, payload, signature] = token.split('.');
+    const edited = `${header}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), 'x-ms-sgx-svn': 9 })).toString('base64url')}.${signature}`;
+    expect(verifier.verifyCached(edited)).toBeUndefined();
+    await expect(verifier.verify(edited)).rejects.toMatchObject({ code: 'ERR_SIGNATURE_INVALID' });
+  });
+
+  it('honours expiry on hits: a remembered token that has expired is refused', async () => {
+    const verifier = verifierFor();
+    const token = maa.mint({}, { iat: now - 1000, lifetimeSeconds: 2000 });
+    await verifier.verify(token);
+    now += 999;
+    expect(codeOf(() => verifier.verifyCached(token))).toBe('hit');
+    now += 100;
+    expect(codeOf(() => verifier.verifyCached(token))).toBe('ERR_TOKEN_EXPIRED');
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'ERR_TOKEN_EXPIRED' });
+  });
+
+  it('honours maxTokenAge on hits', async () => {
+    const verifier = verifierFor({ maxTokenAge: 600 });
+    const token = maa.mint({}, { iat: now });
+    await verifier.verify(token);
+    now += 700;
+    expect(codeOf(() => verifier.verifyCached(token))).toBe('ERR_TOKEN_TOO_OLD');
+  });
+
+  it('evaluates the policy on every hit', async () => {
+    const verifier = verifierFor();
+    const token = maa.mint({ 'x-ms-sgx-svn': 3 });
+    const low = compilePolicy({ mrsigner: [DEFAULT_MRSIGNER], minSvn: 2 });
+    const high = compilePolicy({ mrsigner: [DEFAULT_MRSIGNER], minSvn: 5 });
+    await verifier.verify(token, { policy: low });
+    expect(codeOf(() => verifier.verifyCached(token, { policy: low }))).toBe('hit');
+    expect(codeOf(() => verifier.verifyCached(token, { policy: high }))).toBe('ERR_POLICY_DENIED');
+    await expect(verifier.verify(token, { policy: high })).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+    const debug = maa.mint({ 'x-ms-sgx-is-debuggable': true });
+    await expect(verifier.verify(debug, { policy: low })).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+    expect(codeOf(() => verifier.verifyCached(debug, { policy: low }))).toBe('ERR_POLICY_DENIED');
+  });
+
+  it('drops an entry whose signing key has left the key set', async () => {
+    const service = await createTestAttestationService();
+    try {
+      const verifier = createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true, clock: () => clock });
+      const token = service.mint();
+      await verifier.verify(token);
+      expect(codeOf(() => verifier.verifyCached(token))).toBe('hit');
+      service.rotateKeys();
+      // Past keysMaxAge the key set is not fresh: a hit is not served until the set is refreshed.
+      clock += 3_600_001;
+      expect(codeOf(() => verifier.verifyCached(token))).toBe('miss');
+      await verifier.warmUp();
+      expect(codeOf(() => verifier.verifyCached(token))).toBe('miss');
+      await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'ERR_KEY_NOT_FOUND' });
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('keeps serving hits across a refresh that re-publishes the same key', async () => {
+    const verifier = verifierFor();
+    const token = maa.mint();
+    await verifier.verify(token);
+    clock += 3_600_001;
+    await verifier.warmUp();
+    expect(codeOf(() => verifier.verifyCached(token))).toBe('hit');
+  });
+
+  it('never remembers failures', async () => {
+    const verifier = verifierFor();
+    const forged = maa.mint({}, { signingKey: maa.privateKey(maa.addKey()), kid: maa.activeKid });
+    const debug = maa.mint({ 'x-ms-sgx-svn': '3' });
+    for (const token of ['junk', forged, debug]) {
+      await expect(verifier.verify(token)).rejects.toBeInstanceOf(AttestationError);
+      expect(codeOf(() => verifier.verifyCached(token))).toBe('miss');
+    }
+  });
+
+  it('stays within its bounds', async () => {
+    const verifier = verifierFor({ tokenCache: { maxEntries: 5 } });
+    const tokens = Array.from({ length: 20 }, () => maa.mint());
+    for (const token of tokens) await verifier.verify(token);
+    const remembered = tokens.filter((token) => verifier.verifyCached(token) !== undefined);
+    expect(remembered).toEqual(tokens.slice(15));
+    const bySize = verifierFor({ tokenCache: { maxBytes: 3 * (1024 + 3 * tokens[0]!.length) } });
+    for (const token of tokens) await bySize.verify(token);
+    expect(tokens.filter((token) => bySize.verifyCached(token) !== undefined)).toHaveLength(3);
+  });
+
+  it('can be turned off', async () => {
+    const verifier = verifierFor({ tokenCache: false });
+    const token = maa.mint();
+    const first = await verifier.verify(token);
+    expect(verifier.verifyCached(token)).toBeUndefined();
+    expect(await verifier.verify(token)).not.toBe(first);
+  });
+});
