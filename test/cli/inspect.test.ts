@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import type { InspectReport } from '../../src/cli/inspect.js';
+import { fixtureJson, fixtureText, manifest } from '../helpers/fixtures.js';
+import { cli, entry, fixturePath, insideWindowIso } from './helpers.js';
+
+const SGX = 'cpp-sgx-shared-wus-2022.jwt';
+const sgxToken = fixtureText(SGX);
+const inside = insideWindowIso(entry(SGX));
+
+function b64(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** An unsigned token with any header and payload: inspect never looks at the signature's validity. */
+function craft(header: Record<string, unknown>, payload: Record<string, unknown>): string {
+  return `${b64(header)}.${b64(payload)}.${Buffer.from('sig').toString('base64url')}`;
+}
+
+describe('inspect: a real SGX token', () => {
+  it('says the signature was NOT verified, and summarises the header', async () => {
+    const { code, stdout, stderr } = await cli(['inspect', sgxToken, '--at', inside]);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout).toContain('SIGNATURE NOT VERIFIED');
+    expect(stdout).toMatch(/alg\s+"RS256"/);
+    expect(stdout).toMatch(/kid\s+"XxRc2vLh1E5FrsNawnRH3PzuFgqg3q7NvCdnjoJHBGE="/);
+    expect(stdout).toMatch(/jku\s+"https:\/\/sharedwus\.wus\.attest\.azure\.net\/certs"/);
+    expect(stdout).toMatch(/typ\s+"JWT"/);
+    expect(stdout).toMatch(/signature\s+256 bytes \(not verified\)/);
+  });
+
+  it('explains the claims, shortening long values and marking legacy aliases', async () => {
+    const { stdout } = await cli(['inspect', sgxToken, '--at', inside]);
+    expect(stdout).toMatch(/x-ms-sgx-mrenclave\s+"292a1f4b\S*…\S*9216850e"\s+enclave measurement/);
+    expect(stdout).toMatch(/x-ms-sgx-svn\s+1\s+security version \(compare as minimum\)/);
+    expect(stdout).toMatch(/x-ms-sgx-is-debuggable\s+true\s+true = debug enclave/);
+    expect(stdout).toMatch(/sgx-mrenclave\s+\S+\s+legacy alias of x-ms-sgx-mrenclave/);
+    expect(stdout).toMatch(/tee\s+"sgx"\s+legacy alias of x-ms-attestation-type/);
+    expect(stdout).toMatch(/x-ms-sgx-collateral\s+\{7 members: qeidcertshash/);
+    expect(stdout).not.toContain('292a1f4b519e46627eb2478a3d9851405653c5b4b0a6925de843834d9216850e');
+  });
+
+  it('--full shows whole values', async () => {
+    const { stdout } = await cli(['inspect', sgxToken, '--full', '--at', inside]);
+    expect(stdout).toContain('"292a1f4b519e46627eb2478a3d9851405653c5b4b0a6925de843834d9216850e"');
+  });
+
+  it('gives the times in UTC and relative to --at', async () => {
+    const { stdout } = await cli(['inspect', sgxToken, '--at', '2022-05-31T23:47:56Z']);
+    expect(stdout).toMatch(/iat\s+2022-05-31T22:47:56Z\s+1 h ago/);
+    expect(stdout).toMatch(/exp\s+2022-06-01T06:47:56Z\s+in 7 h/);
+    expect(stdout).not.toContain('ERR_TOKEN_EXPIRED');
+  });
+
+  it('lists what a verifier would check', async () => {
+    const { stdout } = await cli(['inspect', sgxToken, '--at', inside]);
+    const checks = stdout.slice(stdout.indexOf('What a verifier would check'));
+    expect(checks).toContain('jku "https://sharedwus.wus.attest.azure.net/certs": only compared, never fetched');
+    expect(checks).toContain('debug enclave');
+    expect(checks).toContain('shared MAA instance');
+    expect(checks).toContain('no runtime data: a bearer token');
+    expect(checks).toContain('Verdict: nothing above makes a verifier refuse it');
+  });
+
+  it('flags an expired token, relative to now', async () => {
+    const { code, stdout } = await cli(['inspect', sgxToken, '--at', '2025-06-02T00:00:00Z']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/exp\s+2022-06-01T06:47:56Z\s+expired 3 years ago/);
+    expect(stdout).toMatch(/REFUSE\s+expired 3 years ago .*\[ERR_TOKEN_EXPIRED\]/);
+    expect(stdout).toContain('Verdict: any verifier must refuse this token (ERR_TOKEN_EXPIRED)');
+  });
+
+  it('reads a file named on the command line', async () => {
+    const fromFile = await cli(['inspect', fixturePath(SGX), '--at', inside]);
+    const fromArg = await cli(['inspect', sgxToken, '--at', inside]);
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stdout).toBe(fromArg.stdout);
+  });
+
+  it('reads the token from stdin with -, whitespace trimmed', async () => {
+    const fromStdin = await cli(['inspect', '-', '--at', inside], `\n  ${sgxToken}\r\n\n`);
+    const fromArg = await cli(['inspect', sgxToken, '--at', inside]);
+    expect(fromStdin.code).toBe(0);
+    expect(fromStdin.stdout).toBe(fromArg.stdout);
+  });
+});
+
+describe('inspect: tokens a verifier must refuse', () => {
+  it('alg none (a real draft-policy response)', async () => {
+    const e = entry('cpp-sgx-draftpolicy-unsigned-2022.jwt');
+    const { code, stdout } = await cli(['inspect', fixtureText(e.token), '--at', insideWindowIso(e)]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('SIGNATURE NOT VERIFIED');
+    expect(stdout).toMatch(/alg\s+"none"/);
+    expect(stdout).toMatch(/REFUSE\s+alg none: any verifier must refuse.*\[ERR_ALG_NOT_ALLOWED\]/);
+    expect(stdout).toMatch(/signature\s+0 bytes/);
+    expect(stdout).toContain('Verdict: any verifier must refuse this token (ERR_ALG_NOT_ALLOWED)');
+  });
+
+  it.each(manifest.filter((e) => e.attestationType === null).map((e) => [e.token, e] as const))(
+    'policy-management response %s',
+    async (_name, e) => {
+      const { code, stdout } = await cli(['inspect', fixtureText(e.token), '--at', insideWindowIso(e)]);
+      expect(code).toBe(0);
+      expect(stdout).toContain('no x-ms-attestation-type: a policy-management response, not attestation evidence');
+      expect(stdout).toContain('[ERR_CLAIM_INVALID]');
+    },
+  );
+
+  it('a jku other than <iss>/certs, key material in the header, a foreign typ', async () => {
+    const token = craft(
+      { alg: 'RS256', kid: 'k', typ: 'at+jwt', jku: 'https://evil.example/keys', x5c: ['MIIB'] },
+      { iss: 'https://sharedwus.wus.attest.azure.net', iat: 1, nbf: 1, exp: 2, 'x-ms-attestation-type': 'sgx' },
+    );
+    const { code, stdout } = await cli(['inspect', token, '--at', '2022-01-01T00:00:00Z']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('jku "https://evil.example/keys": only compared, never fetched, and it is not <iss>/certs');
+    expect(stdout).toContain('x5c in the header: a key from the token is never used');
+    expect(stdout).toContain('typ "at+jwt"');
+    expect(stdout).toContain('ERR_HEADER_INVALID');
+    // The SGX claims are missing: the library's claim reader explains which.
+    expect(stdout).toMatch(/REFUSE\s+.*x-ms-sgx-mrenclave.*\[ERR_CLAIM_INVALID\]/);
+  });
+
+  it('HMAC and a missing exp', async () => {
+    const token = craft({ alg: 'HS256', kid: 'k' }, { iss: 'https://a.attest.azure.net', iat: 1, nbf: 1, 'x-ms-attestation-type': 'tdxvm' });
+    const { stdout } = await cli(['inspect', token]);
+    expect(stdout).toMatch(/alg "HS256": HMAC, any verifier must refuse/);
+    expect(stdout).toMatch(/exp missing: .*\[ERR_CLAIM_INVALID\]/);
+    expect(stdout).toMatch(/exp\s+\(absent\)/);
+  });
+
+  it('an iss that can never equal a configured issuer', async () => {
+    const token = craft({ alg: 'RS256', kid: 'k' }, { iss: 'https://Sharedwus.wus.attest.azure.net/', 'x-ms-attestation-type': 'sgx' });
+    const { stdout } = await cli(['inspect', token]);
+    expect(stdout).toContain('not an https URL in normal form, so it can never equal a configured issuer [ERR_ISSUER_UNTRUSTED]');
+  });
+
+  it('a debug SEV-SNP guest nested in an azurevm token, and a nonce', async () => {
+    const token = craft(
+      { alg: 'RS256', kid: 'k' },
+      { iss: 'https://a.attest.azure.net', nonce: 'n', 'x-ms-attestation-type': 'azurevm', 'x-ms-isolation-tee': { 'x-ms-sevsnpvm-is-debuggable': true } },
+    );
+    const { stdout } = await cli(['inspect', token]);
+    expect(stdout).toContain('debug guest (x-ms-isolation-tee)');
+    expect(stdout).toMatch(/nonce\s+"n"\s+NOT inside the quote: proves nothing about the enclave/);
+    expect(stdout).toMatch(/x-ms-isolation-tee\.x-ms-sevsnpvm-is-debuggable\s+true\s+true = debug guest/);
+  });
+
+  it('escapes control characters a token carries, so it cannot rewrite the terminal', async () => {
+    const token = craft({ alg: 'RS256', kid: '\u001b[2J' }, { iss: 'https://a.attest.azure.net', '\u001b]0;x\u0007': '\u009b31m\u202e' });
+    const { code, stdout } = await cli(['inspect', token]);
+    expect(code).toBe(0);
+    // eslint-disable-next-line no-control-regex
+    expect(stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(stdout).toContain('\\u001b[2J');
+  });
+});
+
+describe('inspect --json', () => {
+  it('prints the decoded token, times, meanings and observations', async () => {
+    const e = entry(SGX);
+    const { code, stdout } = await cli(['inspect', sgxToken, '--json', '--at', '2025-06-02T00:00:00Z']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as InspectReport & { decoded: boolean };
+    const decoded = fixtureJson<{ header: unknown; payload: unknown }>(`decoded/${SGX.replace('.jwt', '.json')}`);
+    expect(report.decoded).toBe(true);
+    expect(report.signatureVerified).toBe(false);
+    expect(report.header).toEqual(decoded.header);
+    expect(report.claims).toEqual(decoded.payload);
+    expect(report.issuer).toBe(e.issuer);
+    expect(report.attestationType).toBe('sgx');
+    expect(report.signatureBytes).toBe(256);
+    expect(report.at).toBe('2025-06-02T00:00:00Z');
+    expect(report.times.exp).toEqual({ value: e.exp, utc: '2022-06-01T06:47:56Z', relative: '3 years ago' });
+    expect(report.meanings['x-ms-sgx-mrenclave']).toBe('enclave measurement');
+    expect(report.meanings['sgx-mrsigner']).toBe('legacy alias of x-ms-sgx-mrsigner');
+    expect(report.refusals).toEqual(['ERR_TOKEN_EXPIRED']);
+    expect(report.observations).toContainEqual(expect.objectContaining({ severity: 'refuse', code: 'ERR_TOKEN_EXPIRED' }));
+    expect(report.observations).toContainEqual(expect.objectContaining({ severity: 'warn', message: expect.stringContaining('debug enclave') }));
+  });
+
+  it('says when a token cannot be decoded', async () => {
+    const { code, stdout } = await cli(['inspect', 'abc.def', '--json']);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ decoded: false, code: 'ERR_TOKEN_MALFORMED' });
+  });
+});
+
+describe('inspect: every real token decodes', () => {
+  it.each(manifest.map((e) => [e.token, e] as const))('%s', async (_name, e) => {
+    const { code, stdout } = await cli(['inspect', fixturePath(e.token), '--json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as { claims: Record<string, unknown>; header: Record<string, unknown>; attestationType: unknown };
+    expect(report.claims.iss).toBe(e.issuer);
+    expect(report.header.kid).toBe(e.kid);
+    expect(report.attestationType ?? null).toBe(e.attestationType);
+  });
+
+  it('not decodable: exit 1, the reason on stderr', async () => {
+    const { code, stdout, stderr } = await cli(['inspect', 'abc.def']);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('not decodable: ERR_TOKEN_MALFORMED');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('inspect: the token argument', () => {
+  it('a damaged token (padding) is not taken for a file name: exit 1 with the parser’s reason', async () => {
+    const [header, payload, signature] = sgxToken.split('.');
+    const { code, stderr } = await cli(['inspect', `${header}.${payload}.${signature}==`]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('not decodable: ERR_TOKEN_MALFORMED: the token signature is not canonical base64url');
+  });
+});
