@@ -6,11 +6,14 @@ import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
 import { own, isJsonObject } from '../util/own.js';
 import { normalizeIssuer } from '../verify/issuers.js';
 import { certificateToPem } from './maa-kid.js';
+import { checkQuoteBindsKey, checkSignerPin, readMaaEnclaveIdentity, type MaaEnclaveIdentity, type SignerPin } from './maa-quote.js';
 import type { KeySet, SigningKey } from './signing-key.js';
 
 export interface ImportOptions {
   /** Smallest RSA modulus accepted, in bits. */
   readonly minRsaModulusBits: number;
+  /** Accept only keys whose certificate carries a quote of an MAA enclave matching this pin. */
+  readonly signer?: SignerPin | undefined;
   /** The code thrown when the document as a whole is unusable (metadata vs. configuration). */
   readonly errorCode: AttestationErrorCode;
 }
@@ -44,7 +47,7 @@ export function importKeySet(jwks: unknown, issuer: string, options: ImportOptio
       publish(CHANNELS.keySkipped, () => ({ issuer, kid: undefined, reason: 'the key has no kid' }));
       continue;
     }
-    const outcome = importKey(jwk as Record<string, unknown>, kid, issuer, options.minRsaModulusBits);
+    const outcome = importKey(jwk as Record<string, unknown>, kid, issuer, options);
     const reason = typeof outcome === 'string' ? outcome : keys.has(kid) || invalid.has(kid) ? 'the kid is published twice' : undefined;
     if (reason !== undefined) {
       // A duplicated kid is ambiguous: neither copy may verify anything.
@@ -62,7 +65,7 @@ export function importKeySet(jwks: unknown, issuer: string, options: ImportOptio
 }
 
 /** Returns the key, or the reason it cannot be used. */
-function importKey(jwk: Record<string, unknown>, kid: string, issuer: string, minRsaModulusBits: number): SigningKey | string {
+function importKey(jwk: Record<string, unknown>, kid: string, issuer: string, { minRsaModulusBits, signer }: ImportOptions): SigningKey | string {
   const kty = own(jwk, 'kty');
   if (kty !== undefined && kty !== 'RSA') return `the key type ${quote(kty)} is not RSA`;
   const use = own(jwk, 'use');
@@ -98,7 +101,30 @@ function importKey(jwk: Record<string, unknown>, kid: string, issuer: string, mi
   if (key.asymmetricKeyType !== 'rsa') return 'the key is not an RSA key';
   const modulusBits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (modulusBits < minRsaModulusBits) return `the key has ${modulusBits} bits, below the minimum of ${minRsaModulusBits}`;
-  return { kid, key, modulusBits, alg: alg as SigningAlgorithm | undefined, certificate };
+  let enclave: MaaEnclaveIdentity | undefined;
+  if (signer !== undefined) {
+    const identity = checkEnclaveIdentity(x5c, key, kid, signer);
+    if (typeof identity === 'string') return identity;
+    enclave = identity;
+  }
+  return { kid, key, modulusBits, alg: alg as SigningAlgorithm | undefined, certificate, enclave };
+}
+
+/**
+ * With a signer pin, a key is only trusted if its certificate carries a quote of MAA's own enclave that
+ * binds this very key (and kid), from an enclave matching the pin. The quote's own signature is not
+ * checked (that needs Intel's collateral), so this narrows which keys the issuer's TLS endpoint can
+ * introduce; it does not replace TLS.
+ */
+function checkEnclaveIdentity(x5c: unknown, key: KeyObject, kid: string, signer: SignerPin): MaaEnclaveIdentity | string {
+  if (!Array.isArray(x5c) || typeof x5c[0] !== 'string') return 'the key has no certificate to carry an MAA enclave quote, and a signer is pinned';
+  let identity: MaaEnclaveIdentity;
+  try {
+    identity = readMaaEnclaveIdentity(x5c[0]);
+  } catch (error) {
+    return error instanceof AttestationError ? error.message : 'the certificate carries no readable MAA enclave quote';
+  }
+  return checkQuoteBindsKey(identity, key, kid) ?? checkSignerPin(identity, signer) ?? identity;
 }
 
 /**

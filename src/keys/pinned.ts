@@ -1,4 +1,4 @@
-import { importKeySet } from './import.js';
+import { importKeySet, type ImportOptions } from './import.js';
 import { findKey, keyNotFound } from './lookup.js';
 import type { KeySet, KeySource, KeyStatus, SigningKey } from './signing-key.js';
 
@@ -7,10 +7,10 @@ export class PinnedKeySource implements KeySource {
   readonly issuer: string;
   readonly keySet: KeySet;
 
-  constructor(issuer: string, jwks: unknown, minRsaModulusBits: number) {
+  constructor(issuer: string, jwks: unknown, options: Omit<ImportOptions, 'errorCode'>) {
     this.issuer = issuer;
     // Thrown at construction: a pinned set with no usable key is a configuration error.
-    this.keySet = importKeySet(jwks, issuer, { minRsaModulusBits, errorCode: 'ERR_CONFIG_INVALID' });
+    this.keySet = importKeySet(jwks, issuer, { ...options, errorCode: 'ERR_CONFIG_INVALID' });
   }
 
   async getKey(kid: string): Promise<SigningKey> {

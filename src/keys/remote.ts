@@ -3,12 +3,11 @@ import { CHANNELS, publish } from '../diagnostics.js';
 import { AttestationError } from '../errors.js';
 import { discoverJwksUri } from './discovery.js';
 import { fetchJson, type FetchOptions } from './fetch.js';
-import { importKeySet } from './import.js';
+import { importKeySet, type ImportOptions } from './import.js';
 import { findKey, keyNotFound } from './lookup.js';
 import type { KeySet, KeySource, KeyStatus, SigningKey } from './signing-key.js';
 
-export interface RemoteKeySourceOptions extends Omit<FetchOptions, 'issuer'> {
-  readonly minRsaModulusBits: number;
+export interface RemoteKeySourceOptions extends Omit<FetchOptions, 'issuer'>, Omit<ImportOptions, 'errorCode'> {
   /** How long a fetched key set is fresh, in milliseconds. */
   readonly maxAgeMs: number;
   /** How long past `maxAgeMs` a key set keeps serving while refreshes fail, in milliseconds. */
@@ -181,6 +180,7 @@ export class RemoteKeySource implements KeySource {
       const jwksUri = await discoverJwksUri(this.issuer, fetchOptions);
       const set = importKeySet(await fetchJson(jwksUri, fetchOptions), this.issuer, {
         minRsaModulusBits: this.#options.minRsaModulusBits,
+        signer: this.#options.signer,
         errorCode: 'ERR_METADATA_UNAVAILABLE',
       });
       this.#failures = 0;

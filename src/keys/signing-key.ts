@@ -1,5 +1,6 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { SigningAlgorithm } from '../token/header.js';
+import type { MaaEnclaveIdentity } from './maa-quote.js';
 
 /** A public key an issuer publishes, ready for `crypto.verify`. */
 export interface SigningKey {
@@ -10,6 +11,8 @@ export interface SigningKey {
   readonly alg: SigningAlgorithm | undefined;
   /** The self-signed certificate the key came from (`x5c[0]`), when it came from one. */
   readonly certificate: X509Certificate | undefined;
+  /** MAA's own enclave identity from the certificate's quote, when the issuer pins a signer. */
+  readonly enclave?: MaaEnclaveIdentity | undefined;
 }
 
 /** One issuer's keys as last published: usable keys by `kid`, and why each unusable one was skipped. */

@@ -1,11 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import type { Dispatcher } from 'undici';
-import { PinnedKeySource } from '../keys/pinned.js';
-import type { RemoteKeySource } from '../keys/remote.js';
 import type { KeySource } from '../keys/signing-key.js';
-import { resolveOptions, type ResolvedOptions, type VerifierOptions } from './options.js';
+import { resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifierOptions } from './options.js';
 import type { VerifiedAttestation } from './result.js';
-import { buildVerifier, createRemoteSource } from './verifier.js';
+import { buildVerifier, createKeySource } from './verifier.js';
 
 /** Bound on the issuers a script can make the one-shot form remember. */
 const MAX_SHARED_SOURCES = 64;
@@ -15,8 +12,7 @@ const NO_DISPATCHER = {};
  * Key sources shared by every one-shot call, per dispatcher and per issuer with its fetch settings, so a
  * script calling `verifyAttestationToken` in a loop fetches each issuer's keys once, not per call.
  */
-const remoteSources = new WeakMap<object, LRUCache<string, RemoteKeySource>>();
-const pinnedSources = new WeakMap<object, Map<string, PinnedKeySource>>();
+const sharedSources = new WeakMap<object, LRUCache<string, KeySource>>();
 
 /**
  * The one-shot form of `createVerifier(options).verify(token)` for scripts. Prefer a long-lived verifier
@@ -25,39 +21,33 @@ const pinnedSources = new WeakMap<object, Map<string, PinnedKeySource>>();
 export function verifyAttestationToken(token: unknown, options: VerifierOptions): Promise<VerifiedAttestation> {
   const resolved = resolveOptions(options);
   const sources = new Map<string, KeySource>();
-  for (const { issuer, jwks } of resolved.issuers) {
-    sources.set(issuer, jwks !== undefined ? sharedPinnedSource(issuer, jwks, resolved) : sharedRemoteSource(issuer, resolved));
-  }
+  for (const entry of resolved.issuers) sources.set(entry.issuer, sharedSource(entry, resolved));
   return buildVerifier(resolved, sources).verify(token);
 }
 
-function sharedRemoteSource(issuer: string, resolved: ResolvedOptions): RemoteKeySource {
-  const scope: Dispatcher | object = resolved.dispatcher ?? NO_DISPATCHER;
-  let cache = remoteSources.get(scope);
+/** Scoped by dispatcher (remote keys) or by the pinned JWKS object, then by every setting that shapes the source. */
+function sharedSource(entry: ResolvedIssuer, resolved: ResolvedOptions): KeySource {
+  const scope: object = entry.jwks ?? resolved.dispatcher ?? NO_DISPATCHER;
+  let cache = sharedSources.get(scope);
   if (cache === undefined) {
     cache = new LRUCache({ max: MAX_SHARED_SOURCES });
-    remoteSources.set(scope, cache);
+    sharedSources.set(scope, cache);
   }
-  const key = [issuer, resolved.minRsaModulusBits, resolved.fetchTimeoutMs, resolved.maxMetadataBytes, resolved.unknownKidRefreshIntervalMs, resolved.keysMaxAgeMs, resolved.keysMaxStaleMs].join(' ');
+  const key = JSON.stringify([
+    entry.issuer,
+    entry.jwks === undefined ? 'remote' : 'pinned',
+    entry.signer ?? null,
+    resolved.minRsaModulusBits,
+    resolved.fetchTimeoutMs,
+    resolved.maxMetadataBytes,
+    resolved.unknownKidRefreshIntervalMs,
+    resolved.keysMaxAgeMs,
+    resolved.keysMaxStaleMs,
+  ]);
   let source = cache.get(key);
   if (source === undefined) {
-    source = createRemoteSource(issuer, resolved);
+    source = createKeySource(entry, resolved);
     cache.set(key, source);
-  }
-  return source;
-}
-
-function sharedPinnedSource(issuer: string, jwks: object, resolved: ResolvedOptions): PinnedKeySource {
-  let byIssuer = pinnedSources.get(jwks);
-  if (byIssuer === undefined) {
-    byIssuer = new Map();
-    pinnedSources.set(jwks, byIssuer);
-  }
-  const key = `${issuer} ${resolved.minRsaModulusBits}`;
-  let source = byIssuer.get(key);
-  if (source === undefined) {
-    source = new PinnedKeySource(issuer, jwks, resolved.minRsaModulusBits);
-    byIssuer.set(key, source);
   }
   return source;
 }

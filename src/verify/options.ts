@@ -4,6 +4,7 @@ import { AttestationError, quote } from '../errors.js';
 import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_METADATA_BYTES } from '../keys/fetch.js';
 import { DEFAULT_MAX_TOKEN_BYTES } from '../token/parse.js';
 import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
+import type { SignerPin } from '../keys/maa-quote.js';
 import { normalizeIssuer } from './issuers.js';
 import type { TokenCacheOptions } from './token-cache.js';
 
@@ -12,8 +13,12 @@ export interface JsonWebKeySet {
   readonly keys: readonly Record<string, unknown>[];
 }
 
-/** A trusted MAA instance: its URL (keys from its metadata endpoints), or its URL with a pinned JWKS. */
-export type IssuerConfig = string | { readonly issuer: string; readonly jwks?: JsonWebKeySet };
+/**
+ * A trusted MAA instance: its URL (keys from its metadata endpoints), or an object with its URL, an
+ * optional pinned JWKS, and an optional pin on MAA's own enclave (`signer`: only keys whose certificate
+ * carries a quote from a matching MAA enclave, binding that key, are used).
+ */
+export type IssuerConfig = string | { readonly issuer: string; readonly jwks?: JsonWebKeySet; readonly signer?: SignerPin };
 
 export interface VerifierOptions {
   /** The MAA instances whose tokens are trusted, e.g. `https://myattestation.weu.attest.azure.net`. Required. */
@@ -58,6 +63,7 @@ export interface VerifierOptions {
 export interface ResolvedIssuer {
   readonly issuer: string;
   readonly jwks: JsonWebKeySet | undefined;
+  readonly signer: SignerPin | undefined;
 }
 
 export interface ResolvedOptions {
@@ -91,7 +97,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     const issuer = normalizeIssuer(url, allowInsecureLoopback);
     if (seen.has(issuer)) invalid(`issuer ${quote(issuer)} is listed twice`);
     seen.add(issuer);
-    return { issuer, jwks: typeof entry === 'string' ? undefined : entry.jwks };
+    return typeof entry === 'string' ? { issuer, jwks: undefined, signer: undefined } : { issuer, jwks: entry.jwks, signer: resolveSigner(entry.signer, issuer) };
   });
 
   const algorithms = options.algorithms ?? ['RS256'];
@@ -137,6 +143,24 @@ export function checkedPolicy(policy: AttestationPolicy | CompiledPolicy, issuer
   const untrusted = compiled.authorities.filter((authority) => !issuers.some((entry) => entry.issuer === authority));
   if (untrusted.length > 0) invalid(`the policy names authorities the verifier does not trust: ${untrusted.map((a) => quote(a)).join(', ')}`);
   return compiled;
+}
+
+const HEX64 = /^[0-9a-fA-F]{64}$/;
+
+function resolveSigner(signer: SignerPin | undefined, issuer: string): SignerPin | undefined {
+  if (signer === undefined) return undefined;
+  const where = `issuer ${quote(issuer)} signer`;
+  if (typeof signer !== 'object' || signer === null) invalid(`${where} must be { mrsigner?, mrenclave?, minSvn?, allowDebug? }`);
+  for (const name of ['mrsigner', 'mrenclave'] as const) {
+    const list = signer[name];
+    if (list !== undefined && (!Array.isArray(list) || list.length === 0 || !list.every((value) => typeof value === 'string' && HEX64.test(value)))) {
+      invalid(`${where}.${name} must be a non-empty list of 64-hex-digit values`);
+    }
+  }
+  if (signer.mrsigner === undefined && signer.mrenclave === undefined) invalid(`${where} must pin mrsigner or mrenclave`);
+  if (signer.minSvn !== undefined && !(Number.isInteger(signer.minSvn) && signer.minSvn >= 0 && signer.minSvn <= 0xffff)) invalid(`${where}.minSvn must be an integer 0..65535`);
+  if (signer.allowDebug !== undefined && typeof signer.allowDebug !== 'boolean') invalid(`${where}.allowDebug must be a boolean`);
+  return signer;
 }
 
 function resolveTokenCache(cache: false | TokenCacheOptions | undefined): false | TokenCacheOptions {

@@ -8,7 +8,7 @@ import { checkJku, validateHeader, type SigningAlgorithm } from '../token/header
 import { parseCompactJws, type ParsedToken } from '../token/parse.js';
 import { own } from '../util/own.js';
 import { assertPolicy, isCompiledPolicy, type AttestationPolicy, type CompiledPolicy } from '../policy/index.js';
-import { checkedPolicy, resolveOptions, type ResolvedOptions, type VerifierOptions } from './options.js';
+import { checkedPolicy, resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifierOptions } from './options.js';
 import { deepFreeze, type VerifiedAttestation } from './result.js';
 import { verifySignature } from './signature.js';
 import { VerifiedTokenCache } from './token-cache.js';
@@ -47,14 +47,15 @@ export interface Verifier {
 export function createVerifier(options: VerifierOptions): Verifier {
   const resolved = resolveOptions(options);
   const sources = new Map<string, KeySource>();
-  for (const { issuer, jwks } of resolved.issuers) {
-    sources.set(issuer, jwks !== undefined ? new PinnedKeySource(issuer, jwks, resolved.minRsaModulusBits) : createRemoteSource(issuer, resolved));
-  }
+  for (const entry of resolved.issuers) sources.set(entry.issuer, createKeySource(entry, resolved));
   return buildVerifier(resolved, sources);
 }
 
-export function createRemoteSource(issuer: string, resolved: ResolvedOptions): RemoteKeySource {
+/** A pinned key set when the configuration gives one, the issuer's metadata endpoints otherwise. */
+export function createKeySource({ issuer, jwks, signer }: ResolvedIssuer, resolved: ResolvedOptions): KeySource {
+  if (jwks !== undefined) return new PinnedKeySource(issuer, jwks, { minRsaModulusBits: resolved.minRsaModulusBits, signer });
   return new RemoteKeySource(issuer, {
+    signer,
     dispatcher: resolved.dispatcher,
     timeoutMs: resolved.fetchTimeoutMs,
     maxBytes: resolved.maxMetadataBytes,
