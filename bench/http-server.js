@@ -26,6 +26,8 @@ app.set('etag', false);
 app.set('x-powered-by', false);
 const ok = (_req, res) => res.json({ ok: true });
 app.get('/open', ok);
+// The same route behind a middleware that does nothing: what one more Express layer costs by itself.
+app.get('/noop', (_req, _res, next) => next(), ok);
 app.get('/gate', gate, ok);
 app.get('/gate-uncached', uncachedGate, ok);
 app.get('/jose', joseGate, ok);

@@ -5,6 +5,7 @@ import { DEFAULT_MRSIGNER } from 'attestation-gate/testing';
 import { median } from './harness.js';
 
 export const OPEN = 'open route (no gate)';
+export const NOOP = 'open route behind a no-op middleware';
 
 function load(url, tokens, seconds) {
   let next = 0;
@@ -37,6 +38,7 @@ export async function http(maa, { tokens, rounds, seconds }) {
   const repeated = [tokens[0]];
   const scenarios = [
     [OPEN, '/open', repeated],
+    [NOOP, '/noop', repeated],
     ['attestation-gate, repeated token', '/gate', repeated],
     ['attestation-gate, new tokens', '/gate-uncached', tokens],
     ['jose gate, repeated token', '/jose', repeated],

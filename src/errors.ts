@@ -32,6 +32,8 @@ export const ERROR_STATUS = {
   ERR_TOKEN_TOO_OLD: 401,
   /** A claim is missing, of the wrong type, contradicts another, or the token is not an attestation result. */
   ERR_CLAIM_INVALID: 401,
+  /** The request is not signed (RFC 9421) with the attested key: signature missing, malformed, stale, replayed, not covering what it must, or invalid. */
+  ERR_POSSESSION: 401,
   /** The token is authentic but the policy does not trust this enclave. */
   ERR_POLICY_DENIED: 403,
   /** The issuer's signing-key metadata could not be fetched or was unusable, and no usable cached copy exists. */
@@ -40,6 +42,12 @@ export const ERROR_STATUS = {
   ERR_REQUEST_INVALID: 400,
   /** The library was configured wrongly (thrown at construction, never by `verify`). */
   ERR_CONFIG_INVALID: 500,
+  /** A single-use value (a challenge nonce, a token's `jti`) was presented a second time. */
+  ERR_REPLAY: 401,
+  /** The request is not bound to what this relying party issued or expects: an unknown, expired or malformed challenge nonce. */
+  ERR_BINDING_MISMATCH: 401,
+  /** The replay store could not answer (down, timed out, failed); single-use values are refused until it can. */
+  ERR_REPLAY_STORE_UNAVAILABLE: 503,
 } as const;
 
 export type AttestationErrorCode = keyof typeof ERROR_STATUS;

@@ -40,7 +40,9 @@ export function extractToken(request: RequestLike, sources: TokenSources): strin
       // and here only for what would make the header ambiguous.
       const scheme = BEARER_SCHEME.exec(authorization);
       const token = scheme === null ? '' : authorization.slice(scheme[0].length);
-      if (token === '' || /[\s,]/.test(token)) throw invalidRequest('the Authorization header is not "Bearer <token>"');
+      if (token === '' || token.includes(' ') || token.includes('\t') || token.includes(',')) {
+        throw invalidRequest('the Authorization header is not "Bearer <token>"');
+      }
       found.push(token);
     }
   }

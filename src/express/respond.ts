@@ -42,10 +42,14 @@ const DESCRIPTIONS: Record<AttestationErrorCode, string> = {
   ERR_TOKEN_NOT_YET_VALID: 'The attestation token is not valid yet',
   ERR_TOKEN_TOO_OLD: 'The attestation token is too old',
   ERR_CLAIM_INVALID: 'The attestation token claims are invalid',
+  ERR_POSSESSION: 'The request is not signed with the attested key',
   ERR_POLICY_DENIED: 'The attested enclave is not allowed here',
   ERR_METADATA_UNAVAILABLE: 'Attestation signing keys are temporarily unavailable',
   ERR_REQUEST_INVALID: 'The request presents the attestation token incorrectly',
   ERR_CONFIG_INVALID: 'The attestation gate is misconfigured',
+  ERR_REPLAY: 'This single-use value has already been used',
+  ERR_BINDING_MISMATCH: 'The attestation is not bound to this request',
+  ERR_REPLAY_STORE_UNAVAILABLE: 'Replay protection is temporarily unavailable',
 };
 
 /** The RFC 6750 error attribute per HTTP status. */

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { AzureVmClaims } from '../claims/azurevm.js';
 import type { SevSnpClaims } from '../claims/sevsnp.js';
 import type { SgxClaims } from '../claims/sgx.js';
@@ -28,6 +29,11 @@ export interface VerifiedAttestation {
   readonly sevsnp: SevSnpClaims | undefined;
   /** Typed confidential-VM claims with the nested SEV-SNP evidence, when `attestationType` is `azurevm`. */
   readonly azurevm: AzureVmClaims | undefined;
+  /**
+   * The public key the enclave put in its runtime data (`keys[]` or `jwk`, JSON or bound binary runtime
+   * data), for proof of possession; undefined when there is none. Computed on first read.
+   */
+  readonly runtimeKey: KeyObject | undefined;
 }
 
 /** Freezes parsed JSON and the views built from it. Byte arrays cannot be frozen; views hand out copies. */

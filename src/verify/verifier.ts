@@ -1,3 +1,6 @@
+import type { KeyObject } from 'node:crypto';
+import { checkBinding, type BindingOptions } from '../binding/bind.js';
+import { runtimeKeyOf } from '../binding/runtime-data.js';
 import { readAttestationResult } from '../claims/attestation.js';
 import { CHANNELS, publish } from '../diagnostics.js';
 import { AttestationError } from '../errors.js';
@@ -17,6 +20,8 @@ import { checkTimes } from './time.js';
 export interface VerifyOptions {
   /** The policy this verification must satisfy, instead of the verifier's own. Compile it once with `compilePolicy`. */
   readonly policy?: CompiledPolicy | AttestationPolicy;
+  /** Require the token to be bound to a challenge nonce this relying party issued, consumed once. */
+  readonly binding?: BindingOptions;
 }
 
 export interface Verifier {
@@ -109,6 +114,8 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
   function verifyCached(token: unknown, options?: VerifyOptions): VerifiedAttestation | undefined {
     const started = performance.now();
     try {
+      // A binding consumes a nonce, which is I/O: never answered synchronously.
+      if (options?.binding !== undefined) return undefined;
       const result = fromCache(digestOf(token), policyFor(options));
       return result === undefined ? undefined : accepted(result, started, true);
     } catch (cause) {
@@ -122,7 +129,10 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
       const policy = policyFor(options);
       const digest = digestOf(token);
       const hit = fromCache(digest, policy);
-      if (hit !== undefined) return accepted(hit, started, true);
+      if (hit !== undefined) {
+        if (options?.binding !== undefined) await checkBinding(hit, options.binding);
+        return accepted(hit, started, true);
+      }
       const prepared = prepare(token, resolved, sources);
       const key = prepared.source.peekKey(prepared.kid) ?? (await prepared.source.getKey(prepared.kid));
       const result = complete(prepared, key, resolved);
@@ -131,6 +141,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
         cache?.set(digest, token as string, result, key, prepared.source, lifetimeMs);
       }
       if (policy !== undefined) assertPolicy(policy, result);
+      if (options?.binding !== undefined) await checkBinding(result, options.binding);
       return accepted(result, started, false);
     } catch (cause) {
       throw refusal(cause, started);
@@ -173,8 +184,7 @@ function complete({ parsed, alg, kid, source }: PreparedToken, key: SigningKey, 
   verifySignature(alg, key, signingInput, signature);
   const times = checkTimes(payload, options.now() / 1000, options);
   const result = readAttestationResult(payload);
-  // Frozen whole: a result may be shared by the cache and by every handler of a request.
-  return deepFreeze({
+  const attestation = {
     issuer: source.issuer,
     attestationType: result.attestationType,
     header,
@@ -188,5 +198,11 @@ function complete({ parsed, alg, kid, source }: PreparedToken, key: SigningKey, 
     sgx: result.sgx,
     sevsnp: result.sevsnp,
     azurevm: result.azurevm,
-  });
+  } as VerifiedAttestation;
+  // Importing a key costs more than the rest of the result: only when asked. Not enumerable, so freezing
+  // and logging the result do not compute it.
+  let runtimeKey: { value: KeyObject | undefined } | undefined;
+  Object.defineProperty(attestation, 'runtimeKey', { enumerable: false, get: () => (runtimeKey ??= { value: runtimeKeyOf(attestation) }).value });
+  // Frozen whole: a result may be shared by the cache and by every handler of a request.
+  return deepFreeze(attestation);
 }

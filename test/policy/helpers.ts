@@ -33,6 +33,7 @@ export function attestationOf(payload: Payload, issuer = payload['iss'] as strin
     header: {},
     claims: deepFreeze(structuredClone(payload)),
     keyId: 'test-kid',
+    runtimeKey: undefined,
     issuedAt: new Date((payload['iat'] as number) * 1000),
     expiresAt: new Date((payload['exp'] as number) * 1000),
     policyHash: result.policyHash,

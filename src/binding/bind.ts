@@ -1,0 +1,33 @@
+import { AttestationError } from '../errors.js';
+import { own } from '../util/own.js';
+import type { VerifiedAttestation } from '../verify/result.js';
+import { checkReportDataBinding, readRuntimeData } from './runtime-data.js';
+
+/** Anything that can consume an issued nonce once: a challenge store. */
+export interface NonceConsumer {
+  /** Resolves once for an issued nonce; ERR_REPLAY on a second use, ERR_BINDING_MISMATCH for unknown or expired ones. */
+  consume(nonce: string): Promise<void>;
+}
+
+export interface BindingOptions {
+  /** The challenge store that issued the nonces (`createChallengeStore`). */
+  readonly challenges: NonceConsumer;
+  /** The member of JSON runtime data that carries the nonce. Default `nonce`. */
+  readonly nonceField?: string;
+}
+
+/**
+ * Binds an attestation to a challenge this relying party issued: the enclave put the nonce in the
+ * runtime data it sent to MAA, so the token cannot predate the challenge. Checks, failing closed:
+ * runtime data is present; binary runtime data is bound by the report data (SHA-256 in bytes 0..31);
+ * it carries a nonce (a JSON member, or the nonce's 32 raw bytes); and that nonce is consumed, once.
+ */
+export async function checkBinding(attestation: VerifiedAttestation, options: BindingOptions): Promise<void> {
+  const runtime = readRuntimeData(attestation);
+  if (runtime === undefined) throw new AttestationError('ERR_BINDING_MISMATCH', 'the token carries no runtime data to bind it to a challenge');
+  if (runtime.bytes !== undefined) checkReportDataBinding(attestation, runtime.bytes);
+  const field = options.nonceField ?? 'nonce';
+  const nonce = runtime.json !== undefined ? own(runtime.json, field) : runtime.bytes?.length === 32 ? Buffer.from(runtime.bytes).toString('base64url') : undefined;
+  if (typeof nonce !== 'string') throw new AttestationError('ERR_BINDING_MISMATCH', `the runtime data carries no challenge nonce (${field})`);
+  await options.challenges.consume(nonce);
+}

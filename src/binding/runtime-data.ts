@@ -1,0 +1,85 @@
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { AttestationError } from '../errors.js';
+import { isJsonObject, own } from '../util/own.js';
+import type { VerifiedAttestation } from '../verify/result.js';
+
+/**
+ * The runtime data an enclave sent along with its evidence, as the token carries it: binary in
+ * `x-ms-sgx-ehd` (MAA also puts SHA-256 of it in the quote's report data), or JSON in `x-ms-runtime`.
+ */
+export interface RuntimeData {
+  readonly source: 'x-ms-sgx-ehd' | 'x-ms-runtime';
+  /** The exact bytes, when the token carries them (binary runtime data). */
+  readonly bytes: Uint8Array | undefined;
+  /** The runtime data as a JSON object: `x-ms-runtime`, or the binary data when it is JSON text. */
+  readonly json: Readonly<Record<string, unknown>> | undefined;
+}
+
+export function readRuntimeData(attestation: VerifiedAttestation): RuntimeData | undefined {
+  const bytes = attestation.sgx?.enclaveHeldData;
+  if (bytes !== undefined) return { source: 'x-ms-sgx-ehd', bytes, json: parseJsonText(bytes) };
+  const runtime = own(attestation.claims, 'x-ms-runtime');
+  if (isJsonObject(runtime)) return { source: 'x-ms-runtime', bytes: undefined, json: runtime };
+  return undefined;
+}
+
+/**
+ * Binary runtime data that is JSON text (MAA's samples send a JWK this way), tolerating the one trailing
+ * NUL byte of C-string clients; undefined for anything that is not a JSON object.
+ */
+function parseJsonText(bytes: Uint8Array): Record<string, unknown> | undefined {
+  const end = bytes.length > 0 && bytes[bytes.length - 1] === 0 ? bytes.length - 1 : bytes.length;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('utf8'));
+    return isJsonObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The quote's report data must start with SHA-256 of the runtime data: that is what ties the runtime
+ * data to the enclave. MAA checks it before issuing the token; checking again costs a hash and guards
+ * against a misconfigured or custom instance policy.
+ */
+export function checkReportDataBinding(attestation: VerifiedAttestation, bytes: Uint8Array): void {
+  const reportData = attestation.sgx?.reportData;
+  const expected = createHash('sha256').update(bytes).digest('hex');
+  if (reportData === undefined || reportData.slice(0, 64) !== expected) {
+    throw new AttestationError('ERR_BINDING_MISMATCH', 'the report data does not bind the runtime data (SHA-256 mismatch or no report data)');
+  }
+}
+
+/**
+ * The public key the enclave put in its runtime data, if any: `keys[]` (a JWK set, as SEV-SNP and
+ * confidential VMs send) or `jwk`. Binary runtime data counts only when the report data binds it.
+ * A key the token cannot tie to the quote is never returned.
+ */
+export function runtimeKeyOf(attestation: VerifiedAttestation): KeyObject | undefined {
+  const runtime = attestation.azurevm !== undefined ? isolationRuntime(attestation) : readRuntimeData(attestation);
+  if (runtime?.json === undefined) return undefined;
+  if (runtime.bytes !== undefined) {
+    try {
+      checkReportDataBinding(attestation, runtime.bytes);
+    } catch {
+      return undefined;
+    }
+  }
+  const keys = own(runtime.json, 'keys');
+  const jwk = Array.isArray(keys) ? keys.find((key) => isJsonObject(key)) : own(runtime.json, 'jwk');
+  if (!isJsonObject(jwk)) return undefined;
+  try {
+    // Only the public members: a JWK with a private part must not become a private KeyObject.
+    const { kty, crv, x, y, n, e } = jwk as Record<string, string>;
+    const publicJwk = kty === 'RSA' ? { kty, n, e } : { kty, crv, x, ...(y === undefined ? {} : { y }) };
+    return createPublicKey({ key: publicJwk, format: 'jwk' });
+  } catch {
+    return undefined;
+  }
+}
+
+/** A confidential VM's runtime keys live in the nested SEV-SNP evidence. */
+function isolationRuntime(attestation: VerifiedAttestation): RuntimeData | undefined {
+  const runtime = attestation.azurevm?.isolationTee.sevsnp?.runtimeClaims ?? attestation.azurevm?.runtimeClaims;
+  return runtime === undefined ? undefined : { source: 'x-ms-runtime', bytes: undefined, json: runtime };
+}
