@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import { AttestationError, quote } from '../errors.js';
+import { createMemoryReplayStore } from './memory-replay-store.js';
+import { storeUnavailable, type ReplayStore } from './replay-store.js';
+
+export interface ChallengeStoreOptions {
+  /** Seconds a nonce stays usable. Default 300: long enough to get evidence attested by MAA and sent back. */
+  readonly ttl?: number;
+  /**
+   * Where nonces are recorded. Default: a new in-memory store, which only works when one process both
+   * issues and checks nonces; several instances must share a `createRedisReplayStore`.
+   */
+  readonly store?: ReplayStore;
+  /** Milliseconds since the epoch, for `expiresAt`; for tests. Default `Date.now`. */
+  readonly clock?: () => number;
+}
+
+export interface Challenge {
+  /** 32 random bytes, base64url: 43 characters. */
+  readonly nonce: string;
+  readonly expiresAt: Date;
+}
+
+export interface ChallengeStore {
+  /** A fresh nonce, recorded as issued for `ttl` seconds. Rejects with ERR_REPLAY_STORE_UNAVAILABLE if the store fails. */
+  issue(): Promise<Challenge>;
+  /**
+   * Uses a nonce up. Resolves the first time; rejects with ERR_REPLAY on any later use, ERR_BINDING_MISMATCH
+   * for a nonce that is malformed, was never issued or has expired, ERR_REPLAY_STORE_UNAVAILABLE if the
+   * store fails.
+   */
+  consume(nonce: string): Promise<void>;
+  /** Seconds a nonce stays usable. */
+  readonly ttl: number;
+}
+
+const NONCE_BYTES = 32;
+/**
+ * The canonical base64url form of 32 bytes: 42 characters, then one whose two low bits are zero. Checked
+ * before the store is asked, so junk costs no store round trip.
+ */
+const NONCE_SHAPE = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+
+/**
+ * Challenges that bind an attestation to now: the relying party hands out a nonce, the enclave puts it
+ * (hashed, as runtime data) into its evidence, and the relying party accepts it once.
+ */
+export function createChallengeStore(options: ChallengeStoreOptions = {}): ChallengeStore {
+  if (typeof options !== 'object' || options === null) throw new AttestationError('ERR_CONFIG_INVALID', 'createChallengeStore options must be an object');
+  const ttl = options.ttl ?? 300;
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
+    throw new AttestationError('ERR_CONFIG_INVALID', 'ttl must be a positive number of seconds');
+  }
+  const ttlMs = Math.ceil(ttl * 1000);
+  const store = options.store ?? createMemoryReplayStore();
+  if (typeof store !== 'object' || store === null || typeof store.issue !== 'function' || typeof store.consume !== 'function') {
+    throw new AttestationError('ERR_CONFIG_INVALID', 'store must be a ReplayStore (issue, consume, once)');
+  }
+  if (options.clock !== undefined && typeof options.clock !== 'function') {
+    throw new AttestationError('ERR_CONFIG_INVALID', 'clock must be a function returning milliseconds since the epoch');
+  }
+  const clock = options.clock ?? Date.now;
+
+  return {
+    ttl,
+    async issue() {
+      const nonce = randomBytes(NONCE_BYTES).toString('base64url');
+      // Taken before the store records the nonce, so the advertised expiry is never later than the real one.
+      const expiresAt = new Date(clock() + ttlMs);
+      let fresh: unknown;
+      try {
+        fresh = await store.issue(nonce, ttlMs);
+      } catch (error) {
+        throw storeUnavailable(error);
+      }
+      // 256 random bits do not collide: "already exists" means the store is broken, not unlucky.
+      if (fresh !== true) throw storeUnavailable(undefined, `the replay store answered ${quote(fresh)} when issuing a fresh nonce`);
+      return { nonce, expiresAt };
+    },
+    async consume(nonce) {
+      if (typeof nonce !== 'string' || !NONCE_SHAPE.test(nonce)) {
+        throw new AttestationError('ERR_BINDING_MISMATCH', `the challenge nonce is malformed: ${quote(nonce)}`);
+      }
+      let outcome: unknown;
+      try {
+        outcome = await store.consume(nonce);
+      } catch (error) {
+        throw storeUnavailable(error);
+      }
+      if (outcome === 'consumed') return;
+      if (outcome === 'replayed') throw new AttestationError('ERR_REPLAY', 'the challenge nonce has already been used');
+      if (outcome === 'unknown') throw new AttestationError('ERR_BINDING_MISMATCH', 'the challenge nonce was not issued here or has expired');
+      throw storeUnavailable(undefined, `the replay store answered ${quote(outcome)} when consuming a nonce`);
+    },
+  };
+}

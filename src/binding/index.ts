@@ -1,0 +1,5 @@
+export type { ReplayStore } from './replay-store.js';
+export { createMemoryReplayStore, type MemoryReplayStoreOptions } from './memory-replay-store.js';
+export { createRedisReplayStore, type RedisReplayStoreOptions, type RedisClientLike } from './redis-replay-store.js';
+export { createChallengeStore, type ChallengeStore, type ChallengeStoreOptions, type Challenge } from './challenges.js';
+export { challengeHandler, type ChallengeHandlerOptions } from './challenge-handler.js';
