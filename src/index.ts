@@ -33,3 +33,23 @@ export {
   type ErrorResponse,
   type ProblemDetails,
 } from './express/index.js';
+export {
+  createChallengeStore,
+  challengeHandler,
+  createMemoryReplayStore,
+  createRedisReplayStore,
+  checkBinding,
+  checkSingleUse,
+  runtimeKeyOf,
+  type ChallengeStore,
+  type ChallengeStoreOptions,
+  type Challenge,
+  type ChallengeHandlerOptions,
+  type ReplayStore,
+  type MemoryReplayStoreOptions,
+  type RedisReplayStoreOptions,
+  type RedisClientLike,
+  type BindingOptions,
+  type NonceConsumer,
+} from './binding/index.js';
+export { MAA_MRSIGNERS, type MaaEnclaveIdentity, type SignerPin } from './keys/maa-quote.js';

@@ -1,5 +1,6 @@
 import { AttestationError } from '../errors.js';
 import { own } from '../util/own.js';
+import type { ReplayStore } from './replay-store.js';
 import type { VerifiedAttestation } from '../verify/result.js';
 import { checkReportDataBinding, readRuntimeData } from './runtime-data.js';
 
@@ -30,4 +31,16 @@ export async function checkBinding(attestation: VerifiedAttestation, options: Bi
   const nonce = runtime.json !== undefined ? own(runtime.json, field) : runtime.bytes?.length === 32 ? Buffer.from(runtime.bytes).toString('base64url') : undefined;
   if (typeof nonce !== 'string') throw new AttestationError('ERR_BINDING_MISMATCH', `the runtime data carries no challenge nonce (${field})`);
   await options.challenges.consume(nonce);
+}
+
+/**
+ * Makes a token single-use across a fleet: its `jti` is recorded in a shared replay store until the token
+ * expires, and a second presentation fails with ERR_REPLAY. A token without a `jti` cannot be tracked and
+ * is refused rather than let through.
+ */
+export async function checkSingleUse(attestation: VerifiedAttestation, store: ReplayStore, nowMs: number): Promise<void> {
+  const jti = own(attestation.claims, 'jti');
+  if (typeof jti !== 'string' || jti === '') throw new AttestationError('ERR_BINDING_MISMATCH', 'the token has no jti to make it single-use');
+  const ttlMs = Math.max(1, attestation.expiresAt.getTime() - nowMs);
+  if (!(await store.once(`jti:${attestation.issuer} ${jti}`, ttlMs))) throw new AttestationError('ERR_REPLAY', 'the token was presented before (its jti is single-use)');
 }

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import { checkBinding, type BindingOptions } from '../binding/bind.js';
+import { checkBinding, checkSingleUse, type BindingOptions } from '../binding/bind.js';
+import type { ReplayStore } from '../binding/replay-store.js';
 import { runtimeKeyOf } from '../binding/runtime-data.js';
 import { readAttestationResult } from '../claims/attestation.js';
 import { CHANNELS, publish } from '../diagnostics.js';
@@ -22,6 +23,8 @@ export interface VerifyOptions {
   readonly policy?: CompiledPolicy | AttestationPolicy;
   /** Require the token to be bound to a challenge nonce this relying party issued, consumed once. */
   readonly binding?: BindingOptions;
+  /** Make each token single-use: its `jti` is recorded in this store (shared by a fleet: Redis) until it expires. */
+  readonly singleUse?: ReplayStore;
 }
 
 export interface Verifier {
@@ -111,11 +114,17 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
     return result;
   }
 
+  /** Binding and single use run on every verification, cached or not: they consume state. */
+  async function checkFreshness(attestation: VerifiedAttestation, options: VerifyOptions | undefined): Promise<void> {
+    if (options?.binding !== undefined) await checkBinding(attestation, options.binding);
+    if (options?.singleUse !== undefined) await checkSingleUse(attestation, options.singleUse, resolved.now());
+  }
+
   function verifyCached(token: unknown, options?: VerifyOptions): VerifiedAttestation | undefined {
     const started = performance.now();
     try {
-      // A binding consumes a nonce, which is I/O: never answered synchronously.
-      if (options?.binding !== undefined) return undefined;
+      // A binding or single use consumes something in a store, which is I/O: never answered synchronously.
+      if (options?.binding !== undefined || options?.singleUse !== undefined) return undefined;
       const result = fromCache(digestOf(token), policyFor(options));
       return result === undefined ? undefined : accepted(result, started, true);
     } catch (cause) {
@@ -130,7 +139,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
       const digest = digestOf(token);
       const hit = fromCache(digest, policy);
       if (hit !== undefined) {
-        if (options?.binding !== undefined) await checkBinding(hit, options.binding);
+        await checkFreshness(hit, options);
         return accepted(hit, started, true);
       }
       const prepared = prepare(token, resolved, sources);
@@ -141,7 +150,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
         cache?.set(digest, token as string, result, key, prepared.source, lifetimeMs);
       }
       if (policy !== undefined) assertPolicy(policy, result);
-      if (options?.binding !== undefined) await checkBinding(result, options.binding);
+      await checkFreshness(result, options);
       return accepted(result, started, false);
     } catch (cause) {
       throw refusal(cause, started);
