@@ -6,6 +6,7 @@ export default defineConfig({
     // The samples import the package by name, as users do; in tests that name means the sources.
     alias: [
       { find: /^attestation-gate\/testing$/, replacement: fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)) },
+      { find: /^attestation-gate\/client$/, replacement: fileURLToPath(new URL('./src/client/index.ts', import.meta.url)) },
       { find: /^attestation-gate$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
     ],
   },

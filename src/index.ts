@@ -32,6 +32,7 @@ export {
   type TokenSources,
   type ErrorResponse,
   type ProblemDetails,
+  type PossessionOptions,
 } from './express/index.js';
 export {
   createChallengeStore,
@@ -53,3 +54,14 @@ export {
   type NonceConsumer,
 } from './binding/index.js';
 export { MAA_MRSIGNERS, type MaaEnclaveIdentity, type SignerPin } from './keys/maa-quote.js';
+export {
+  verifyRequestSignature,
+  createContentDigest,
+  verifyContentDigest,
+  DEFAULT_REQUIRED_COMPONENTS,
+  SIGNATURE_ALGORITHMS,
+  type SignedRequest,
+  type NonceStore,
+  type VerifyRequestSignatureOptions,
+  type SignatureAlgorithm as RequestSignatureAlgorithm,
+} from './possession/index.js';

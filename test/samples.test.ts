@@ -17,10 +17,23 @@ describe('samples run as they are', () => {
       ['expired token', 401, 'ERR_TOKEN_EXPIRED'],
       ['forged token', 401, 'ERR_SIGNATURE_INVALID'],
       ['no token', 401, 'ERR_TOKEN_MISSING'],
+      ['token bound to a fresh challenge', 200, ''],
+      ['the same token replayed', 401, 'ERR_REPLAY'],
+      ['signed with the enclave key', 200, ''],
+      ['stolen token, signed with another key', 401, 'ERR_POSSESSION'],
     ] as const) {
       expect(stdout).toMatch(new RegExp(`${name}[^\\n]*│ ${status} +│ '${code}'`));
     }
     expect(stdout).toContain('metadata requests: 1 discovery, 1 /certs');
+  });
+
+  it('binding.js runs the whole challenge, attestation and signed-request flow', async () => {
+    const { stdout } = await run(process.execPath, ['samples/binding.js'], { cwd: root, timeout: 30_000 });
+    expect(stdout).toMatch(/open a session with the fresh token: 200/);
+    expect(stdout).toMatch(/signed request: 200/);
+    expect(stdout).toMatch(/replayed to \/session: 401 .*ERR_REPLAY/);
+    expect(stdout).toMatch(/stolen, signed with another key: 401 .*ERR_POSSESSION/);
+    expect(stdout).toMatch(/the token alone, unsigned: 401 .*ERR_POSSESSION/);
   });
 
   it('verify-token.js verifies a real MAA token offline', async () => {

@@ -1,3 +1,3 @@
-export { requireAttestation, getAttestation, type RequireAttestationOptions, type AttestedRequest } from './middleware.js';
+export { requireAttestation, getAttestation, type RequireAttestationOptions, type AttestedRequest, type PossessionOptions } from './middleware.js';
 export { extractToken, type TokenSources, type RequestLike } from './extract.js';
 export { errorResponse, type ErrorResponse, type ProblemDetails } from './respond.js';

@@ -1,7 +1,10 @@
 import { AttestationError } from '../errors.js';
 import { compilePolicy, type AttestationPolicy, type CompiledPolicy } from '../policy/index.js';
 import type { VerifiedAttestation } from '../verify/result.js';
-import type { Verifier } from '../verify/verifier.js';
+import type { Verifier, VerifyOptions } from '../verify/verifier.js';
+import type { BindingOptions } from '../binding/bind.js';
+import type { ReplayStore } from '../binding/replay-store.js';
+import { verifyRequestSignature, type VerifyRequestSignatureOptions } from '../possession/index.js';
 import { extractToken, type RequestLike, type TokenSources } from './extract.js';
 import { errorResponse } from './respond.js';
 
@@ -31,11 +34,32 @@ export interface RequireAttestationOptions {
    * ERR_POLICY_DENIED its `decision.reasons`, say exactly what failed; they are never sent to the client.
    */
   readonly onRefusal?: (error: AttestationError, req: AttestedRequest) => void;
+  /** Require the token to be bound to a challenge nonce issued by this challenge store (consumed once). */
+  readonly binding?: BindingOptions;
+  /** Make each token single-use across the fleet sharing this replay store (by `jti`). */
+  readonly singleUse?: ReplayStore;
+  /**
+   * Require proof of possession: each request signed (RFC 9421) with the private key whose public half
+   * the enclave put in its runtime data (`attestation.runtimeKey`), so a stolen token alone is refused.
+   */
+  readonly possession?: PossessionOptions;
+}
+
+export interface PossessionOptions extends VerifyRequestSignatureOptions {
+  /**
+   * The raw request body, for its `Content-Digest`. Default: `req.rawBody`, or `req.body` when it is a
+   * Buffer (`express.raw()`). A request that declares a body the gate cannot see is refused.
+   */
+  readonly body?: (req: AttestedRequest) => Uint8Array | undefined;
 }
 
 /** The request as the middleware leaves it. */
 export interface AttestedRequest extends RequestLike {
   attestation?: VerifiedAttestation;
+  readonly method?: string;
+  readonly originalUrl?: string;
+  readonly rawBody?: unknown;
+  readonly body?: unknown;
 }
 
 interface ResponseLike {
@@ -66,13 +90,29 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
   if (untrusted.length > 0) {
     throw new AttestationError('ERR_CONFIG_INVALID', `the policy names authorities the verifier does not trust: ${untrusted.join(', ')}`);
   }
-  const verifyOptions = { policy };
+  const verifyOptions: VerifyOptions = { policy, binding: options.binding, singleUse: options.singleUse };
   const sources: TokenSources = options.token ?? {};
   const required = options.required !== false;
   const respondOptions = { realm: options.realm ?? 'attestation', retryAfter: options.retryAfter ?? 30 };
   const passErrors = options.passErrors === true;
 
   const onRefusal = options.onRefusal;
+  const possession = options.possession;
+
+  function accept(attestation: VerifiedAttestation, req: AttestedRequest, res: ResponseLike, next: Next): void {
+    if (possession === undefined) {
+      req.attestation = attestation;
+      next();
+      return;
+    }
+    proveRequest(req, attestation, possession).then(
+      () => {
+        req.attestation = attestation;
+        next();
+      },
+      (error: unknown) => refuse(error, req, res, next),
+    );
+  }
 
   function refuse(error: unknown, req: AttestedRequest, res: ResponseLike, next: Next): void {
     const refusal = error instanceof AttestationError ? error : new AttestationError('ERR_TOKEN_MALFORMED', 'the token could not be verified', { cause: error });
@@ -122,18 +162,40 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
       return;
     }
     if (cached !== undefined) {
-      req.attestation = cached;
-      next();
+      accept(cached, req, res, next);
       return;
     }
     verifier.verify(token, verifyOptions).then(
-      (attestation) => {
-        req.attestation = attestation;
-        next();
-      },
+      (attestation) => accept(attestation, req, res, next),
       (error: unknown) => refuse(error, req, res, next),
     );
   };
+}
+
+/** Checks the request's RFC 9421 signature against the key the attested enclave holds. */
+async function proveRequest(req: AttestedRequest, attestation: VerifiedAttestation, options: PossessionOptions): Promise<void> {
+  const key = attestation.runtimeKey;
+  if (key === undefined) throw new AttestationError('ERR_POSSESSION', 'the attestation carries no enclave key to prove possession of');
+  const body = options.body !== undefined ? options.body(req) : rawBodyOf(req);
+  if (body === undefined && declaresBody(req)) {
+    throw new AttestationError('ERR_POSSESSION', 'the request has a body the gate cannot see: capture the raw body (express.raw, or req.rawBody) before the gate');
+  }
+  const host = req.headers.host;
+  await verifyRequestSignature(
+    { method: req.method ?? 'GET', url: req.originalUrl ?? req.url ?? '/', authority: typeof host === 'string' ? host : '', headers: req.headers, body },
+    key,
+    options,
+  );
+}
+
+function rawBodyOf(req: AttestedRequest): Uint8Array | undefined {
+  if (req.rawBody instanceof Uint8Array) return req.rawBody;
+  return req.body instanceof Uint8Array ? req.body : undefined;
+}
+
+function declaresBody(req: AttestedRequest): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
 /** The verified attestation the gate attached to this request, or undefined on an ungated route. */

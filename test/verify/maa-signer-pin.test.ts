@@ -44,7 +44,7 @@ describe('issuers pinned to MAA\'s own enclave signer', () => {
   });
 
   it('tells the pre-2021 signer from the current one on the 2020 certificate', () => {
-    const jwks = fixtureJson('azsamples-uks-2020.certs.json');
+    const jwks = fixtureJson<{ keys: Record<string, unknown>[] }>('azsamples-uks-2020.certs.json');
     const issuer = 'https://gnkuks001.uks.attest.azure.net';
     const options = { minRsaModulusBits: 1024 };
     expect(() => createVerifier({ ...options, issuers: [{ issuer, jwks, signer: { mrsigner: [MAA_MRSIGNERS.since2021], allowDebug: true } }] })).toThrow(/no usable/);

@@ -1,0 +1,10 @@
+/** Proof of possession of the attested key: RFC 9421 request signatures, checked on the relying party. */
+export {
+  verifyRequestSignature,
+  DEFAULT_REQUIRED_COMPONENTS,
+  type SignedRequest,
+  type NonceStore,
+  type VerifyRequestSignatureOptions,
+} from './verify-request.js';
+export { createContentDigest, verifyContentDigest, DIGEST_ALGORITHMS, type DigestAlgorithm } from './content-digest.js';
+export { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from './algorithms.js';

@@ -1,0 +1,136 @@
+import { generateKeyPairSync } from 'node:crypto';
+import express from 'express';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signRequest } from '../../src/client/index.js';
+import { createChallengeStore, createMemoryReplayStore, createVerifier, requireAttestation, type ChallengeStore, type Verifier } from '../../src/index.js';
+import { createTestAttestationService, DEFAULT_MRSIGNER, runtimeDataClaims, type TestAttestationService } from '../../src/testing/index.js';
+
+let maa: TestAttestationService;
+let verifier: Verifier;
+const policy = { mrsigner: [DEFAULT_MRSIGNER] };
+
+beforeAll(async () => {
+  maa = await createTestAttestationService();
+  verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true });
+});
+afterAll(() => maa.close());
+
+function enclave(nonce?: string) {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const token = maa.mint(runtimeDataClaims(JSON.stringify({ nonce, jwk: publicKey.export({ format: 'jwk' }) })));
+  return { privateKey, token };
+}
+
+let origin = 'http://127.0.0.1';
+
+/** Headers for a request signed as the client helper would sign it, for the server under test. */
+function signed(method: string, path: string, token: string, privateKey: import('node:crypto').KeyObject, body?: string) {
+  return signRequest({ method, url: `${origin}${path}`, privateKey, token, ...(body === undefined ? {} : { body }) });
+}
+
+describe('requireAttestation with binding (challenge nonces)', () => {
+  let challenges: ChallengeStore;
+  let app: express.Express;
+  beforeAll(() => {
+    challenges = createChallengeStore();
+    app = express();
+    app.get('/bound', requireAttestation({ verifier, policy, binding: { challenges } }), (_req, res) => {
+      res.json({ ok: true });
+    });
+  });
+
+  it('accepts a token bound to an issued nonce once, then answers 401 ERR_REPLAY', async () => {
+    const { nonce } = await challenges.issue();
+    const { token } = enclave(nonce);
+    expect((await request(app).get('/bound').set('authorization', `Bearer ${token}`)).status).toBe(200);
+    const again = await request(app).get('/bound').set('authorization', `Bearer ${token}`);
+    expect(again.status).toBe(401);
+    expect(again.body.code).toBe('ERR_REPLAY');
+    expect(again.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+  });
+
+  it('answers 401 ERR_BINDING_MISMATCH for a nonce never issued, and for a token without one', async () => {
+    const foreign = await request(app).get('/bound').set('authorization', `Bearer ${enclave(Buffer.alloc(32, 9).toString('base64url')).token}`);
+    expect(foreign.body.code).toBe('ERR_BINDING_MISMATCH');
+    const unbound = await request(app).get('/bound').set('authorization', `Bearer ${maa.mint()}`);
+    expect(unbound.body.code).toBe('ERR_BINDING_MISMATCH');
+  });
+});
+
+describe('requireAttestation with singleUse', () => {
+  it('accepts each token once', async () => {
+    const app = express();
+    app.get('/once', requireAttestation({ verifier, policy, singleUse: createMemoryReplayStore() }), (_req, res) => {
+      res.json({ ok: true });
+    });
+    const token = maa.mint();
+    expect((await request(app).get('/once').set('authorization', `Bearer ${token}`)).status).toBe(200);
+    expect((await request(app).get('/once').set('authorization', `Bearer ${token}`)).body.code).toBe('ERR_REPLAY');
+  });
+});
+
+describe('requireAttestation with possession (RFC 9421 request signatures)', () => {
+  const app = express();
+  let server: import('node:http').Server;
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  beforeAll(async () => {
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    origin = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+  app.get('/data', requireAttestation({ verifier, policy, possession: {} }), (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.post('/data', express.raw({ type: '*/*' }), requireAttestation({ verifier, policy, possession: {} }), (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.post('/unparsed', requireAttestation({ verifier, policy, possession: {} }), (_req, res) => {
+    res.json({ ok: true });
+  });
+  });
+
+  it('accepts a request signed with the enclave key, repeatedly (cached token)', async () => {
+    const { token, privateKey } = enclave();
+    for (let i = 0; i < 3; i++) {
+      expect((await request(server).get('/data?x=1').set(signed('GET', '/data?x=1', token, privateKey))).status).toBe(200);
+    }
+  });
+
+  it('accepts a signed body and refuses a tampered one', async () => {
+    const { token, privateKey } = enclave();
+    const headers = signed('POST', '/data', token, privateKey, '{"a":1}');
+    expect((await request(server).post('/data').set(headers).send('{"a":1}')).status).toBe(200);
+    const tampered = await request(server).post('/data').set(headers).send('{"a":2}');
+    expect(tampered.status).toBe(401);
+    expect(tampered.body.code).toBe('ERR_POSSESSION');
+  });
+
+  it('refuses a stolen token signed with another key, and the token alone', async () => {
+    const { token } = enclave();
+    const thief = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    expect((await request(server).get('/data').set(signed('GET', '/data', token, thief))).body.code).toBe('ERR_POSSESSION');
+    expect((await request(server).get('/data').set('authorization', `Bearer ${token}`)).body.code).toBe('ERR_POSSESSION');
+  });
+
+  it('refuses a signature made for another path or another token', async () => {
+    const { token, privateKey } = enclave();
+    expect((await request(server).get('/data').set(signed('GET', '/other', token, privateKey))).body.code).toBe('ERR_POSSESSION');
+    const other = enclave();
+    const borrowed = { ...signed('GET', '/data', other.token, privateKey), authorization: `Bearer ${token}` };
+    expect((await request(server).get('/data').set(borrowed)).body.code).toBe('ERR_POSSESSION');
+  });
+
+  it('refuses when the attestation carries no enclave key', async () => {
+    const token = maa.mint();
+    const headers = signed('GET', '/data', token, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+    const response = await request(server).get('/data').set(headers);
+    expect(response.body.code).toBe('ERR_POSSESSION');
+  });
+
+  it('refuses a request whose body the gate cannot see, instead of skipping the digest', async () => {
+    const { token, privateKey } = enclave();
+    const response = await request(server).post('/unparsed').set(signed('POST', '/unparsed', token, privateKey, 'x')).send('x');
+    expect(response.status).toBe(401);
+    expect(response.body.code).toBe('ERR_POSSESSION');
+  });
+});
