@@ -40,11 +40,11 @@ export const ERROR_STATUS = {
   ERR_METADATA_UNAVAILABLE: 503,
   /** The request itself is malformed: several token sources at once, a broken Authorization header (RFC 6750 invalid_request). */
   ERR_REQUEST_INVALID: 400,
-  /** The library was configured wrongly (thrown at construction, never by `verify`). */
+  /** The library was configured wrongly: thrown at construction, and by `verify` only for an invalid per-call policy. */
   ERR_CONFIG_INVALID: 500,
   /** A single-use value (a challenge nonce, a token's `jti`) was presented a second time. */
   ERR_REPLAY: 401,
-  /** The request is not bound to what this relying party issued or expects: an unknown, expired or malformed challenge nonce. */
+  /** The token is not bound to this request: an unknown, expired or malformed challenge nonce, or runtime data the report data does not bind. */
   ERR_BINDING_MISMATCH: 401,
   /** The replay store could not answer (down, timed out, failed); single-use values are refused until it can. */
   ERR_REPLAY_STORE_UNAVAILABLE: 503,

@@ -4,6 +4,8 @@ import { AttestationError } from '../errors.js';
 export interface RequestLike {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly url?: string | undefined;
+  /** Node's raw header list (name, value, …): the only place a repeated Authorization header shows. */
+  readonly rawHeaders?: readonly string[] | undefined;
 }
 
 /** Where the middleware looks for the attestation token. */
@@ -34,7 +36,7 @@ const BEARER_SCHEME = /^bearer +/i;
 export function extractToken(request: RequestLike, sources: TokenSources): string | undefined {
   const found: string[] = [];
   if (sources.bearer !== false) {
-    const authorization = singleHeader(request, 'authorization');
+    const authorization = tokenHeader(request, 'authorization');
     if (authorization !== undefined && /^bearer(\s|$)/i.test(authorization)) {
       // Only the scheme is matched by a regex: the token itself (3–6 KB) is checked by the strict parser,
       // and here only for what would make the header ambiguous.
@@ -47,7 +49,7 @@ export function extractToken(request: RequestLike, sources: TokenSources): strin
     }
   }
   if (sources.header !== undefined) {
-    const value = singleHeader(request, sources.header.toLowerCase());
+    const value = tokenHeader(request, sources.header.toLowerCase());
     if (value !== undefined) found.push(value.trim());
   }
   if (sources.cookie !== undefined) {
@@ -72,6 +74,26 @@ function singleHeader(request: RequestLike, name: string): string | undefined {
   if (Array.isArray(value)) {
     if (value.length > 1) throw invalidRequest(`the request repeats the ${name} header`);
     return value[0];
+  }
+  return value;
+}
+
+/**
+ * A header that carries the token, present once. Node keeps only the first of repeated Authorization
+ * headers in `headers` and joins other repeated headers with ", ", so a second token would go unseen by
+ * the gate yet be read by whatever reads the raw request: the raw list decides.
+ */
+function tokenHeader(request: RequestLike, name: string): string | undefined {
+  const value = singleHeader(request, name);
+  const raw = request.rawHeaders;
+  if (value !== undefined && Array.isArray(raw)) {
+    let count = 0;
+    for (let i = 0; i < raw.length; i += 2) {
+      const header = raw[i];
+      if (typeof header === 'string' && header.length === name.length && header.toLowerCase() === name && ++count > 1) {
+        throw invalidRequest(`the request repeats the ${name} header`);
+      }
+    }
   }
   return value;
 }

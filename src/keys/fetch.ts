@@ -39,14 +39,17 @@ export async function fetchJson(url: string, options: FetchOptions): Promise<unk
   const timer = setTimeout(() => deadline.abort(), options.timeoutMs);
   const signal = deadline.signal;
   try {
-    const response = await request(url, {
-      method: 'GET',
-      headers: { accept: 'application/json', 'accept-encoding': 'identity' },
-      dispatcher: options.dispatcher ?? sharedAgent(),
+    const response = await untilDeadline(
+      request(url, {
+        method: 'GET',
+        headers: { accept: 'application/json', 'accept-encoding': 'identity' },
+        dispatcher: options.dispatcher ?? sharedAgent(),
+        signal,
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+      }),
       signal,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    });
+    );
     const body = await readCapped(response, url, options.maxBytes, signal);
     let value: unknown;
     try {
@@ -66,6 +69,34 @@ export async function fetchJson(url: string, options: FetchOptions): Promise<unk
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * undici acts on an abort only once the request has a connected socket: a connect that never completes
+ * (a black-holed address, a stalled proxy, a custom connector) would outlive the deadline by the
+ * dispatcher's own connect timeout, or for ever. So the deadline ends the wait itself; a response that
+ * still arrives afterwards is discarded unread.
+ */
+function untilDeadline(pending: Promise<Dispatcher.ResponseData>, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (response) => {
+        signal.removeEventListener('abort', onAbort);
+        if (!signal.aborted) {
+          resolve(response);
+          return;
+        }
+        response.body.on('error', () => undefined);
+        response.body.destroy();
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 async function readCapped(response: Dispatcher.ResponseData, url: string, maxBytes: number, signal: AbortSignal): Promise<Buffer> {

@@ -38,10 +38,13 @@ export function checkTimes(payload: Readonly<Record<string, unknown>>, nowSecond
   return { issuedAt, notBefore, expiresAt };
 }
 
+/** The last second a JavaScript Date can hold: a later time cannot be compared or reported. */
+const MAX_NUMERIC_DATE = 8.64e12;
+
 function numericDate(payload: Readonly<Record<string, unknown>>, name: string): number {
   const value = own(payload, name);
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new AttestationError('ERR_CLAIM_INVALID', `the ${name} claim must be a non-negative number of seconds`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_NUMERIC_DATE) {
+    throw new AttestationError('ERR_CLAIM_INVALID', `the ${name} claim must be a number of seconds between 0 and ${MAX_NUMERIC_DATE}`);
   }
   return value;
 }

@@ -235,6 +235,7 @@ describe('check 6: time', () => {
     expect(await codeOf(at(now), maa.mint({ [claim]: undefined }, { iat: now }))).toBe('ERR_CLAIM_INVALID');
     expect(await codeOf(at(now), maa.mint({ [claim]: String(now) }, { iat: now }))).toBe('ERR_CLAIM_INVALID');
     expect(await codeOf(at(now), maa.mint({ [claim]: -1 }, { iat: now }))).toBe('ERR_CLAIM_INVALID');
+    expect(await codeOf(at(now), maa.mint({ [claim]: 1e20 }, { iat: now }))).toBe('ERR_CLAIM_INVALID');
   });
 });
 
