@@ -1,18 +1,11 @@
 import { AttestationError } from '../errors.js';
-import { errorResponse } from '../express/respond.js';
+import { errorResponse, sendProblem, type ResponseLike } from '../express/respond.js';
 import type { ChallengeStore } from './challenges.js';
 import { storeUnavailable } from './replay-store.js';
 
 export interface ChallengeHandlerOptions {
   /** `Retry-After` seconds when the store is unavailable (503). Default 30. */
   readonly retryAfter?: number;
-}
-
-interface ResponseLike {
-  statusCode: number;
-  setHeader(name: string, value: string): unknown;
-  end(body?: string): unknown;
-  readonly headersSent?: boolean;
 }
 
 type Next = (error?: unknown) => void;
@@ -42,11 +35,7 @@ export function challengeHandler(challenges: ChallengeStore, options: ChallengeH
       return;
     }
     const answer = errorResponse(refusal, respondOptions);
-    res.statusCode = answer.status;
-    for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-    res.setHeader('content-type', 'application/problem+json');
-    res.setHeader('cache-control', 'no-store');
-    res.end(JSON.stringify(answer.body));
+    sendProblem(res, answer);
   }
 
   // Never throws and never returns a rejected promise: Express 4 and node:http would not catch it.

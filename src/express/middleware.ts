@@ -6,7 +6,7 @@ import type { BindingOptions } from '../binding/bind.js';
 import type { ReplayStore } from '../binding/replay-store.js';
 import { verifyRequestSignature, type VerifyRequestSignatureOptions } from '../possession/index.js';
 import { extractToken, type RequestLike, type TokenSources } from './extract.js';
-import { errorResponse } from './respond.js';
+import { errorResponse, sendProblem, type ResponseLike } from './respond.js';
 
 export interface RequireAttestationOptions {
   /** A verifier from `createVerifier`, shared by every route. Required. */
@@ -60,13 +60,6 @@ export interface AttestedRequest extends RequestLike {
   readonly originalUrl?: string;
   readonly rawBody?: unknown;
   readonly body?: unknown;
-}
-
-interface ResponseLike {
-  statusCode: number;
-  setHeader(name: string, value: string): unknown;
-  end(body?: string): unknown;
-  readonly headersSent?: boolean;
 }
 
 type Next = (error?: unknown) => void;
@@ -133,11 +126,7 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
       next(refusal);
       return;
     }
-    res.statusCode = answer.status;
-    for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-    res.setHeader('content-type', 'application/problem+json');
-    res.setHeader('cache-control', 'no-store');
-    res.end(JSON.stringify(answer.body));
+    sendProblem(res, answer);
   }
 
   return function attestationGate(req, res, next) {

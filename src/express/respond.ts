@@ -81,3 +81,20 @@ export function errorResponse(error: AttestationError, options: RespondOptions):
     body: { type: 'about:blank', title: STATUS_CODES[error.status] ?? 'Error', status: error.status, code: error.code, detail },
   };
 }
+
+/** The response shape both HTTP handlers write to: Node's ServerResponse, Express's, Connect's. */
+export interface ResponseLike {
+  statusCode: number;
+  setHeader(name: string, value: string): unknown;
+  end(body?: string): unknown;
+  readonly headersSent?: boolean;
+}
+
+/** Writes a refusal as `application/problem+json`, never cached. */
+export function sendProblem(res: ResponseLike, answer: ErrorResponse): void {
+  res.statusCode = answer.status;
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  res.setHeader('content-type', 'application/problem+json');
+  res.setHeader('cache-control', 'no-store');
+  res.end(JSON.stringify(answer.body));
+}

@@ -1,25 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readAzureVmClaims } from '../../src/claims/azurevm.js';
-import { AttestationError } from '../../src/errors.js';
-
-type Payload = Record<string, unknown>;
-
-function loadPayload(name: string): Payload {
-  const url = new URL(`../fixtures/maa/decoded/${name}.json`, import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { payload: Payload }).payload;
-}
-
-function claimError(read: () => unknown): AttestationError {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestationError);
-    expect((error as AttestationError).code).toBe('ERR_CLAIM_INVALID');
-    return error as AttestationError;
-  }
-  throw new Error('expected the read to throw');
-}
+import { loadPayload, claimError, type Payload } from './helpers.js';
 
 const WEU_2023 = 'cvmguest-azurevm-sharedweu-2023';
 

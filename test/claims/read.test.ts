@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { AttestationError } from '../../src/errors.js';
 import {
   omitUndefined,
   optionalBase64Url,
@@ -20,17 +19,7 @@ import {
   requiredString,
   requiredUint16,
 } from '../../src/claims/read.js';
-
-function claimError(read: () => unknown): AttestationError {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestationError);
-    expect((error as AttestationError).code).toBe('ERR_CLAIM_INVALID');
-    return error as AttestationError;
-  }
-  throw new Error('expected the read to throw');
-}
+import { claimError } from './helpers.js';
 
 describe('ownClaim', () => {
   it('returns own members, including falsy ones', () => {

@@ -2,25 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readSgxClaims } from '../../src/claims/sgx.js';
-import { AttestationError } from '../../src/errors.js';
-
-type Payload = Record<string, unknown>;
-
-function loadPayload(name: string): Payload {
-  const url = new URL(`../fixtures/maa/decoded/${name}.json`, import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { payload: Payload }).payload;
-}
-
-function claimError(read: () => unknown): AttestationError {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestationError);
-    expect((error as AttestationError).code).toBe('ERR_CLAIM_INVALID');
-    return error as AttestationError;
-  }
-  throw new Error('expected the read to throw');
-}
+import { loadPayload, claimError, type Payload } from './helpers.js';
 
 const SGX_PAYLOADS = [
   'cpp-sgx-shared-wus-2022',

@@ -35,3 +35,8 @@ export function expectedOutcome(entry: ManifestEntry): 'accept' | 'policy-manage
   if (entry.expect.includes('unsigned')) return 'unsigned';
   return 'unverifiable';
 }
+
+/** The decoded payload of a real token (`decoded/<name>.json`), as plain JSON. */
+export function decodedPayload(name: string): Record<string, unknown> {
+  return fixtureJson<{ payload: Record<string, unknown> }>(`decoded/${name}.json`).payload;
+}
