@@ -25,6 +25,9 @@ const channels = new Map<string, diagnosticsChannel.Channel>(
   Object.values(CHANNELS).map((name) => [name, diagnosticsChannel.channel(name)]),
 );
 
+/** The verification channel itself, for the hot path: check `hasSubscribers` inline, allocate nothing otherwise. */
+export const verificationChannel = diagnosticsChannel.channel(CHANNELS.verification);
+
 /** Publishes lazily: `message` is only built when someone subscribes. */
 export function publish(name: (typeof CHANNELS)[keyof typeof CHANNELS], message: () => object): void {
   const channel = channels.get(name);

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { runtimeKeyOf } from '../binding/runtime-data.js';
 import type { AzureVmClaims } from '../claims/azurevm.js';
 import type { SevSnpClaims } from '../claims/sevsnp.js';
 import type { SgxClaims } from '../claims/sgx.js';
@@ -40,7 +41,58 @@ export interface VerifiedAttestation {
 export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value) && !ArrayBuffer.isView(value)) {
     Object.freeze(value);
-    for (const member of Object.values(value)) deepFreeze(member);
+    // for…in with a primitive check first: no array of values, no call per string or number member.
+    for (const name in value) {
+      if (!Object.hasOwn(value, name)) continue;
+      const member = (value as Record<string, unknown>)[name];
+      if (typeof member === 'object' && member !== null) deepFreeze(member);
+    }
   }
   return value;
+}
+
+const NOT_YET = Symbol('not yet computed');
+
+/**
+ * The result as the verifier builds it: a class so every result has one shape (fast to build and read)
+ * and `runtimeKey` can be a getter on the prototype, computed on first read. Importing a key costs more
+ * than the rest of the result, and a getter on the prototype is neither frozen nor logged.
+ */
+export class Attestation implements VerifiedAttestation {
+  readonly issuer: string;
+  readonly attestationType: string;
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly claims: Readonly<Record<string, unknown>>;
+  readonly keyId: string;
+  readonly issuedAt: Date;
+  readonly expiresAt: Date;
+  readonly policyHash: string | undefined;
+  readonly policySigner: Readonly<Record<string, unknown>> | undefined;
+  readonly nonce: string | undefined;
+  readonly sgx: SgxClaims | undefined;
+  readonly sevsnp: SevSnpClaims | undefined;
+  readonly azurevm: AzureVmClaims | undefined;
+  // A private field is not a property: it stays writable after the instance is frozen.
+  #runtimeKey: KeyObject | undefined | typeof NOT_YET = NOT_YET;
+
+  constructor(fields: Omit<VerifiedAttestation, 'runtimeKey'>) {
+    this.issuer = fields.issuer;
+    this.attestationType = fields.attestationType;
+    this.header = fields.header;
+    this.claims = fields.claims;
+    this.keyId = fields.keyId;
+    this.issuedAt = fields.issuedAt;
+    this.expiresAt = fields.expiresAt;
+    this.policyHash = fields.policyHash;
+    this.policySigner = fields.policySigner;
+    this.nonce = fields.nonce;
+    this.sgx = fields.sgx;
+    this.sevsnp = fields.sevsnp;
+    this.azurevm = fields.azurevm;
+  }
+
+  get runtimeKey(): KeyObject | undefined {
+    if (this.#runtimeKey === NOT_YET) this.#runtimeKey = runtimeKeyOf(this);
+    return this.#runtimeKey;
+  }
 }

@@ -1,9 +1,7 @@
-import type { KeyObject } from 'node:crypto';
 import { checkBinding, checkSingleUse, type BindingOptions } from '../binding/bind.js';
 import type { ReplayStore } from '../binding/replay-store.js';
-import { runtimeKeyOf } from '../binding/runtime-data.js';
 import { readAttestationResult } from '../claims/attestation.js';
-import { CHANNELS, publish } from '../diagnostics.js';
+import { verificationChannel } from '../diagnostics.js';
 import { AttestationError } from '../errors.js';
 import { PinnedKeySource } from '../keys/pinned.js';
 import { RemoteKeySource } from '../keys/remote.js';
@@ -13,7 +11,7 @@ import { parseCompactJws, type ParsedToken } from '../token/parse.js';
 import { own } from '../util/own.js';
 import { assertPolicy, isCompiledPolicy, type AttestationPolicy, type CompiledPolicy } from '../policy/index.js';
 import { checkedPolicy, resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifierOptions } from './options.js';
-import { deepFreeze, type VerifiedAttestation } from './result.js';
+import { Attestation, deepFreeze, type VerifiedAttestation } from './result.js';
 import { verifySignature } from './signature.js';
 import { VerifiedTokenCache } from './token-cache.js';
 import { checkTimes } from './time.js';
@@ -105,12 +103,14 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
   function refusal(cause: unknown, started: number): AttestationError {
     // Nothing but an AttestationError leaves the verifier: an unexpected error is a refusal, never a pass.
     const error = cause instanceof AttestationError ? cause : new AttestationError('ERR_TOKEN_MALFORMED', 'the token could not be verified', { cause });
-    publish(CHANNELS.verification, () => ({ outcome: 'rejected', code: error.code, durationMs: performance.now() - started }));
+    if (verificationChannel.hasSubscribers) verificationChannel.publish({ outcome: 'rejected', code: error.code, durationMs: performance.now() - started });
     return error;
   }
 
   function accepted(result: VerifiedAttestation, started: number, cached: boolean): VerifiedAttestation {
-    publish(CHANNELS.verification, () => ({ outcome: 'accepted', issuer: result.issuer, attestationType: result.attestationType, cached, durationMs: performance.now() - started }));
+    if (verificationChannel.hasSubscribers) {
+      verificationChannel.publish({ outcome: 'accepted', issuer: result.issuer, attestationType: result.attestationType, cached, durationMs: performance.now() - started });
+    }
     return result;
   }
 
@@ -121,7 +121,8 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
   }
 
   function verifyCached(token: unknown, options?: VerifyOptions): VerifiedAttestation | undefined {
-    const started = performance.now();
+    // The clock is read only for subscribers: nothing on the hot path that nobody asked for.
+    const started = verificationChannel.hasSubscribers ? performance.now() : 0;
     try {
       // A binding or single use consumes something in a store, which is I/O: never answered synchronously.
       if (options?.binding !== undefined || options?.singleUse !== undefined) return undefined;
@@ -133,7 +134,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
   }
 
   async function verify(token: unknown, options?: VerifyOptions): Promise<VerifiedAttestation> {
-    const started = performance.now();
+    const started = verificationChannel.hasSubscribers ? performance.now() : 0;
     try {
       const policy = policyFor(options);
       const digest = digestOf(token);
@@ -193,25 +194,22 @@ function complete({ parsed, alg, kid, source }: PreparedToken, key: SigningKey, 
   verifySignature(alg, key, signingInput, signature);
   const times = checkTimes(payload, options.now() / 1000, options);
   const result = readAttestationResult(payload);
-  const attestation = {
-    issuer: source.issuer,
-    attestationType: result.attestationType,
-    header,
-    claims: payload,
-    keyId: kid,
-    issuedAt: new Date(times.issuedAt * 1000),
-    expiresAt: new Date(times.expiresAt * 1000),
-    policyHash: result.policyHash,
-    policySigner: result.policySigner,
-    nonce: result.nonce,
-    sgx: result.sgx,
-    sevsnp: result.sevsnp,
-    azurevm: result.azurevm,
-  } as VerifiedAttestation;
-  // Importing a key costs more than the rest of the result: only when asked. Not enumerable, so freezing
-  // and logging the result do not compute it.
-  let runtimeKey: { value: KeyObject | undefined } | undefined;
-  Object.defineProperty(attestation, 'runtimeKey', { enumerable: false, get: () => (runtimeKey ??= { value: runtimeKeyOf(attestation) }).value });
   // Frozen whole: a result may be shared by the cache and by every handler of a request.
-  return deepFreeze(attestation);
+  return deepFreeze(
+    new Attestation({
+      issuer: source.issuer,
+      attestationType: result.attestationType,
+      header,
+      claims: payload,
+      keyId: kid,
+      issuedAt: new Date(times.issuedAt * 1000),
+      expiresAt: new Date(times.expiresAt * 1000),
+      policyHash: result.policyHash,
+      policySigner: result.policySigner,
+      nonce: result.nonce,
+      sgx: result.sgx,
+      sevsnp: result.sevsnp,
+      azurevm: result.azurevm,
+    }),
+  );
 }
