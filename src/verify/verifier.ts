@@ -114,6 +114,10 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
     return result;
   }
 
+  function needsFreshness(options: VerifyOptions | undefined): boolean {
+    return options?.binding !== undefined || options?.singleUse !== undefined;
+  }
+
   /** Binding and single use run on every verification, cached or not: they consume state. */
   async function checkFreshness(attestation: VerifiedAttestation, options: VerifyOptions | undefined): Promise<void> {
     if (options?.binding !== undefined) await checkBinding(attestation, options.binding);
@@ -125,7 +129,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
     const started = verificationChannel.hasSubscribers ? performance.now() : 0;
     try {
       // A binding or single use consumes something in a store, which is I/O: never answered synchronously.
-      if (options?.binding !== undefined || options?.singleUse !== undefined) return undefined;
+      if (needsFreshness(options)) return undefined;
       const result = fromCache(digestOf(token), policyFor(options));
       return result === undefined ? undefined : accepted(result, started, true);
     } catch (cause) {
@@ -140,7 +144,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
       const digest = digestOf(token);
       const hit = fromCache(digest, policy);
       if (hit !== undefined) {
-        await checkFreshness(hit, options);
+        if (needsFreshness(options)) await checkFreshness(hit, options);
         return accepted(hit, started, true);
       }
       const prepared = prepare(token, resolved, sources);
@@ -151,7 +155,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
         cache?.set(digest, token as string, result, key, prepared.source, lifetimeMs);
       }
       if (policy !== undefined) assertPolicy(policy, result);
-      await checkFreshness(result, options);
+      if (needsFreshness(options)) await checkFreshness(result, options);
       return accepted(result, started, false);
     } catch (cause) {
       throw refusal(cause, started);
