@@ -4,8 +4,29 @@ import type { AzureVmClaims } from '../claims/azurevm.js';
 import type { SevSnpClaims } from '../claims/sevsnp.js';
 import type { SgxClaims } from '../claims/sgx.js';
 
-/** What a successful verification returns: an authentic, well-formed MAA attestation result. */
-export interface VerifiedAttestation {
+/** Freezes parsed JSON and the views built from it. Byte arrays cannot be frozen; views hand out copies. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value) && !ArrayBuffer.isView(value)) {
+    Object.freeze(value);
+    // for…in with a primitive check first: no array of values, no call per string or number member.
+    for (const name in value) {
+      if (!Object.hasOwn(value, name)) continue;
+      const member = (value as Record<string, unknown>)[name];
+      if (typeof member === 'object' && member !== null) deepFreeze(member);
+    }
+  }
+  return value;
+}
+
+const NOT_YET = Symbol('not yet computed');
+
+/**
+ * What a successful verification returns: an authentic, well-formed MAA attestation result. A class so
+ * every result has one shape (fast to build and read) and `runtimeKey` can be a getter on the prototype,
+ * computed on first read: importing a key costs more than the rest of the result, and a getter on the
+ * prototype is neither frozen nor logged.
+ */
+export class Attestation {
   /** The MAA instance that issued the token (its `iss`, one of the configured issuers). */
   readonly issuer: string;
   /** `x-ms-attestation-type`: `sgx`, `sevsnpvm`, `azurevm`, … */
@@ -30,48 +51,6 @@ export interface VerifiedAttestation {
   readonly sevsnp: SevSnpClaims | undefined;
   /** Typed confidential-VM claims with the nested SEV-SNP evidence, when `attestationType` is `azurevm`. */
   readonly azurevm: AzureVmClaims | undefined;
-  /**
-   * The public key the enclave put in its runtime data (`keys[]` or `jwk`, JSON or bound binary runtime
-   * data), for proof of possession; undefined when there is none. Computed on first read.
-   */
-  readonly runtimeKey: KeyObject | undefined;
-}
-
-/** Freezes parsed JSON and the views built from it. Byte arrays cannot be frozen; views hand out copies. */
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value) && !ArrayBuffer.isView(value)) {
-    Object.freeze(value);
-    // for…in with a primitive check first: no array of values, no call per string or number member.
-    for (const name in value) {
-      if (!Object.hasOwn(value, name)) continue;
-      const member = (value as Record<string, unknown>)[name];
-      if (typeof member === 'object' && member !== null) deepFreeze(member);
-    }
-  }
-  return value;
-}
-
-const NOT_YET = Symbol('not yet computed');
-
-/**
- * The result as the verifier builds it: a class so every result has one shape (fast to build and read)
- * and `runtimeKey` can be a getter on the prototype, computed on first read. Importing a key costs more
- * than the rest of the result, and a getter on the prototype is neither frozen nor logged.
- */
-export class Attestation implements VerifiedAttestation {
-  readonly issuer: string;
-  readonly attestationType: string;
-  readonly header: Readonly<Record<string, unknown>>;
-  readonly claims: Readonly<Record<string, unknown>>;
-  readonly keyId: string;
-  readonly issuedAt: Date;
-  readonly expiresAt: Date;
-  readonly policyHash: string | undefined;
-  readonly policySigner: Readonly<Record<string, unknown>> | undefined;
-  readonly nonce: string | undefined;
-  readonly sgx: SgxClaims | undefined;
-  readonly sevsnp: SevSnpClaims | undefined;
-  readonly azurevm: AzureVmClaims | undefined;
   // A private field is not a property: it stays writable after the instance is frozen.
   #runtimeKey: KeyObject | undefined | typeof NOT_YET = NOT_YET;
 
@@ -91,8 +70,15 @@ export class Attestation implements VerifiedAttestation {
     this.azurevm = fields.azurevm;
   }
 
+  /**
+   * The public key the enclave put in its runtime data (`keys[]` or `jwk`, JSON or bound binary runtime
+   * data), for proof of possession; undefined when there is none. Computed on first read.
+   */
   get runtimeKey(): KeyObject | undefined {
     if (this.#runtimeKey === NOT_YET) this.#runtimeKey = runtimeKeyOf(this);
     return this.#runtimeKey;
   }
 }
+
+/** The public shape of a verification result (without the class's private state), for your own types and tests. */
+export type VerifiedAttestation = Pick<Attestation, keyof Attestation>;

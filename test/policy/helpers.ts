@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { readAttestationResult } from '../../src/claims/attestation.js';
 import { AttestationError } from '../../src/errors.js';
-import { deepFreeze, type VerifiedAttestation } from '../../src/verify/result.js';
+import { Attestation, deepFreeze, type VerifiedAttestation } from '../../src/verify/result.js';
 
 export type Payload = Record<string, unknown>;
 
@@ -26,23 +26,22 @@ export function loadPayload(name: string): Payload {
 
 /** A VerifiedAttestation as the verifier builds it, typed views read by the real claim readers. */
 export function attestationOf(payload: Payload, issuer = payload['iss'] as string): VerifiedAttestation {
-  const result = readAttestationResult(payload);
-  return {
+  const { attestationType, policyHash, policySigner, nonce, sgx, sevsnp, azurevm } = readAttestationResult(payload);
+  return new Attestation({
     issuer,
-    attestationType: result.attestationType,
     header: {},
     claims: deepFreeze(structuredClone(payload)),
     keyId: 'test-kid',
-    runtimeKey: undefined,
     issuedAt: new Date((payload['iat'] as number) * 1000),
     expiresAt: new Date((payload['exp'] as number) * 1000),
-    policyHash: result.policyHash,
-    policySigner: result.policySigner,
-    nonce: result.nonce,
-    sgx: result.sgx,
-    sevsnp: result.sevsnp,
-    azurevm: result.azurevm,
-  };
+    attestationType,
+    policyHash,
+    policySigner,
+    nonce,
+    sgx,
+    sevsnp,
+    azurevm,
+  });
 }
 
 export const fixtureAttestation = (name: string): VerifiedAttestation => attestationOf(loadPayload(name));
