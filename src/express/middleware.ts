@@ -60,6 +60,8 @@ export interface AttestedRequest extends RequestLike {
   readonly originalUrl?: string;
   readonly rawBody?: unknown;
   readonly body?: unknown;
+  /** The connection (Node's socket): a keep-alive client's repeated token is recognised on it. */
+  readonly socket?: object;
 }
 
 type Next = (error?: unknown) => void;
@@ -83,7 +85,7 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
   if (untrusted.length > 0) {
     throw new AttestationError('ERR_CONFIG_INVALID', `the policy names authorities the verifier does not trust: ${untrusted.join(', ')}`);
   }
-  const verifyOptions: VerifyOptions = { policy, binding: options.binding, singleUse: options.singleUse };
+  const { binding, singleUse } = options;
   const sources: TokenSources = options.token ?? {};
   const required = options.required !== false;
   const respondOptions = { realm: options.realm ?? 'attestation', retryAfter: options.retryAfter ?? 30 };
@@ -142,6 +144,7 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
       else next();
       return;
     }
+    const verifyOptions: VerifyOptions = { policy, binding, singleUse, connection: req.socket };
     // A remembered token is answered synchronously: no promise, no extra tick on the hot path.
     let cached: VerifiedAttestation | undefined;
     try {

@@ -23,6 +23,11 @@ export interface VerifyOptions {
   readonly binding?: BindingOptions;
   /** Make each token single-use: its `jti` is recorded in this store (shared by a fleet: Redis) until it expires. */
   readonly singleUse?: ReplayStore;
+  /**
+   * An object that lives as long as the client's connection (`req.socket`): the verifier remembers the
+   * last token seen on it, so a keep-alive client's repeated token is compared, not hashed again.
+   */
+  readonly connection?: object;
 }
 
 export interface Verifier {
@@ -96,8 +101,19 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
     return result;
   }
 
-  function digestOf(token: unknown): string | undefined {
-    return cache !== undefined && typeof token === 'string' && token.length <= resolved.maxTokenBytes ? VerifiedTokenCache.digest(token) : undefined;
+  // The last token seen on each connection and its digest: a keep-alive client sends the same token with
+  // every request, and comparing two strings costs far less than hashing 3–6 KB again. Held weakly, so
+  // a connection's token goes when the connection does.
+  const lastOnConnection = new WeakMap<object, { readonly token: string; readonly digest: string }>();
+
+  function digestOf(token: unknown, connection: object | undefined): string | undefined {
+    if (cache === undefined || typeof token !== 'string' || token.length > resolved.maxTokenBytes) return undefined;
+    if (connection === undefined) return VerifiedTokenCache.digest(token);
+    const last = lastOnConnection.get(connection);
+    if (last?.token === token) return last.digest;
+    const digest = VerifiedTokenCache.digest(token);
+    lastOnConnection.set(connection, { token, digest });
+    return digest;
   }
 
   function refusal(cause: unknown, started: number): AttestationError {
@@ -130,7 +146,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
     try {
       // A binding or single use consumes something in a store, which is I/O: never answered synchronously.
       if (needsFreshness(options)) return undefined;
-      const result = fromCache(digestOf(token), policyFor(options));
+      const result = fromCache(digestOf(token, options?.connection), policyFor(options));
       return result === undefined ? undefined : accepted(result, started, true);
     } catch (cause) {
       throw refusal(cause, started);
@@ -141,7 +157,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
     const started = verificationChannel.hasSubscribers ? performance.now() : 0;
     try {
       const policy = policyFor(options);
-      const digest = digestOf(token);
+      const digest = digestOf(token, options?.connection);
       const hit = fromCache(digest, policy);
       if (hit !== undefined) {
         if (needsFreshness(options)) await checkFreshness(hit, options);

@@ -140,6 +140,21 @@ describe('the verified-token cache', () => {
     expect(tokens.filter((token) => bySize.verifyCached(token) !== undefined)).toHaveLength(3);
   });
 
+  it('recognises a repeated token on the same connection, and never confuses two tokens on it', async () => {
+    const verifier = verifierFor();
+    const connection = {};
+    const token = maa.mint();
+    const first = await verifier.verify(token, { connection });
+    expect(verifier.verifyCached(`${token}`, { connection })).toBe(first);
+    const forged = maa.mint({}, { signingKey: maa.privateKey(maa.addKey()), kid: maa.activeKid });
+    expect(verifier.verifyCached(forged, { connection })).toBeUndefined();
+    await expect(verifier.verify(forged, { connection })).rejects.toMatchObject({ code: 'ERR_SIGNATURE_INVALID' });
+    const other = maa.mint({ 'x-ms-sgx-svn': 7, svn: 7 });
+    expect((await verifier.verify(other, { connection })).sgx?.svn).toBe(7);
+    expect(verifier.verifyCached(token, { connection })).toBe(first);
+    expect(verifier.verifyCached(token, { connection: {} })).toBe(first);
+  });
+
   it('can be turned off', async () => {
     const verifier = verifierFor({ tokenCache: false });
     const token = maa.mint();
