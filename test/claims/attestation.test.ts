@@ -3,17 +3,7 @@ import { readAttestationResult } from '../../src/claims/attestation.js';
 import { readAzureVmClaims } from '../../src/claims/azurevm.js';
 import { readSevSnpClaims } from '../../src/claims/sevsnp.js';
 import { readSgxClaims } from '../../src/claims/sgx.js';
-import { loadPayload, claimError, type Payload } from './helpers.js';
-
-const SGX_PAYLOADS = [
-  'cpp-sgx-shared-wus-2022',
-  'cpp-openenclave-shared-wus-2022',
-  'cpp-sgx-runtimebinary-isolated-2022',
-  'cpp-sgx-runtimebinary-shared-wus-2022-03-oldkey',
-  'cpp-openenclave-runtimejson-aad-2022',
-  'cpp-sgx-draftpolicy-unsigned-2022',
-  'faasm-sgx-custom-eus2-2024',
-];
+import { loadPayload, claimError, type Payload, SGX_PAYLOADS } from './helpers.js';
 
 const POLICY_MANAGEMENT_PAYLOADS = [
   'cpp-policy-certificates-isolated-2022',

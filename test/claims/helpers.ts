@@ -18,3 +18,14 @@ export function claimError(read: () => unknown): AttestationError {
   }
   throw new Error('expected the read to throw');
 }
+
+/** Every real SGX (and Open Enclave) payload in the fixtures. */
+export const SGX_PAYLOADS = [
+  'cpp-sgx-shared-wus-2022',
+  'cpp-openenclave-shared-wus-2022',
+  'cpp-sgx-runtimebinary-isolated-2022',
+  'cpp-sgx-runtimebinary-shared-wus-2022-03-oldkey',
+  'cpp-openenclave-runtimejson-aad-2022',
+  'cpp-sgx-draftpolicy-unsigned-2022',
+  'faasm-sgx-custom-eus2-2024',
+] as const;

@@ -2,17 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readSgxClaims } from '../../src/claims/sgx.js';
-import { loadPayload, claimError, type Payload } from './helpers.js';
-
-const SGX_PAYLOADS = [
-  'cpp-sgx-shared-wus-2022',
-  'cpp-openenclave-shared-wus-2022',
-  'cpp-sgx-runtimebinary-isolated-2022',
-  'cpp-sgx-runtimebinary-shared-wus-2022-03-oldkey',
-  'cpp-openenclave-runtimejson-aad-2022',
-  'cpp-sgx-draftpolicy-unsigned-2022',
-  'faasm-sgx-custom-eus2-2024',
-];
+import { loadPayload, claimError, type Payload, SGX_PAYLOADS } from './helpers.js';
 
 const CPP_MRENCLAVE = '292a1f4b519e46627eb2478a3d9851405653c5b4b0a6925de843834d9216850e';
 const CPP_MRSIGNER = '4aea5f9a0ed04b11f889aadfe6a1d376213a29a95a85ce7337ae6f7fece6610c';

@@ -1,8 +1,9 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AttestationError, CHANNELS, createVerifier, type Verifier, type VerifierOptions } from '../../src/index.js';
+import { CHANNELS, createVerifier, type Verifier, type VerifierOptions } from '../../src/index.js';
 import { REFRESH_BACKOFF_INITIAL_MS } from '../../src/keys/remote.js';
 import { createTestAttestationService, type TestAttestationService } from '../../src/testing/index.js';
+import { codeOf } from '../helpers/outcome.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -27,16 +28,6 @@ beforeEach(() => {
 
 function verifierFor(options: Partial<VerifierOptions> = {}): Verifier {
   return createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, clock: () => clock, fetchTimeout: 400, ...options });
-}
-
-async function codeOf(verifier: Verifier, token: string): Promise<string> {
-  try {
-    await verifier.verify(token);
-    return 'accepted';
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestationError);
-    return (error as AttestationError).code;
-  }
 }
 
 /** Lets lru-cache's background refresh (started by a stale read) finish. */

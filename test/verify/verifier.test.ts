@@ -1,7 +1,8 @@
 import { createHmac, createPublicKey, sign as cryptoSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AttestationError, createVerifier, verifyAttestationToken, type Verifier, type VerifierOptions } from '../../src/index.js';
+import { createVerifier, verifyAttestationToken, type Verifier, type VerifierOptions } from '../../src/index.js';
 import { createTestAttestationService, type TestAttestationService } from '../../src/testing/index.js';
+import { codeOf } from '../helpers/outcome.js';
 
 let maa: TestAttestationService;
 let other: TestAttestationService;
@@ -22,16 +23,6 @@ beforeEach(() => {
 
 function verifierFor(options: Partial<VerifierOptions> = {}): Verifier {
   return createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, ...options });
-}
-
-async function codeOf(verifier: Verifier, token: unknown): Promise<string> {
-  try {
-    await verifier.verify(token);
-    return 'accepted';
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestationError);
-    return (error as AttestationError).code;
-  }
 }
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
