@@ -1,6 +1,6 @@
-import { AttestationError } from '../errors.js';
+import { AttestationError, quote } from '../errors.js';
 import { own } from '../util/own.js';
-import type { ReplayStore } from './replay-store.js';
+import { storeUnavailable, type ReplayStore } from './replay-store.js';
 import type { VerifiedAttestation } from '../verify/result.js';
 import { checkReportDataBinding, readRuntimeData } from './runtime-data.js';
 
@@ -42,5 +42,13 @@ export async function checkSingleUse(attestation: VerifiedAttestation, store: Re
   const jti = own(attestation.claims, 'jti');
   if (typeof jti !== 'string' || jti === '') throw new AttestationError('ERR_BINDING_MISMATCH', 'the token has no jti to make it single-use');
   const ttlMs = Math.max(1, attestation.expiresAt.getTime() - nowMs);
-  if (!(await store.once(`jti:${attestation.issuer} ${jti}`, ttlMs))) throw new AttestationError('ERR_REPLAY', 'the token was presented before (its jti is single-use)');
+  let first: unknown;
+  try {
+    first = await store.once(`jti:${attestation.issuer} ${jti}`, ttlMs);
+  } catch (error) {
+    throw error instanceof AttestationError ? error : storeUnavailable(error);
+  }
+  // Only a plain `true` means first use: any other answer from a custom store is not taken as a pass.
+  if (first === false) throw new AttestationError('ERR_REPLAY', 'the token was presented before (its jti is single-use)');
+  if (first !== true) throw storeUnavailable(undefined, `the replay store answered ${quote(first)} for a single-use token`);
 }

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { AttestationError } from '../errors.js';
-import { storageKey, ttlMilliseconds, type ReplayStore } from './replay-store.js';
+import { storageKey, ttlMilliseconds, type KeySpace, type ReplayStore } from './replay-store.js';
 
 export interface MemoryReplayStoreOptions {
   /**
@@ -79,14 +79,19 @@ export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}):
     cache.set(key, { state, expiresAt: now + ttl }, { ttl });
   }
 
+  /** Records `key` in `space` for `ttlMs` unless it is already live there; true when it was recorded. */
+  function record(space: KeySpace, state: Entry['state'], key: string, ttlMs: number): boolean {
+    const ttl = ttlMilliseconds(ttlMs);
+    const stored = storageKey(space, key);
+    const now = clock();
+    if (live(stored, now) !== undefined) return false;
+    insert(stored, state, ttl, now);
+    return true;
+  }
+
   return {
     async issue(key, ttlMs) {
-      const ttl = ttlMilliseconds(ttlMs);
-      const stored = storageKey('nonce', key);
-      const now = clock();
-      if (live(stored, now) !== undefined) return false;
-      insert(stored, 'issued', ttl, now);
-      return true;
+      return record('nonce', 'issued', key, ttlMs);
     },
     async consume(key) {
       const entry = live(storageKey('nonce', key), clock());
@@ -97,12 +102,7 @@ export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}):
       return 'consumed';
     },
     async once(key, ttlMs) {
-      const ttl = ttlMilliseconds(ttlMs);
-      const stored = storageKey('once', key);
-      const now = clock();
-      if (live(stored, now) !== undefined) return false;
-      insert(stored, 'once', ttl, now);
-      return true;
+      return record('once', 'once', key, ttlMs);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { AttestationError } from '../errors.js';
+import { AttestationError, quote } from '../errors.js';
 import { storageKey, storeUnavailable, ttlMilliseconds, type ReplayStore } from './replay-store.js';
 
 /**
@@ -71,8 +71,7 @@ export function createRedisReplayStore(options: RedisReplayStoreOptions): Replay
   }
 
   function unexpected(reply: unknown): AttestationError {
-    const shown = typeof reply === 'string' ? JSON.stringify(reply.slice(0, 32)) : typeof reply;
-    return new AttestationError('ERR_REPLAY_STORE_UNAVAILABLE', `the replay store gave an unexpected reply: ${shown}`);
+    return new AttestationError('ERR_REPLAY_STORE_UNAVAILABLE', `the replay store gave an unexpected reply: ${quote(reply)}`);
   }
 
   function created(reply: unknown): boolean {

@@ -43,11 +43,14 @@ function parseJsonText(bytes: Uint8Array): Record<string, unknown> | undefined {
  * against a misconfigured or custom instance policy.
  */
 export function checkReportDataBinding(attestation: VerifiedAttestation, bytes: Uint8Array): void {
-  const reportData = attestation.sgx?.reportData;
-  const expected = createHash('sha256').update(bytes).digest('hex');
-  if (reportData === undefined || reportData.slice(0, 64) !== expected) {
+  if (!reportDataBinds(attestation, bytes)) {
     throw new AttestationError('ERR_BINDING_MISMATCH', 'the report data does not bind the runtime data (SHA-256 mismatch or no report data)');
   }
+}
+
+function reportDataBinds(attestation: VerifiedAttestation, bytes: Uint8Array): boolean {
+  const reportData = attestation.sgx?.reportData;
+  return reportData !== undefined && reportData.slice(0, 64) === createHash('sha256').update(bytes).digest('hex');
 }
 
 /**
@@ -58,13 +61,7 @@ export function checkReportDataBinding(attestation: VerifiedAttestation, bytes: 
 export function runtimeKeyOf(attestation: VerifiedAttestation): KeyObject | undefined {
   const runtime = attestation.azurevm !== undefined ? isolationRuntime(attestation) : readRuntimeData(attestation);
   if (runtime?.json === undefined) return undefined;
-  if (runtime.bytes !== undefined) {
-    try {
-      checkReportDataBinding(attestation, runtime.bytes);
-    } catch {
-      return undefined;
-    }
-  }
+  if (runtime.bytes !== undefined && !reportDataBinds(attestation, runtime.bytes)) return undefined;
   const keys = own(runtime.json, 'keys');
   const jwk = Array.isArray(keys) ? keys.find((key) => isJsonObject(key)) : own(runtime.json, 'jwk');
   if (!isJsonObject(jwk)) return undefined;

@@ -65,6 +65,13 @@ function readTypedView(attestationType: string, payload: ClaimSet): Partial<Atte
  * Reads and checks a verified payload as an attestation result. Types without a typed view (e.g.
  * `tdxvm`) are accepted with the common claims only. Throws ERR_CLAIM_INVALID.
  */
+/**
+ * `x-ms-policy-hash` of MAA's default SGX policy (the text a shared instance starts with), which issues
+ * tokens for any enclave, debug ones included: a token appraised by it proves nothing about the enclave
+ * unless the relying party's own policy pins it.
+ */
+export const MAA_DEFAULT_POLICY_HASH = 'bROrN897ZfWmWY2V0FLUlu3uwk5xatGnKYHn3zBbSlw';
+
 export function readAttestationResult(payload: ClaimSet): AttestationResult {
   const attestationType = readAttestationType(payload);
   checkVersion(payload);

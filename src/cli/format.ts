@@ -72,7 +72,7 @@ function cutList(items: readonly string[], max: number): string {
   return text;
 }
 
-export interface TableOptions {
+interface TableOptions {
   readonly header?: readonly string[];
   readonly indent?: number;
   /** Spaces between columns. */
@@ -136,8 +136,6 @@ export function isoSeconds(date: Date): string {
 
 /** Seconds since the epoch as UTC ISO 8601 without milliseconds (MAA times are whole seconds). */
 export function utcIso(seconds: number): string {
-  const date = new Date(seconds * 1000);
-  if (Number.isNaN(date.getTime())) return 'not a representable date';
-  const iso = date.toISOString();
+  const iso = new Date(seconds * 1000).toISOString();
   return Number.isInteger(seconds) ? iso.replace('.000Z', 'Z') : iso;
 }

@@ -68,7 +68,7 @@ function showPath(path: string): string {
   return JSON.stringify(path.length > 80 ? `${path.slice(0, 79)}…` : path);
 }
 
-export async function readTextFile(path: string, what: string): Promise<string> {
+async function readTextFile(path: string, what: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
@@ -93,7 +93,7 @@ export function parseDateOption(value: string | undefined): Date | undefined {
   return date;
 }
 
-export function describeError(error: unknown): string {
+function describeError(error: unknown): string {
   if (error instanceof Error) {
     const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
     // fs messages already start with their code ("ENOENT: no such file…"); do not say it twice.

@@ -4,12 +4,14 @@
  * verifier makes that can be judged from the token alone is listed, in the verifier's order.
  */
 import { parseArgs } from 'node:util';
-import { readAttestationResult } from '../claims/attestation.js';
+import { MAA_DEFAULT_POLICY_HASH, readAttestationResult } from '../claims/attestation.js';
 import { AttestationError, type AttestationErrorCode } from '../errors.js';
-import { DEFAULT_POLICY_HASH } from '../testing/claims.js';
-import { RSA_ALGORITHMS } from '../token/header.js';
+import { MAX_KID_LENGTH, RSA_ALGORITHMS } from '../token/header.js';
 import { DEFAULT_MAX_TOKEN_BYTES, parseCompactJws } from '../token/parse.js';
-import { isJsonObject, own } from '../util/own.js';
+import { isJsonObject, own, ownPath } from '../util/own.js';
+import { normalizeIssuer } from '../verify/issuers.js';
+import { DEFAULT_CLOCK_TOLERANCE as CLOCK_TOLERANCE } from '../verify/options.js';
+import { MAX_NUMERIC_DATE } from '../verify/time.js';
 import { displayValue, isoSeconds, printable, relativeTime, safeJson, shorten, table, utcIso } from './format.js';
 import { type CliIo, parsingArgs, parseDateOption, readTokenArgument, UsageError } from './input.js';
 import { claimMeaning, LEGACY_ALIASES } from './meanings.js';
@@ -25,22 +27,19 @@ Decodes an MAA token and explains it WITHOUT verifying its signature.
 
 /** Far above any real token, so that an oversized one can still be explained rather than rejected. */
 const INSPECT_MAX_BYTES = 1024 * 1024;
-/** The verifier's default `clockTolerance`, in seconds. */
-const CLOCK_TOLERANCE = 30;
 const MAA_ATTESTATION_LIFETIME = 8 * 3600;
-const MAX_KID_LENGTH = 256;
 const TYPED_VIEWS = new Set(['sgx', 'sevsnpvm', 'azurevm']);
 
-export type Severity = 'refuse' | 'warn' | 'note';
+type Severity = 'refuse' | 'warn' | 'note';
 
-export interface Observation {
+interface Observation {
   readonly severity: Severity;
   readonly message: string;
   /** For a refusal: the code the verifier would reject with. */
   readonly code?: AttestationErrorCode;
 }
 
-export interface TimeReport {
+interface TimeReport {
   readonly value: unknown;
   /** UTC ISO 8601, when `value` is a usable number of seconds. */
   readonly utc?: string;
@@ -66,7 +65,7 @@ export interface InspectReport {
 }
 
 /** Decodes and explains a token. Throws the parser's AttestationError when it cannot be decoded at all. */
-export function inspectToken(token: string, now: Date): InspectReport {
+function inspectToken(token: string, now: Date): InspectReport {
   const { header, payload, signature } = parseCompactJws(token, INSPECT_MAX_BYTES);
   const nowSeconds = now.getTime() / 1000;
   const observations: Observation[] = [];
@@ -158,10 +157,6 @@ function checkHeader(header: Readonly<Record<string, unknown>>, payload: Readonl
   }
 }
 
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
-}
-
 function checkIssuer(issuer: unknown, sink: Sink): void {
   if (typeof issuer !== 'string') {
     sink.refuse('ERR_ISSUER_UNTRUSTED', `iss ${issuer === undefined ? 'missing' : show(issuer)}: no verifier can trust a token without an issuer URL`);
@@ -175,10 +170,15 @@ function checkIssuer(issuer: unknown, sink: Sink): void {
     return;
   }
   // Configured issuers are normalised and the token's iss is compared as it is: a token whose iss is
-  // not already in that form can never match one.
-  const normalised = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  // not already in that form (or not a URL any verifier accepts) can never match one.
+  let inNormalForm: boolean;
+  try {
+    inNormalForm = normalizeIssuer(issuer, true) === issuer;
+  } catch {
+    inNormalForm = false;
+  }
   const plainHttp = url.protocol === 'http:';
-  if ((url.protocol !== 'https:' && !(plainHttp && isLoopback(url.hostname))) || normalised !== issuer) {
+  if (!inNormalForm) {
     sink.refuse('ERR_ISSUER_UNTRUSTED', `iss ${show(issuer)}: not an https URL in normal form, so it can never equal a configured issuer`);
     return;
   }
@@ -193,7 +193,7 @@ function checkIssuer(issuer: unknown, sink: Sink): void {
 
 function timeReport(payload: Readonly<Record<string, unknown>>, name: string, nowSeconds: number): TimeReport {
   const value = own(payload, name);
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return { value };
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_NUMERIC_DATE) return { value };
   return { value, utc: utcIso(value), relative: relativeTime(value * 1000, nowSeconds * 1000) };
 }
 
@@ -249,7 +249,7 @@ function checkAttestation(payload: Readonly<Record<string, unknown>>, attestatio
     sink.note('no runtime data: a bearer token, bound to no key or session; whoever holds it can present it');
   }
   const policyHash = own(payload, 'x-ms-policy-hash');
-  if (policyHash === DEFAULT_POLICY_HASH) {
+  if (policyHash === MAA_DEFAULT_POLICY_HASH) {
     sink.warn("x-ms-policy-hash is MAA's default SGX policy, which issues tokens for any enclave, debug ones included");
   } else if (typeof policyHash === 'string') {
     sink.note(`x-ms-policy-hash ${show(policyHash)}: pin it to accept only evidence appraised by your instance policy`);
@@ -283,12 +283,7 @@ function debugFlags(payload: Readonly<Record<string, unknown>>, sink: Sink): voi
 }
 
 function claimAt(payload: Readonly<Record<string, unknown>>, path: string): unknown {
-  let value: unknown = payload;
-  for (const segment of path.split('.')) {
-    if (!isJsonObject(value)) return undefined;
-    value = own(value, segment);
-  }
-  return value;
+  return ownPath(payload, path.split('.'));
 }
 
 // The only nested object whose members are claims in their own right (a policy addresses them dotted).
@@ -316,7 +311,7 @@ function meaningsOf(payload: Readonly<Record<string, unknown>>): Record<string, 
 
 const LABELS: Record<Severity, string> = { refuse: 'REFUSE', warn: 'warn', note: 'note' };
 
-export function renderInspect(report: InspectReport, options: { full: boolean }): string {
+function renderInspect(report: InspectReport, options: { full: boolean }): string {
   const valueWidth = options.full ? Number.MAX_SAFE_INTEGER : 40;
   const out: string[] = [];
   out.push('SIGNATURE NOT VERIFIED: this decodes the token and shows what it claims, not that the claims are true.');

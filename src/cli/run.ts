@@ -8,12 +8,12 @@ import { verifyCommand, VERIFY_USAGE } from './verify.js';
 
 export type { CliIo } from './input.js';
 
-export const EXIT_OK = 0;
+const EXIT_OK = 0;
 /** verify refused the token, or inspect could not decode it. */
-export const EXIT_REFUSED = 1;
-export const EXIT_USAGE = 2;
+const EXIT_REFUSED = 1;
+const EXIT_USAGE = 2;
 
-export const USAGE = `Usage:
+const USAGE = `Usage:
   attestation-gate inspect <token|file|-> [--json] [--at <date>] [--full]
   attestation-gate verify <token|file|-> --issuer <url> [--issuer <url> …] [--jwks <file>]
                           [--policy <file>] [--at <date>] [--allow-insecure-loopback]

@@ -57,7 +57,7 @@ function parseMinRsaBits(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-async function buildVerifier(values: VerifyValues): Promise<{ verifier: Verifier; policy: CompiledPolicy | undefined }> {
+async function buildVerifier(values: VerifyValues): Promise<Verifier> {
   if (values.issuers.length === 0) throw new UsageError('verify needs at least one --issuer <url> (an MAA instance you trust)');
   if (values.jwks !== undefined && values.issuers.length !== 1) {
     throw new UsageError(`--jwks pins the keys of one issuer: give exactly one --issuer with it (got ${values.issuers.length})`);
@@ -84,7 +84,7 @@ async function buildVerifier(values: VerifyValues): Promise<{ verifier: Verifier
       ...(values.minRsaBits === undefined ? {} : { minRsaModulusBits: values.minRsaBits }),
       ...(policy === undefined ? {} : { policy }),
     });
-    return { verifier, policy };
+    return verifier;
   } catch (error) {
     // Construction fails only on options (ERR_CONFIG_INVALID): the command line's fault, not the token's.
     if (isAttestationError(error)) throw new UsageError(`invalid options: ${error.message}`);
@@ -230,7 +230,7 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
     minRsaBits: parseMinRsaBits(raw['min-rsa-bits']),
   };
   // Options first: a mistake in them should not wait for a token on stdin.
-  const { verifier } = await buildVerifier(values);
+  const verifier = await buildVerifier(values);
   const token = await readTokenArgument(positionals[0], io);
   const json = raw.json === true;
   const now = values.at ?? new Date();

@@ -10,7 +10,8 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { AttestationError } from '../errors.js';
 import { algorithmsForKey, keyThumbprint, signWith, type SignatureAlgorithm } from '../possession/algorithms.js';
 import { createContentDigest } from '../possession/content-digest.js';
-import { buildSignatureBase, signatureField, signatureInputField, type SignatureParameter } from '../possession/signature-base.js';
+import { buildSignatureBase, DEFAULT_REQUIRED_COMPONENTS, signatureField, signatureInputField, type SignatureParameter } from '../possession/signature-base.js';
+import { isKey } from '../possession/structured-fields.js';
 
 export { AttestationError, isAttestationError, type AttestationErrorCode } from '../errors.js';
 export { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../possession/algorithms.js';
@@ -87,7 +88,7 @@ export function signRequest(options: SignRequestOptions): Record<string, string>
 
   const body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
   const out: Record<string, string> = { authorization };
-  const components = ['@method', '@authority', '@path', '@query', 'authorization'];
+  const components = [...DEFAULT_REQUIRED_COMPONENTS];
   if (body !== undefined && body.length > 0) {
     out['content-digest'] = createContentDigest(body);
     components.push('content-digest');
@@ -99,7 +100,7 @@ export function signRequest(options: SignRequestOptions): Record<string, string>
   // The relying party refuses longer strings; better to fail here than on every request.
   if (typeof keyId !== 'string' || !/^[\x20-\x7e]{1,256}$/.test(keyId)) misuse('keyId must be 1 to 256 printable ASCII characters');
   const label = options.label ?? 'sig1';
-  if (typeof label !== 'string' || !/^[a-z*][a-z0-9_\-.*]{0,63}$/.test(label)) misuse('label must be a structured-field key such as "sig1"');
+  if (typeof label !== 'string' || !isKey(label)) misuse('label must be a structured-field key such as "sig1"');
   const parameters: SignatureParameter[] = [
     ['created', created],
     ['keyid', keyId],
@@ -145,8 +146,9 @@ export function createAttestedFetch(options: AttestedFetchOptions): AttestedFetc
   const fetchImpl = options.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') misuse('no fetch implementation');
   const { privateKey, algorithm, nonce, now, label } = options;
-  // Fail at construction, not on the first request.
-  signRequest({ method: 'GET', url: 'http://localhost/', privateKey, keyId: options.keyId, algorithm, token: 'check', nonce, now, label });
+  // Fail at construction, not on the first request. A default keyId (the thumbprint, computed just below
+  // once the key has passed this check) is always valid, so a stand-in is checked in its place.
+  signRequest({ method: 'GET', url: 'http://localhost/', privateKey, keyId: options.keyId ?? 'check', algorithm, token: 'check', nonce, now, label });
   const keyId = options.keyId ?? keyThumbprint(privateKey);
 
   return async (input, init) => {

@@ -1,10 +1,11 @@
 import { AttestationError } from '../errors.js';
-import { compilePolicy, type AttestationPolicy, type CompiledPolicy } from '../policy/index.js';
+import type { AttestationPolicy, CompiledPolicy } from '../policy/index.js';
+import { checkedPolicy } from '../verify/options.js';
 import type { VerifiedAttestation } from '../verify/result.js';
 import type { Verifier, VerifyOptions } from '../verify/verifier.js';
 import type { BindingOptions } from '../binding/bind.js';
 import type { ReplayStore } from '../binding/replay-store.js';
-import { verifyRequestSignature, type VerifyRequestSignatureOptions } from '../possession/index.js';
+import { checkSignatureOptions, verifyRequestSignature, type VerifyRequestSignatureOptions } from '../possession/index.js';
 import { extractToken, type RequestLike, type TokenSources } from './extract.js';
 import { errorResponse, sendProblem, type ResponseLike } from './respond.js';
 
@@ -47,6 +48,12 @@ export interface RequireAttestationOptions {
 
 export interface PossessionOptions extends VerifyRequestSignatureOptions {
   /**
+   * The authority (`host[:port]`) this service is reached at, as clients sign it. Set it: then a request
+   * signed for another service fails here. Default: the request's Host header, which only ties the
+   * signature to whatever host the client named.
+   */
+  readonly authority?: string;
+  /**
    * The raw request body, for its `Content-Digest`. Default: `req.rawBody`, or `req.body` when it is a
    * Buffer (`express.raw()`). A request that declares a body the gate cannot see is refused.
    */
@@ -80,11 +87,8 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
     throw new AttestationError('ERR_CONFIG_INVALID', 'requireAttestation needs a policy: which enclaves may use this route');
   }
   const { verifier } = options;
-  const policy = compilePolicy(options.policy);
-  const untrusted = policy.authorities.filter((authority) => !verifier.issuers.includes(authority));
-  if (untrusted.length > 0) {
-    throw new AttestationError('ERR_CONFIG_INVALID', `the policy names authorities the verifier does not trust: ${untrusted.join(', ')}`);
-  }
+  // Validated here, once: an invalid policy, or one naming issuers the verifier does not trust, fails at start-up.
+  const policy = checkedPolicy(options.policy, verifier.issuers);
   const { binding, singleUse } = options;
   const sources: TokenSources = options.token ?? {};
   const required = options.required !== false;
@@ -93,6 +97,12 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
 
   const onRefusal = options.onRefusal;
   const possession = options.possession;
+  if (possession !== undefined) {
+    checkSignatureOptions(possession);
+    if (possession.authority !== undefined && (typeof possession.authority !== 'string' || possession.authority === '')) {
+      throw new AttestationError('ERR_CONFIG_INVALID', 'possession.authority must be the host[:port] clients address this service by');
+    }
+  }
 
   function accept(attestation: VerifiedAttestation, req: AttestedRequest, res: ResponseLike, next: Next): void {
     if (possession === undefined) {
@@ -173,8 +183,9 @@ async function proveRequest(req: AttestedRequest, attestation: VerifiedAttestati
     throw new AttestationError('ERR_POSSESSION', 'the request has a body the gate cannot see: capture the raw body (express.raw, or req.rawBody) before the gate');
   }
   const host = req.headers.host;
+  const authority = options.authority ?? (typeof host === 'string' ? host : '');
   await verifyRequestSignature(
-    { method: req.method ?? 'GET', url: req.originalUrl ?? req.url ?? '/', authority: typeof host === 'string' ? host : '', headers: req.headers, body },
+    { method: req.method ?? 'GET', url: req.originalUrl ?? req.url ?? '/', authority, headers: req.headers, body },
     key,
     options,
   );

@@ -35,10 +35,10 @@ export interface Tlv {
   end: number;
 }
 
-export const TAG_BOOLEAN = 0x01;
+const TAG_BOOLEAN = 0x01;
 export const TAG_OCTET_STRING = 0x04;
-export const TAG_OID = 0x06;
-export const TAG_SEQUENCE = 0x30;
+const TAG_OID = 0x06;
+const TAG_SEQUENCE = 0x30;
 const TAG_EXTENSIONS = 0xa3; // [3] EXPLICIT, constructed
 const CONSTRUCTED = 0x20;
 

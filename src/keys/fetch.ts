@@ -88,8 +88,7 @@ function untilDeadline(pending: Promise<Dispatcher.ResponseData>, signal: AbortS
           resolve(response);
           return;
         }
-        response.body.on('error', () => undefined);
-        response.body.destroy();
+        discard(response);
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);
@@ -99,11 +98,15 @@ function untilDeadline(pending: Promise<Dispatcher.ResponseData>, signal: AbortS
   });
 }
 
+/** Drops a response unread. undici's body emits an AbortError when destroyed unread; nobody waits for it. */
+function discard(response: Dispatcher.ResponseData): void {
+  response.body.on('error', () => undefined);
+  response.body.destroy();
+}
+
 async function readCapped(response: Dispatcher.ResponseData, url: string, maxBytes: number, signal: AbortSignal): Promise<Buffer> {
   const fail = (message: string): never => {
-    // undici's body emits an AbortError when destroyed unread; this read is already being refused.
-    response.body.on('error', () => undefined);
-    response.body.destroy();
+    discard(response);
     throw new AttestationError('ERR_METADATA_UNAVAILABLE', `${url} ${message}`);
   };
   const status = response.statusCode;

@@ -157,7 +157,7 @@ export const MAA_CLAIMS: ClaimCatalog = catalog({ ...COMMON, ...SGX, ...LEGACY_S
 /** The top-level identity claims; the SEV-SNP ones also count nested under x-ms-isolation-tee. */
 export const IDENTITY_CLAIMS: readonly string[] = [...MAA_CLAIMS].filter(([, e]) => e.identity).map(([name]) => name);
 
-export type ClaimLookup =
+type ClaimLookup =
   | { readonly found: 'typed'; readonly entry: ClaimEntry }
   /** Inside a free-form object: any path is fine, and values compare untyped. */
   | { readonly found: 'free-form' }

@@ -9,7 +9,7 @@ import { IDENTITY_CLAIMS } from './catalog.js';
 import { allChecks, allOfRule, anyOfRule, type CompiledRule, fail, type FailureSite } from './check.js';
 import { type CompiledPolicy, createCompiledPolicy, isCompiledPolicy } from './compiled.js';
 import { compileCondition } from './condition.js';
-import { debugGuard } from './debug.js';
+import { DEBUG_GUARD } from './debug.js';
 import { parsePolicy } from './document.js';
 
 interface Context {
@@ -75,6 +75,6 @@ export function compilePolicy(input: unknown): CompiledPolicy {
   const context: Context = { allowUnknownClaims: flags.allowUnknownClaims, authorities: new Set() };
   const rule = compileRule(root, context);
   if (!flags.allowAnyEnclave && rule.anonymousAt !== undefined) throw policyError(rule.anonymousAt, ANONYMOUS);
-  const check = flags.allowDebug ? rule.check : allChecks([debugGuard('policy.allowDebug'), rule.check]);
+  const check = flags.allowDebug ? rule.check : allChecks([DEBUG_GUARD, rule.check]);
   return createCompiledPolicy({ form, ...flags, authorities: [...context.authorities] }, check);
 }

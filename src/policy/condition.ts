@@ -6,7 +6,7 @@
  * the expected one, so a claim of the wrong type fails it instead of slipping through as "different".
  */
 import type { AttestationError } from '../errors.js';
-import { isJsonObject, own } from '../util/own.js';
+import { ownPath } from '../util/own.js';
 import { type ConditionNode, policyError, show } from './ast.js';
 import { type ClaimEntry, type ClaimType, describeType, lookupClaim } from './catalog.js';
 import { type CompiledRule, fail, type FailureSite } from './check.js';
@@ -137,15 +137,6 @@ function claimEntry(node: ConditionNode, segments: readonly string[], allowUnkno
   }
 }
 
-// Own properties of JSON objects only: arrays are not descended, and `constructor` is never found.
-function resolve(claims: Readonly<Record<string, unknown>>, segments: readonly string[]): unknown {
-  let value: unknown = claims;
-  for (const name of segments) {
-    if (!isJsonObject(value)) return undefined;
-    value = own(value, name);
-  }
-  return value;
-}
 
 export function compileCondition(node: ConditionNode, allowUnknownClaims: boolean): CompiledRule {
   const segments = splitClaim(node);
@@ -160,7 +151,7 @@ export function compileCondition(node: ConditionNode, allowUnknownClaims: boolea
   };
   return {
     check: (input, failures) => {
-      const actual = resolve(input.claims, segments);
+      const actual = ownPath(input.claims, segments);
       return matches(actual) || fail(failures, site, actual);
     },
     anonymousAt: identity && node.operator === 'equals' ? undefined : node.path,

@@ -14,7 +14,7 @@ const DEBUG_FLAGS: ReadonlyMap<string, string> = new Map([
   ['azurevm', 'x-ms-isolation-tee.x-ms-sevsnpvm-is-debuggable'],
 ]);
 
-export function debugGuard(path: string): Check {
+function debugGuard(path: string): Check {
   const flagChecks = new Map(
     [...DEBUG_FLAGS].map(([type, claim]) => [type, compileCondition({ kind: 'condition', path, claim, operator: 'equals', value: false }, false).check]),
   );
@@ -32,3 +32,6 @@ export function debugGuard(path: string): Check {
     return flagCheck !== undefined ? flagCheck(input, failures) : fail(failures, unknownType, type);
   };
 }
+
+/** The guard every policy without `allowDebug` gets; the same for all of them, so built once. */
+export const DEBUG_GUARD: Check = debugGuard('policy.allowDebug');

@@ -77,15 +77,22 @@ const THUMBPRINT_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   RSA: ['e', 'kty', 'n'],
 };
 
+/** Thumbprints already computed; KeyObjects are immutable, so a key's thumbprint never changes. */
+const thumbprints = new WeakMap<KeyObject, string>();
+
 /**
  * The RFC 7638 JWK thumbprint (SHA-256, base64url) of a key's public part: the client's default `keyid`,
  * and what the verifier scopes nonces by, so one key's nonces can never collide with another's.
  */
 export function keyThumbprint(key: KeyObject): string {
+  const cached = thumbprints.get(key);
+  if (cached !== undefined) return cached;
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
   const jwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
   const members = typeof jwk.kty === 'string' ? THUMBPRINT_MEMBERS[jwk.kty] : undefined;
   if (members === undefined) throw new AttestationError('ERR_POSSESSION', 'unsupported key type');
   const canonical = `{${members.map((name) => `${JSON.stringify(name)}:${JSON.stringify(jwk[name])}`).join(',')}}`;
-  return createHash('sha256').update(canonical).digest('base64url');
+  const thumbprint = createHash('sha256').update(canonical).digest('base64url');
+  thumbprints.set(key, thumbprint);
+  return thumbprint;
 }

@@ -1,6 +1,7 @@
 /** Proof of possession of the attested key: RFC 9421 request signatures, checked on the relying party. */
 export {
   verifyRequestSignature,
+  checkSignatureOptions,
   DEFAULT_REQUIRED_COMPONENTS,
   type SignedRequest,
   type NonceStore,

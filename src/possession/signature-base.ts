@@ -18,7 +18,13 @@ import {
 } from './structured-fields.js';
 
 /** The derived components this profile can compute; `@target-uri` and `@scheme` need a scheme the server side does not reliably know. */
-export const DERIVED_COMPONENTS = ['@method', '@authority', '@path', '@query'] as const;
+const DERIVED_COMPONENTS = ['@method', '@authority', '@path', '@query'] as const;
+
+/**
+ * Method, target and authority tie the signature to this request on this service; `authorization` ties
+ * it to the very token presented. What `verifyRequestSignature` requires by default and the client signs.
+ */
+export const DEFAULT_REQUIRED_COMPONENTS: readonly string[] = Object.freeze(['@method', '@authority', '@path', '@query', 'authorization']);
 
 /** Header values as node:http (`IncomingHttpHeaders`) and most frameworks present them. */
 export type HeaderFields = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -47,6 +53,8 @@ export interface SignatureInput {
 
 export interface ParsedSignatureInput extends SignatureInput {
   readonly label: string;
+  /** The member's `@signature-params` text, already checked to be canonical (and its components valid). */
+  readonly signatureParams: string;
   readonly created?: number;
   readonly expires?: number;
   readonly keyid?: string;
@@ -174,11 +182,18 @@ function checkComponents(components: readonly string[]): void {
 /**
  * The signature base (RFC 9421 §2.5): one `"<component>": <value>` line per covered component, in the
  * covered order, then `"@signature-params": <serialized input>`, joined with LF and no trailing newline.
+ * A `ParsedSignatureInput` was checked by `parseSignatureInput`, so its components and canonical text are reused.
  */
-export function buildSignatureBase(message: MessageComponents, input: SignatureInput): string {
-  checkComponents(input.components);
+export function buildSignatureBase(message: MessageComponents, input: SignatureInput | ParsedSignatureInput): string {
+  let signatureParams: string;
+  if ('signatureParams' in input) {
+    signatureParams = input.signatureParams;
+  } else {
+    checkComponents(input.components);
+    signatureParams = serializeSignatureParams(input);
+  }
   const lines = input.components.map((name) => `${serializeBareItem({ type: 'string', value: name })}: ${componentValue(message, name)}`);
-  lines.push(`"@signature-params": ${serializeSignatureParams(input)}`);
+  lines.push(`"@signature-params": ${signatureParams}`);
   return lines.join('\n');
 }
 
@@ -210,23 +225,21 @@ export function parseSignatureInput(field: string, label?: string): ParsedSignat
   });
   checkComponents(components);
   const parameters: SignatureParameter[] = [];
-  const values: Record<string, string | number> = {};
   for (const [key, value] of member.parameters) {
     if (INTEGER_PARAMETERS.has(key)) {
       if (value.type !== 'integer' || value.value < 0) refuse(`Signature-Input: ${key} is not a non-negative integer`);
       parameters.push([key as 'created' | 'expires', value.value]);
-      values[key] = value.value;
     } else if (STRING_PARAMETERS.has(key)) {
       if (value.type !== 'string' || value.value.length === 0) refuse(`Signature-Input: ${key} is not a non-empty string`);
       parameters.push([key as 'keyid' | 'alg' | 'nonce' | 'tag', value.value]);
-      values[key] = value.value;
     } else {
       refuse(`Signature-Input: unknown parameter ${quote(key)}`);
     }
   }
   const input = { components, parameters };
   if (serializeSignatureParams(input) !== text) refuse('Signature-Input: the member is not in canonical form');
-  return { label: name, ...input, ...values } as ParsedSignatureInput;
+  // Parameter names are unique (the parser refuses repeats), so each becomes one named member.
+  return { label: name, ...input, signatureParams: text, ...Object.fromEntries(parameters) } as ParsedSignatureInput;
 }
 
 /**

@@ -260,8 +260,13 @@ function invalid(what: string): never {
   throw new AttestationError('ERR_POSSESSION', `cannot serialize ${what} as a structured field`);
 }
 
+/** True when `value` is a structured-field key (RFC 8941 §3.1.2) of at most MAX_KEY_LENGTH characters, e.g. a signature label. */
+export function isKey(value: string): boolean {
+  return value.length > 0 && value.length <= MAX_KEY_LENGTH && KEY_FIRST.test(value[0]!) && [...value].every((c) => KEY_REST.test(c));
+}
+
 export function serializeKey(key: string): string {
-  if (key.length === 0 || key.length > MAX_KEY_LENGTH || !KEY_FIRST.test(key[0]!) || ![...key].every((c) => KEY_REST.test(c))) invalid(`key ${quote(key)}`);
+  if (!isKey(key)) invalid(`key ${quote(key)}`);
   return key;
 }
 

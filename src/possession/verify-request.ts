@@ -11,6 +11,7 @@ import { algorithmsForKey, isSignatureAlgorithm, keyThumbprint, verifyWith } fro
 import { verifyContentDigest } from './content-digest.js';
 import {
   buildSignatureBase,
+  DEFAULT_REQUIRED_COMPONENTS,
   headerLines,
   isSupportedComponent,
   parseSignature,
@@ -18,6 +19,9 @@ import {
   splitRequestTarget,
   type HeaderFields,
 } from './signature-base.js';
+import { isKey } from './structured-fields.js';
+
+export { DEFAULT_REQUIRED_COMPONENTS } from './signature-base.js';
 
 export interface SignedRequest {
   readonly method: string;
@@ -61,12 +65,6 @@ export interface VerifyRequestSignatureOptions {
   readonly label?: string;
 }
 
-/**
- * Method, target and authority tie the signature to this request on this service; `authorization` ties
- * it to the very token presented.
- */
-export const DEFAULT_REQUIRED_COMPONENTS: readonly string[] = Object.freeze(['@method', '@authority', '@path', '@query', 'authorization']);
-
 const MAX_NONCE_LENGTH = 128;
 
 function refuse(reason: string): never {
@@ -83,7 +81,8 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
   return value;
 }
 
-function checkOptions(options: VerifyRequestSignatureOptions) {
+/** Validates options; the middleware calls it once at construction so a misconfiguration fails at start-up. */
+export function checkSignatureOptions(options: VerifyRequestSignatureOptions) {
   const maxAgeSeconds = nonNegative(options.maxAgeSeconds, 60, 'maxAgeSeconds');
   const clockTolerance = nonNegative(options.clockTolerance, 5, 'clockTolerance');
   const required = options.requiredComponents ?? DEFAULT_REQUIRED_COMPONENTS;
@@ -91,7 +90,7 @@ function checkOptions(options: VerifyRequestSignatureOptions) {
     misconfigured('requiredComponents must list @method, @authority, @path, @query or lower-case header names');
   }
   if (options.requireNonce === true && options.nonceStore === undefined) misconfigured('requireNonce needs a nonceStore');
-  if (options.label !== undefined && (typeof options.label !== 'string' || !/^[a-z*][a-z0-9_\-.*]{0,63}$/.test(options.label))) {
+  if (options.label !== undefined && (typeof options.label !== 'string' || !isKey(options.label))) {
     misconfigured('label must be a structured-field key such as "sig1"');
   }
   return { maxAgeSeconds, clockTolerance, required: required as readonly string[] };
@@ -120,7 +119,7 @@ export async function verifyRequestSignature(request: SignedRequest, publicKey: 
 }
 
 async function verify(request: SignedRequest, publicKey: KeyObject, options: VerifyRequestSignatureOptions): Promise<void> {
-  const { maxAgeSeconds, clockTolerance, required } = checkOptions(options);
+  const { maxAgeSeconds, clockTolerance, required } = checkSignatureOptions(options);
   if (!(publicKey instanceof KeyObject) || publicKey.type !== 'public') misconfigured('the key to verify with must be a public KeyObject');
   const allowed = algorithmsForKey(publicKey);
   if (allowed.length === 0) refuse('the attested key cannot verify request signatures (EC P-256, RSA of 2048 bits or more, or Ed25519 are supported)');

@@ -8,6 +8,8 @@
  * mode exercises the safe path; set it to `true` to test rejection.
  */
 import { createHash } from 'node:crypto';
+import { isJsonObject } from '../util/own.js';
+import { MAA_DEFAULT_POLICY_HASH } from '../claims/attestation.js';
 
 /** MRENCLAVE of the default test enclave (64 lowercase hex). */
 export const DEFAULT_MRENCLAVE = 'a2d29bfd01ade8cae250dfa0e0d84ffb1b206f1f6d44cc79fe346585407a634e';
@@ -54,7 +56,7 @@ export function policyHash(policyText: string): string {
 }
 
 /** `policyHash(DEFAULT_POLICY_TEXT)`: the value real default-policy tokens carry. */
-export const DEFAULT_POLICY_HASH = 'bROrN897ZfWmWY2V0FLUlu3uwk5xatGnKYHn3zBbSlw';
+export const DEFAULT_POLICY_HASH = MAA_DEFAULT_POLICY_HASH;
 
 /** The seven collateral hashes MAA reports in `x-ms-sgx-collateral`. */
 export interface SgxCollateral {
@@ -145,8 +147,11 @@ export const LEGACY_CLAIM_ALIASES: Readonly<Record<string, readonly string[]>> =
   'x-ms-sgx-ehd': ['maa-ehd', 'aas-ehd'],
 });
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Sets `target[name]` to `value`, or removes the member when `value` is `undefined`. */
+export function setOrDelete(target: Record<string, unknown>, name: string, value: unknown): void {
+  if (value === undefined) delete target[name];
+  else target[name] = value;
+}
 
 /**
  * `base` with `overrides` laid over it, shallowly. An override whose value is `undefined` removes the claim.
@@ -161,22 +166,17 @@ export function mergeClaims(
   overrides: Readonly<Record<string, unknown>> = {},
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
-  const assign = (target: Record<string, unknown>, name: string, value: unknown): void => {
-    if (value === undefined) delete target[name];
-    else target[name] = value;
-  };
-
-  for (const [name, value] of Object.entries(overrides)) assign(out, name, value);
+  for (const [name, value] of Object.entries(overrides)) setOrDelete(out, name, value);
 
   const basePolicy = base['x-ms-policy'];
-  const policy = !Object.hasOwn(overrides, 'x-ms-policy') && isPlainObject(basePolicy) ? { ...basePolicy } : undefined;
+  const policy = !Object.hasOwn(overrides, 'x-ms-policy') && isJsonObject(basePolicy) ? { ...basePolicy } : undefined;
   for (const [source, aliases] of Object.entries(LEGACY_CLAIM_ALIASES)) {
     if (!Object.hasOwn(overrides, source)) continue;
     const value = overrides[source];
     for (const alias of aliases) {
       if (Object.hasOwn(overrides, alias)) continue;
-      if (Object.hasOwn(base, alias)) assign(out, alias, value);
-      if (policy && Object.hasOwn(policy, alias)) assign(policy, alias, value);
+      if (Object.hasOwn(base, alias)) setOrDelete(out, alias, value);
+      if (policy && Object.hasOwn(policy, alias)) setOrDelete(policy, alias, value);
     }
   }
   if (policy) out['x-ms-policy'] = policy;

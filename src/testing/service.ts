@@ -9,7 +9,7 @@ import { constants, createPublicKey, generateKeyPair, generateKeyPairSync, rando
 import { promisify } from 'node:util';
 import { maaKeyId } from '../keys/maa-kid.js';
 import { createSelfSignedCertificate, type SelfSignedCertificate } from './certificate.js';
-import { defaultSgxClaims, mergeClaims } from './claims.js';
+import { defaultSgxClaims, mergeClaims, setOrDelete } from './claims.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -230,12 +230,13 @@ export class TestAttestationService {
   readonly #includeModulus: boolean;
   #closing: Promise<void> | undefined;
 
-  private constructor(server: Server, port: number, options: TestAttestationServiceOptions) {
+  /** `modulusLength` and `lifetimeSeconds` are the options' values as `start` checked them, defaults applied. */
+  private constructor(server: Server, port: number, options: TestAttestationServiceOptions, modulusLength: number, lifetimeSeconds: number) {
     this.#server = server;
     this.issuer = `http://127.0.0.1:${port}`;
     this.jwksUri = `${this.issuer}${CERTS_PATH}`;
-    this.#modulusLength = positiveInteger(options.modulusLength, 'modulusLength', 2048, 512);
-    this.#lifetimeSeconds = positiveInteger(options.lifetimeSeconds, 'lifetimeSeconds', 28_800, 0);
+    this.#modulusLength = modulusLength;
+    this.#lifetimeSeconds = lifetimeSeconds;
     this.#now = options.now ?? (() => new Date());
     this.#includeModulus = options.jwksIncludesModulus ?? false;
     server.on('connection', (socket: Socket) => {
@@ -254,7 +255,7 @@ export class TestAttestationService {
     const keyCount = positiveInteger(options.keyCount, 'keyCount', 1);
     const modulusLength = positiveInteger(options.modulusLength, 'modulusLength', 2048, 512);
     // Validated before listening so that a bad option leaks no server.
-    positiveInteger(options.lifetimeSeconds, 'lifetimeSeconds', 28_800, 0);
+    const lifetimeSeconds = positiveInteger(options.lifetimeSeconds, 'lifetimeSeconds', 28_800, 0);
     const given = options.privateKeys ?? [];
     for (const key of given) {
       if (key.type !== 'private' || key.asymmetricKeyType !== 'rsa') throw new TypeError('privateKeys must be RSA private keys');
@@ -286,7 +287,7 @@ export class TestAttestationService {
       server.close();
       throw error;
     }
-    const service = new TestAttestationService(server, address.port, options);
+    const service = new TestAttestationService(server, address.port, options, modulusLength, lifetimeSeconds);
     for (const privateKey of privateKeys) service.#publish(service.#record(privateKey));
     service.#activeKid = service.#published[0] ?? '';
     return service;
@@ -413,10 +414,7 @@ export class TestAttestationService {
     const lifetime = options.lifetimeSeconds ?? this.#lifetimeSeconds;
 
     const header: Record<string, unknown> = { alg, jku: this.jwksUri, kid, typ: 'JWT' };
-    for (const [name, value] of Object.entries(options.header ?? {})) {
-      if (value === undefined) delete header[name];
-      else header[name] = value;
-    }
+    for (const [name, value] of Object.entries(options.header ?? {})) setOrDelete(header, name, value);
 
     const merged = mergeClaims(
       {

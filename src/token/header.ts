@@ -13,7 +13,7 @@ export interface ValidatedHeader {
 }
 
 /** Longest `kid` accepted: MAA's are 44 characters; anything far longer is junk or an attack. */
-const MAX_KID_LENGTH = 256;
+export const MAX_KID_LENGTH = 256;
 
 /**
  * Step 2 of verification. A key, certificate or key URL that the token supplies is never used: `jwk`,

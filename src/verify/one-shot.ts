@@ -22,7 +22,8 @@ export function verifyAttestationToken(token: unknown, options: VerifierOptions)
   const resolved = resolveOptions(options);
   const sources = new Map<string, KeySource>();
   for (const entry of resolved.issuers) sources.set(entry.issuer, sharedSource(entry, resolved));
-  return buildVerifier(resolved, sources).verify(token);
+  // The verifier lives for this one call: a token cache would hash the token and be thrown away.
+  return buildVerifier({ ...resolved, tokenCache: false }, sources).verify(token);
 }
 
 /** Scoped by dispatcher (remote keys) or by the pinned JWKS object, then by every setting that shapes the source. */

@@ -85,6 +85,9 @@ export interface ResolvedOptions {
   readonly tokenCache: false | TokenCacheOptions;
 }
 
+/** Seconds of clock skew tolerated by default on `exp`, `nbf` and `iat`. */
+export const DEFAULT_CLOCK_TOLERANCE = 30;
+
 /** Validates and normalises options once, at construction; every mistake is an ERR_CONFIG_INVALID. */
 export function resolveOptions(options: VerifierOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) invalid('options must be an object');
@@ -117,7 +120,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
   return {
     issuers,
     algorithms: new Set(algorithms),
-    clockTolerance: nonNegative('clockTolerance', options.clockTolerance, 30),
+    clockTolerance: nonNegative('clockTolerance', options.clockTolerance, DEFAULT_CLOCK_TOLERANCE),
     maxTokenAge: options.maxTokenAge === undefined ? undefined : nonNegative('maxTokenAge', options.maxTokenAge, 0),
     now,
     minRsaModulusBits: positive('minRsaModulusBits', options.minRsaModulusBits, 2048),
@@ -129,7 +132,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     keysMaxAgeMs: positive('keysMaxAge', options.keysMaxAge, 3600) * 1000,
     keysMaxStaleMs: nonNegative('keysMaxStale', options.keysMaxStale, 86_400) * 1000,
     clock: resolveClock(options.clock),
-    policy: options.policy === undefined ? undefined : checkedPolicy(options.policy, issuers),
+    policy: options.policy === undefined ? undefined : checkedPolicy(options.policy, issuers.map((entry) => entry.issuer)),
     tokenCache: resolveTokenCache(options.tokenCache),
   };
 }
@@ -138,9 +141,9 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
  * Compiles a policy and checks it against the trusted issuers: a policy naming only issuers the verifier
  * does not trust could never pass, which is a configuration mistake worth failing on at start-up.
  */
-export function checkedPolicy(policy: AttestationPolicy | CompiledPolicy, issuers: readonly ResolvedIssuer[]): CompiledPolicy {
+export function checkedPolicy(policy: AttestationPolicy | CompiledPolicy, issuers: readonly string[]): CompiledPolicy {
   const compiled = compilePolicy(policy);
-  const untrusted = compiled.authorities.filter((authority) => !issuers.some((entry) => entry.issuer === authority));
+  const untrusted = compiled.authorities.filter((authority) => !issuers.includes(authority));
   if (untrusted.length > 0) invalid(`the policy names authorities the verifier does not trust: ${untrusted.map((a) => quote(a)).join(', ')}`);
   return compiled;
 }

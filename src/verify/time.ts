@@ -39,7 +39,7 @@ export function checkTimes(payload: Readonly<Record<string, unknown>>, nowSecond
 }
 
 /** The last second a JavaScript Date can hold: a later time cannot be compared or reported. */
-const MAX_NUMERIC_DATE = 8.64e12;
+export const MAX_NUMERIC_DATE = 8.64e12;
 
 function numericDate(payload: Readonly<Record<string, unknown>>, name: string): number {
   const value = own(payload, name);

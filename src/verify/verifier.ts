@@ -79,6 +79,7 @@ export function createKeySource({ issuer, jwks, signer }: ResolvedIssuer, resolv
 }
 
 export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<string, KeySource>): Verifier {
+  const issuers = resolved.issuers.map((entry) => entry.issuer);
   const cache = resolved.tokenCache === false ? undefined : new VerifiedTokenCache(resolved.tokenCache);
   // Policies already checked against this verifier's issuers: a per-call policy is checked once.
   const checkedPolicies = new WeakSet<CompiledPolicy>();
@@ -87,7 +88,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
     const given = options?.policy;
     if (given === undefined) return resolved.policy;
     if (isCompiledPolicy(given) && checkedPolicies.has(given)) return given;
-    const policy = checkedPolicy(given, resolved.issuers);
+    const policy = checkedPolicy(given, issuers);
     checkedPolicies.add(policy);
     return policy;
   }
@@ -181,7 +182,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
   return {
     verify,
     verifyCached,
-    issuers: resolved.issuers.map((entry) => entry.issuer),
+    issuers,
     async warmUp() {
       await Promise.all([...sources.values()].map((source) => source.refresh()));
     },

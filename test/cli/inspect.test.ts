@@ -130,6 +130,12 @@ describe('inspect: tokens a verifier must refuse', () => {
     expect(stdout).toMatch(/exp\s+\(absent\)/);
   });
 
+  it('an exp beyond what a date can hold, as the verifier refuses it', async () => {
+    const token = craft({ alg: 'RS256', kid: 'k' }, { iss: 'https://a.attest.azure.net', iat: 1, nbf: 1, exp: 1e13, 'x-ms-attestation-type': 'tdxvm' });
+    const { stdout } = await cli(['inspect', token]);
+    expect(stdout).toMatch(/exp 10000000000000: .*\[ERR_CLAIM_INVALID\]/);
+  });
+
   it('an iss that can never equal a configured issuer', async () => {
     const token = craft({ alg: 'RS256', kid: 'k' }, { iss: 'https://Sharedwus.wus.attest.azure.net/', 'x-ms-attestation-type': 'sgx' });
     const { stdout } = await cli(['inspect', token]);

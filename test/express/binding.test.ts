@@ -127,6 +127,25 @@ describe('requireAttestation with possession (RFC 9421 request signatures)', () 
     expect(response.body.code).toBe('ERR_POSSESSION');
   });
 
+  it('with a configured authority, refuses a request signed for another service', async () => {
+    const pinned = express();
+    pinned.get('/data', requireAttestation({ verifier, policy, possession: { authority: 'rp.example' } }), (_req, res) => {
+      res.json({ ok: true });
+    });
+    const { token, privateKey } = enclave();
+    // Signed for the host the request is sent to, which is not the service's configured authority.
+    const response = await request(pinned).get('/data').set(signed('GET', '/data', token, privateKey));
+    expect(response.body.code).toBe('ERR_POSSESSION');
+    const forUs = signRequest({ method: 'GET', url: 'http://rp.example/data', privateKey, token });
+    expect((await request(pinned).get('/data').set(forUs)).status).toBe(200);
+  });
+
+  it('refuses a misconfigured possession option at construction, not per request', () => {
+    expect(() => requireAttestation({ verifier, policy, possession: { requireNonce: true } })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(() => requireAttestation({ verifier, policy, possession: { maxAgeSeconds: -1 } })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(() => requireAttestation({ verifier, policy, possession: { authority: '' } })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+  });
+
   it('refuses a request whose body the gate cannot see, instead of skipping the digest', async () => {
     const { token, privateKey } = enclave();
     const response = await request(server).post('/unparsed').set(signed('POST', '/unparsed', token, privateKey, 'x')).send('x');
