@@ -3,6 +3,7 @@ export { CHANNELS } from './diagnostics.js';
 export { createVerifier, type Verifier, type VerifyOptions } from './verify/verifier.js';
 export { verifyAttestationToken } from './verify/one-shot.js';
 export type { VerifierOptions, IssuerConfig, JsonWebKeySet } from './verify/options.js';
+export type { IssuerResolver } from './verify/tenant-issuers.js';
 export type { VerifiedAttestation } from './verify/result.js';
 export type { SigningAlgorithm } from './token/header.js';
 export type { KeyStatus } from './keys/signing-key.js';
