@@ -1,5 +1,6 @@
 import { AttestationError } from '../errors.js';
-import { errorResponse, sendProblem, type ResponseLike } from '../express/respond.js';
+import { errorResponse } from '../gate/respond.js';
+import { sendProblem, type ResponseLike } from '../express/respond.js';
 import type { ChallengeStore } from './challenges.js';
 import { storeUnavailable } from './replay-store.js';
 
