@@ -113,7 +113,8 @@ async function readBounded(request: Request, limit: number): Promise<Uint8Array>
     if (done) break;
     length += value.byteLength;
     if (length > limit) {
-      await reader.cancel();
+      // Not awaited: cancelling one branch of a cloned (teed) body settles only once the other is cancelled too.
+      reader.cancel().catch(() => {});
       throw new AttestationError('ERR_POSSESSION', `the request body is larger than possession.maxBodyBytes (${limit})`);
     }
     chunks.push(value);
