@@ -7,6 +7,7 @@ export default defineConfig({
     alias: [
       { find: /^attestation-gate\/testing$/, replacement: fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)) },
       { find: /^attestation-gate\/client$/, replacement: fileURLToPath(new URL('./src/client/index.ts', import.meta.url)) },
+      { find: /^attestation-gate\/(fastify|koa|fetch)$/, replacement: fileURLToPath(new URL('./src/adapters/$1.ts', import.meta.url)) },
       { find: /^attestation-gate$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
     ],
   },
