@@ -19,6 +19,8 @@ import type { VerifiedAttestation } from '../verify/result.js';
 import type { Verifier } from '../verify/verifier.js';
 import { adapterGate, capturedBody, problemHeaders, type AdapterGateOptions } from './native.js';
 
+export type { AdapterGateOptions, AdapterPossessionOptions } from './native.js';
+
 export type FastifyAttestationOptions = AdapterGateOptions<FastifyRequest>;
 
 /**

@@ -14,6 +14,8 @@ import type { GateHeaders, GateOutcome, GateRequest } from '../gate/types.js';
 import type { VerifiedAttestation } from '../verify/result.js';
 import { adapterGate, problemHeaders, type AdapterGateOptions, type AdapterPossessionOptions } from './native.js';
 
+export type { AdapterGateOptions, AdapterPossessionOptions } from './native.js';
+
 export interface FetchPossessionOptions extends AdapterPossessionOptions<Request> {
   /**
    * Largest body read to check its `Content-Digest`, in bytes. Default 1 MiB. The gate reads a clone of

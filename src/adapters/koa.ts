@@ -14,6 +14,8 @@ import { nodeGateRequest } from '../gate/node.js';
 import type { VerifiedAttestation } from '../verify/result.js';
 import { adapterGate, capturedBody, problemHeaders, type AdapterGateOptions } from './native.js';
 
+export type { AdapterGateOptions, AdapterPossessionOptions } from './native.js';
+
 /** What the middleware adds to `ctx.state`. */
 export interface AttestationState {
   /** The verified attestation; undefined when the token is not `required` and none was presented. */
