@@ -28,6 +28,7 @@ cat > "$work/package.json" <<JSON
   "dependencies": {
     "attestation-gate": "file:./$(basename "$tarball")",
     "@types/node": "^20.19.0",
+    "fastify": "^5.0.0",
     "jest": "^30.0.0",
     "typescript": "$typescript"
   }

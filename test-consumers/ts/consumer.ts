@@ -4,9 +4,11 @@ import { AttestationError, createVerifier, requireAttestation, type AttestationE
 import { createTestAttestationService, DEFAULT_MRSIGNER, type MintOptions } from 'attestation-gate/testing';
 import { signRequest, type SignRequestOptions } from 'attestation-gate/client';
 import 'attestation-gate/augment-express';
+import { createFetchGate, type FetchGateOutcome } from 'attestation-gate/fetch';
+import type { FastifyAttestationOptions } from 'attestation-gate/fastify';
 
 // Types only: these must resolve, and the augmentation must type req.attestation.
-export type Checks = [SignRequestOptions, MintOptions, typeof signRequest, Express.Request['attestation']];
+export type Checks = [SignRequestOptions, MintOptions, typeof signRequest, Express.Request['attestation'], FastifyAttestationOptions];
 
 async function main(): Promise<void> {
   const maa = await createTestAttestationService();
@@ -20,6 +22,8 @@ async function main(): Promise<void> {
       (error: unknown) => (error instanceof AttestationError ? error.code : undefined),
     );
     if (code !== 'ERR_TOKEN_MALFORMED') throw new Error(`unexpected refusal ${String(code)}`);
+    const outcome: FetchGateOutcome = await createFetchGate({ verifier, policy: { mrsigner: [DEFAULT_MRSIGNER] } })(new Request('http://service.example/'));
+    if (outcome.ok || outcome.response.status !== 401) throw new Error('the fetch gate let a request without a token through');
     if (typeof requireAttestation({ verifier, policy: { mrsigner: [DEFAULT_MRSIGNER], minSvn: 1 } }) !== 'function') throw new Error('no middleware');
   } finally {
     await maa.close();
