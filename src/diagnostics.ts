@@ -19,7 +19,7 @@ export const CHANNELS = {
   unknownKid: 'attestation-gate:keys:unknown-kid',
   /** `{ outcome: 'accepted' | 'rejected', code?, issuer?, attestationType?, durationMs }`. */
   verification: 'attestation-gate:verify',
-  /** `{ callback, error }`: a callback you gave (`onRefusal`) threw or rejected; the outcome was not changed. */
+  /** `{ callback, error }`: a callback you gave (`onRefusal`), or the framework's `next` after the gate, threw or rejected; the outcome was not changed. */
   callbackError: 'attestation-gate:callback:error',
 } as const;
 
