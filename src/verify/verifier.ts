@@ -1,4 +1,5 @@
 import { bindingNonce, checkSingleUse, singleUseKey, type BindingOptions } from '../binding/bind.js';
+import { checkRuntimeDataAgreement } from '../binding/runtime-data.js';
 import type { ReplayStore } from '../binding/replay-store.js';
 import { readAttestationResult } from '../claims/attestation.js';
 import { verificationChannel } from '../diagnostics.js';
@@ -274,6 +275,7 @@ function complete({ parsed, alg, kid, source }: PreparedToken, key: SigningKey, 
   verifySignature(alg, key, signingInput, signature);
   const times = checkTimes(payload, options.now() / 1000, options);
   const result = readAttestationResult(payload);
+  checkRuntimeDataAgreement(payload, () => result.sgx?.enclaveHeldData);
   // Frozen whole: a result may be shared by the cache and by every handler of a request.
   return deepFreeze(
     new Attestation({
