@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createVerifier, verifyAttestationToken, type IssuerResolver, type VerifierOptions } from '../../src/index.js';
+import { createRequestGate, createVerifier, requireAttestation, verifyAttestationToken, type IssuerResolver, type VerifierOptions } from '../../src/index.js';
 import { createTestAttestationService, DEFAULT_MRSIGNER, type TestAttestationService } from '../../src/testing/index.js';
 import { codeOf } from '../helpers/outcome.js';
 
@@ -187,6 +187,16 @@ describe('with policies and the one-shot form', () => {
     const policy = { authority: first!.issuer, mrsigner: [DEFAULT_MRSIGNER] };
     expect((await verifier.verify(first!.mint(), { policy })).issuer).toBe(first!.issuer);
     expect(await codeOf(verifier, second!.mint(), { policy })).toBe('ERR_POLICY_DENIED');
+  });
+
+  it('gates requests: the request gate and the middleware take such a verifier', async () => {
+    const tenant = tenants[1]!;
+    const verifier = verifierWith(directory().resolver);
+    const policy = { mrsigner: [DEFAULT_MRSIGNER] };
+    expect(typeof requireAttestation({ verifier, policy })).toBe('function');
+    const gate = createRequestGate({ verifier, policy });
+    const outcome = await gate.check({ method: 'GET', target: '/', headers: { authorization: `Bearer ${tenant.mint()}` }, bodyMayFollow: false });
+    expect(outcome.ok && outcome.attestation?.issuer).toBe(tenant.issuer);
   });
 
   it('verifyAttestationToken takes a resolver too', async () => {
