@@ -85,3 +85,22 @@ export {
   type VerifyRequestSignatureOptions,
   type SignatureAlgorithm as RequestSignatureAlgorithm,
 } from './possession/index.js';
+// Types named by the public signatures above, so every option and result can be named by users too
+// (checked by test/package/public-types.test.ts).
+export type { TokenCacheOptions } from './verify/token-cache.js';
+export type { IsolationTeeClaims } from './claims/azurevm.js';
+export type { PolicyForm, ResolvedFlags } from './policy/document.js';
+export type {
+  AuthorityBlock,
+  ClaimValue,
+  OperatorValues,
+  PolicyCondition,
+  PolicyFlags,
+  PolicyGroup,
+  PolicyOperator,
+  PolicyRule,
+} from './policy/types.js';
+export type { HeaderFields } from './possession/signature-base.js';
+export type { PossessionOptions as GatePossessionOptions } from './gate/types.js';
+export type { RequestLike } from './express/index.js';
+export type { ResponseLike } from './express/respond.js';
