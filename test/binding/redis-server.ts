@@ -84,7 +84,8 @@ async function attempt(port: number): Promise<RedisServer | 'port-taken'> {
       const missing = (failed as NodeJS.ErrnoException).code === 'ENOENT';
       throw new Error(
         missing
-          ? `${BINARY} is not on PATH: the Redis replay-store tests need a real Redis (apt-get install redis-server, or set REDIS_SERVER=/path/to/redis-server)`
+          ? `${BINARY} is not on PATH: the Redis replay-store tests need a real Redis (apt-get install redis-server, or set REDIS_SERVER=/path/to/redis-server). ` +
+            'Tests that start one belong in describeWithRedis, which skips them where it is missing.'
           : `could not start ${BINARY}: ${failed.message}`,
       );
     }
