@@ -54,3 +54,14 @@ export {
   type SelfSignedCertificateOptions,
 } from './certificate.js';
 export { certificateToPem, maaKeyId } from '../keys/maa-kid.js';
+export {
+  createBindingRuntimeData,
+  createOpenEnclaveReport,
+  createSgxQuote,
+  createSgxReportBody,
+  reportDataFor,
+  type BindingRuntimeDataOptions,
+  type BytesLike,
+  type SgxQuoteOptions,
+  type SgxReportOptions,
+} from './evidence.js';
