@@ -54,6 +54,10 @@ function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
     });
     req.on('end', () => resolve(Buffer.concat(chunks, length)));
     req.on('error', reject);
+    // A client that goes away mid-body: nothing will answer, but the promise must not hang.
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('the client closed the request'));
+    });
   });
 }
 

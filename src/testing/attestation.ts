@@ -54,6 +54,24 @@ export class MaaError extends Error {
 
 const invalid = (message: string): MaaError => new MaaError(400, 'InvalidParameter', message);
 
+/** How much of a policy function's deny reason the error message carries. */
+const MAX_REASON_LENGTH = 500;
+/** How deeply JSON runtime or init-time data may nest: far beyond any JWK, well within the stack. */
+const MAX_JSON_DEPTH = 64;
+
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    const [current, depth] = item;
+    if (typeof current !== 'object' || current === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_JSON_DEPTH) break;
+    for (const member of Object.values(current)) pending.push([member, depth + 1]);
+  }
+  return deepest;
+}
+
 /** Runtime or init-time data as the request carries it, decoded. */
 export interface AttestData {
   readonly bytes: Uint8Array;
@@ -172,6 +190,7 @@ function jsonData(data: AttestData, name: string): unknown {
     throw invalid(`${name} of dataType JSON is not JSON text`);
   }
   if (!isJsonObject(value)) throw invalid(`${name} of dataType JSON must be a JSON object`);
+  if (depthOf(value) > MAX_JSON_DEPTH) throw invalid(`${name} nests deeper than ${MAX_JSON_DEPTH} levels`);
   return sortedDeep(value);
 }
 
@@ -293,11 +312,14 @@ export async function appraise(
     const result = await policy.evaluate({ claims: structuredClone(evidence.claims), type: request.type, quote: evidence.quote });
     if (result !== undefined && result !== null) {
       if (!isJsonObject(result)) throw new TypeError('the instance policy function must return undefined, { deny } or { claims }');
-      if ('deny' in result) throw policyDenied(String(result.deny));
-      if ('claims' in result && isJsonObject(result.claims)) issued = { ...issued, ...structuredClone(result.claims) };
+      if ('deny' in result) throw policyDenied(String(result.deny).slice(0, MAX_REASON_LENGTH));
+      if (!('claims' in result) || !isJsonObject(result.claims)) throw new TypeError('the instance policy function returned claims that are not an object');
+      issued = { ...issued, ...structuredClone(result.claims) };
     }
   }
-  const claims: Record<string, unknown> = { ...evidence.claims, ...issued, 'x-ms-policy-hash': hash };
+  // What the evidence says cannot be overwritten by an issued claim of the same name: a relying party
+  // reads the x-ms-* claims as the enclave's identity.
+  const claims: Record<string, unknown> = { ...issued, ...evidence.claims, 'x-ms-policy-hash': hash };
   if (Object.keys(issued).length > 0) claims['x-ms-policy'] = sortedDeep(issued);
   return { claims, unsigned: request.draftPolicy !== undefined };
 }

@@ -263,3 +263,41 @@ describe('instance policy', () => {
     await expect(createTestAttestationService({ privateKeys: [SERVICE_KEY], policy: 'permit' as never })).rejects.toThrow(TypeError);
   });
 });
+
+describe('attest routes under abuse', () => {
+  const quote = b64u(createSgxQuote());
+
+  it('deeply nested JSON runtime data is a 400, not a stack overflow', async () => {
+    const data = Buffer.from(`{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`, 'utf8');
+    const error = await refusal({ quote: b64u(createSgxQuote({ runtimeData: data })), runtimeData: { data: b64u(data), dataType: 'JSON' } });
+    expect(error).toMatchObject({ status: 400, code: 'InvalidParameter', message: expect.stringContaining('nests deeper') });
+  });
+
+  it('an issued claim cannot overwrite what the evidence says', async () => {
+    const service = await start({
+      policyText: 'version=1.0; authorizationrules { => permit(); }; issuancerules { => issue(type="x-ms-sgx-svn", value=99); };',
+      policy: () => ({ claims: { 'x-ms-sgx-mrsigner': 'ff'.repeat(32) } }),
+    });
+    const claims = await attest({ quote }, SGX, service);
+    expect(claims).toMatchObject({ 'x-ms-sgx-svn': 1, 'x-ms-policy': { 'x-ms-sgx-svn': 99, 'x-ms-sgx-mrsigner': 'ff'.repeat(32) } });
+    expect(claims['x-ms-sgx-mrsigner']).not.toBe('ff'.repeat(32));
+  });
+
+  it('a client that drops the connection mid-body leaves the instance serving', async () => {
+    await new Promise<void>((resolve) => {
+      const req = request(`${maa.issuer}${SGX}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '1000' } });
+      req.on('error', () => resolve());
+      req.write('{"quote":"');
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 50);
+    });
+    expect((await post(maa.issuer, SGX, { quote })).status).toBe(200);
+  });
+
+  it('a policy function returning junk is a 500', async () => {
+    const service = await start({ policy: () => ({ claims: 'x' }) as never });
+    expect(await refusal({ quote }, SGX, service)).toMatchObject({ status: 500, code: 'InternalServerError' });
+  });
+});
