@@ -210,7 +210,7 @@ export function deriveEvidenceClaims(request: AttestRequest): EvidenceClaims {
     throw error;
   }
   const { body } = quote;
-  const collateral = { ...COLLATERAL_WITHOUT_QUOTE, quotehash: sha256(request.evidence).toString('hex') };
+  const collateral = sortedDeep({ ...COLLATERAL_WITHOUT_QUOTE, quotehash: sha256(request.evidence).toString('hex') }) as Record<string, string>;
   const claims: Record<string, unknown> = {
     'maa-attestationcollateral': { ...collateral },
     'x-ms-attestation-type': 'sgx',
