@@ -1,6 +1,8 @@
 import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MaaError, deriveEvidenceClaims, readAttestRequest } from '../../src/testing/attestation.js';
 import { CERTIFICATION_DATA_TYPE, HEADER_OFFSET, QUOTE_SIGNED_SIZE, SGX_FLAGS, parseSgxQuote, toHex, unwrapOpenEnclaveReport } from '../../src/sgx/quote.js';
 import {
   DEFAULT_MRENCLAVE,
@@ -133,5 +135,60 @@ describe('reportDataFor and createBindingRuntimeData', () => {
     [{ nonce: 'n', publicKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey, nonceField: 'jwk' }, 'nonceField'],
   ])('refuses %o', (options, message) => {
     expect(() => createBindingRuntimeData(options)).toThrow(message);
+  });
+});
+
+describe('properties', () => {
+  const bytes = (length: number) => fc.uint8Array({ minLength: length, maxLength: length });
+  it('any enclave the builder writes, the strict parser and the attest claims read back', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          version: fc.constantFrom(3 as const, 4 as const),
+          mrenclave: bytes(32),
+          mrsigner: bytes(32),
+          productId: fc.integer({ min: 0, max: 0xffff }),
+          svn: fc.integer({ min: 0, max: 0xffff }),
+          debug: fc.boolean(),
+          reportData: fc.uint8Array({ maxLength: 64 }),
+        }),
+        fc.boolean(),
+        (options, openEnclave) => {
+          const evidence = openEnclave ? createOpenEnclaveReport(options) : createSgxQuote(options);
+          const request = readAttestRequest(openEnclave ? 'OpenEnclave' : 'SgxEnclave', '2020-10-01', {
+            [openEnclave ? 'report' : 'quote']: Buffer.from(evidence).toString('base64url'),
+          });
+          const { claims } = deriveEvidenceClaims(request);
+          const reportData = Buffer.alloc(64);
+          Buffer.from(options.reportData).copy(reportData);
+          expect(claims).toMatchObject({
+            'x-ms-sgx-mrenclave': Buffer.from(options.mrenclave).toString('hex'),
+            'x-ms-sgx-mrsigner': Buffer.from(options.mrsigner).toString('hex'),
+            'x-ms-sgx-product-id': options.productId,
+            'x-ms-sgx-svn': options.svn,
+            'x-ms-sgx-is-debuggable': options.debug,
+            'x-ms-sgx-report-data': reportData.toString('hex'),
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('corrupted evidence is refused with MAA 400, never another error', () => {
+    const good = createSgxQuote();
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat({ max: good.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.nat({ max: good.length }), (edits, cut) => {
+        const evidence = Buffer.from(good.subarray(0, cut === 0 ? good.length : cut));
+        for (const [at, value] of edits) if (at < evidence.length) evidence[at] = value;
+        try {
+          deriveEvidenceClaims(readAttestRequest('SgxEnclave', '2022-08-01', { quote: evidence.toString('base64url') }));
+        } catch (error) {
+          expect(error).toBeInstanceOf(MaaError);
+          expect(error).toMatchObject({ status: 400, code: 'InvalidParameter' });
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_TEXT } from '../../src/testing/index.js';
 import {
@@ -99,5 +100,27 @@ describe('MAA policy language', () => {
   ])('refuses %j (%s)', (text, message) => {
     expect(() => parseAttestationPolicy(text)).toThrow(PolicySyntaxError);
     expect(() => parseAttestationPolicy(text)).toThrow(message);
+  });
+});
+
+describe('MAA policy language, properties', () => {
+  const pieces = fc.constantFrom('version', '=', '1.0', ';', 'authorizationrules', 'issuancerules', '{', '}', '[', ']', '(', ')', '=>', '&&',
+    'c', ':', 'type', 'value', '==', '>=', '"x-ms-sgx-svn"', '2', 'true', 'permit', 'deny', 'issue', 'add', ',', '.', '"', '~', ' ');
+  it('any text parses or is refused with a PolicySyntaxError; a parsed policy evaluates without throwing', () => {
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 60 }), fc.boolean(), (tokens, prefixed) => {
+        const text = (prefixed ? 'version=1.0;' : '') + tokens.join(' ');
+        let policy;
+        try {
+          policy = parseAttestationPolicy(text);
+        } catch (error) {
+          expect(error).toBeInstanceOf(PolicySyntaxError);
+          return;
+        }
+        const outcome = evaluateAttestationPolicy(policy, ENCLAVE);
+        expect(typeof outcome.permitted).toBe('boolean');
+      }),
+      { numRuns: 500 },
+    );
   });
 });
