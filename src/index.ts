@@ -23,6 +23,21 @@ export {
   type PolicyFailure,
 } from './policy/index.js';
 export {
+  createRequestGate,
+  nodeGateRequest,
+  nodeBodyMayFollow,
+  type RequestGate,
+  type RequestGateOptions,
+  type GateRequest,
+  type GateHeaders,
+  type GateOutcome,
+  type GateAccepted,
+  type GateRefused,
+  type RefusalListener,
+  type NodeRequestLike,
+  type RespondOptions,
+} from './gate/index.js';
+export {
   requireAttestation,
   getAttestation,
   extractToken,
@@ -41,6 +56,8 @@ export {
   createRedisReplayStore,
   checkBinding,
   checkSingleUse,
+  bindingNonce,
+  singleUseKey,
   runtimeKeyOf,
   type ChallengeStore,
   type ChallengeStoreOptions,
@@ -56,11 +73,13 @@ export {
 export { MAA_MRSIGNERS, type MaaEnclaveIdentity, type SignerPin } from './keys/maa-quote.js';
 export {
   verifyRequestSignature,
+  checkRequestSignature,
   createContentDigest,
   verifyContentDigest,
   DEFAULT_REQUIRED_COMPONENTS,
   SIGNATURE_ALGORITHMS,
   type SignedRequest,
+  type RequestProof,
   type NonceStore,
   type VerifyRequestSignatureOptions,
   type SignatureAlgorithm as RequestSignatureAlgorithm,

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { CHANNELS, publish } from '../diagnostics.js';
+import { CHANNELS, printable, publish } from '../diagnostics.js';
 import { AttestationError } from '../errors.js';
 import { discoverJwksUri } from './discovery.js';
 import { fetchJson, type FetchOptions } from './fetch.js';
@@ -85,7 +85,7 @@ export class RemoteKeySource implements KeySource {
     const entry = await this.#current(lookup);
     const key = findKey(entry.set, kid, this.issuer);
     if (key !== undefined) return key;
-    publish(CHANNELS.unknownKid, () => ({ issuer: this.issuer, kid }));
+    publish(CHANNELS.unknownKid, () => ({ issuer: this.issuer, kid: printable(kid) }));
     // A set fetched for this very call (a cold cache) is as fresh as a refresh would be.
     if (lookup.fetch === 'miss' || (lookup.fetch === 'inflight' && !lookup.returnedStale)) throw keyNotFound(this.issuer);
     const refreshed = await this.#refreshForUnknownKid(kid);

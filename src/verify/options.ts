@@ -51,7 +51,10 @@ export interface VerifierOptions {
   readonly keysMaxStale?: number;
   /** The clock the key cache ages by, in milliseconds since the epoch. For tests; default `Date.now`. Token times use `currentDate`. */
   readonly clock?: () => number;
-  /** A policy every verification must satisfy (ERR_POLICY_DENIED otherwise); `verify(token, { policy })` overrides it. */
+  /**
+   * A policy every verification must satisfy (ERR_POLICY_DENIED otherwise): a floor. A per-call policy
+   * (`verify(token, { policy })`, a gate's or route's) narrows it; it never replaces it: both must pass.
+   */
   readonly policy?: AttestationPolicy | CompiledPolicy;
   /**
    * Remember verified tokens (by SHA-256), so a client's repeated token costs a hash and a lookup. Time
