@@ -8,7 +8,7 @@
  *
  * Source of the value: Intel publishes the root at
  * https://certificates.trustedservices.intel.com/Intel_SGX_Provisioning_Certification_RootCA.pem (DER at
- * .../IntelSGXRootCA.der; certificate SHA-256 fingerprint 44A0196B2B99F889B8E149E95B807A350E74249643998E85A7CBB8CCFAB674D3,
+ * .../IntelSGXRootCA.der; certificate SHA-256 fingerprint 44A0196B2B99F889B8E149E95B807A350E7424964399E885A7CBB8CCFAB674D3,
  * serial 22650CD65A9D3489F383B49552BF501B392706AC, valid 2018-05-21 to 2049-12-31). The same certificate
  * is the last entry of the PCK CRL and TCB info issuer chains Intel's service returns, e.g. in the
  * public repository Phala-Network/dcap-qvl, file sample/sgx_quote_collateral.json. The SHA-256 below was
