@@ -54,7 +54,7 @@ export {
   type NonceConsumer,
 } from './binding/index.js';
 export { MAA_MRSIGNERS, type MaaEnclaveIdentity, type MaaKeyCheckStep, type SignerPin } from './keys/maa-quote.js';
-export { DEFAULT_ACCEPTED_TCB_STATUSES, type SgxCollateral } from './sgx/collateral.js';
+export { DEFAULT_ACCEPTED_TCB_STATUSES, type IntelSgxCollateral } from './sgx/collateral.js';
 export { INTEL_SGX_ROOT_CA_SPKI_SHA256 } from './sgx/intel-root.js';
 export {
   verifyRequestSignature,

@@ -14,7 +14,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { AttestationError, quote } from '../errors.js';
-import { verifyCollateral, type CollateralVerdict, type SgxCollateral } from '../sgx/collateral.js';
+import { verifyCollateral, type CollateralVerdict, type IntelSgxCollateral } from '../sgx/collateral.js';
 import { SgxVerificationError, type CertificateValidity, type SgxVerificationStep } from '../sgx/pck-chain.js';
 import { verifySgxQuote } from '../sgx/verify-quote.js';
 import { QUOTE_VERSION_3, QuoteFormatError, parseSgxQuote, toHex, unwrapOpenEnclaveReport, type SgxQuote } from '../sgx/quote.js';
@@ -171,7 +171,7 @@ export interface SignerPin {
    * Service (this library never contacts Intel). With it, each key's quote also gets its TCB level, its
    * Quoting Enclave identity and revocation checked; without it they are NOT checked (`keyStatus()` says so).
    */
-  collateral?: SgxCollateral;
+  collateral?: IntelSgxCollateral;
 }
 
 function listed(value: string, allowed: readonly string[]): boolean {
@@ -225,7 +225,7 @@ export interface MaaKeyCheckFailure {
 export interface MaaKeyCheckOptions {
   /** The time certificates must be valid at. */
   readonly at: Date;
-  readonly collateral?: SgxCollateral | undefined;
+  readonly collateral?: IntelSgxCollateral | undefined;
   /** Trusted root key (SPKI SHA-256). Default Intel's; for tests. */
   readonly rootSpkiSha256?: string;
 }

@@ -24,7 +24,7 @@ import { readSignedJson } from './signed-json.js';
 import { verifyP256 } from './verify-quote.js';
 
 /** Intel's collateral, as served by PCS (API v3 or v4). */
-export interface SgxCollateral {
+export interface IntelSgxCollateral {
   /**
    * TCB info bodies (`GET /sgx/certification/v4/tcb?fmspc=…`, `{"tcbInfo":{…},"signature":"…"}`), exactly as
    * served: one per FMSPC of the platforms to check. The one matching a PCK certificate's FMSPC is used.
@@ -211,7 +211,7 @@ function revokes(crl: CertificateRevocationList, issuer: X509Certificate, serial
  * Checks a verified quote against Intel's collateral at time `at`. Throws SgxVerificationError naming the
  * step that failed; returns the TCB statuses when every check passes.
  */
-export function verifyCollateral(quote: SgxQuote, chain: VerifiedPckChain, collateral: SgxCollateral, at: Date): CollateralVerdict {
+export function verifyCollateral(quote: SgxQuote, chain: VerifiedPckChain, collateral: IntelSgxCollateral, at: Date): CollateralVerdict {
   if (typeof collateral !== 'object' || collateral === null || !Array.isArray(collateral.tcbInfos) || !Array.isArray(collateral.pckCrls)) {
     fail('collateral', 'the collateral is not { tcbInfos, tcbInfoIssuerChain, qeIdentity, qeIdentityIssuerChain, pckCrls, rootCaCrl }');
   }
@@ -256,7 +256,7 @@ export function verifyCollateral(quote: SgxQuote, chain: VerifiedPckChain, colla
   return { ...tcb, qeTcbStatus, revocationChecked: true };
 }
 
-/** Why `value` is not shaped like `SgxCollateral`, or undefined: for checking options at start-up. */
+/** Why `value` is not shaped like `IntelSgxCollateral`, or undefined: for checking options at start-up. */
 export function collateralShapeProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return 'must be an object';
   const c = value as Record<string, unknown>;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { collateralShapeProblem, verifyCollateral, type SgxCollateral } from '../../src/sgx/collateral.js';
+import { collateralShapeProblem, verifyCollateral, type IntelSgxCollateral } from '../../src/sgx/collateral.js';
 import { SgxVerificationError } from '../../src/sgx/pck-chain.js';
 import { readSignedJson } from '../../src/sgx/signed-json.js';
 import { verifySgxQuote } from '../../src/sgx/verify-quote.js';
@@ -22,7 +22,7 @@ const sample = JSON.parse(readFileSync(new URL('../fixtures/sgx/dcap-qvl-sgx-col
 const sampleQuote = readFileSync(new URL('../fixtures/sgx/dcap-qvl-sgx-quote.bin', import.meta.url));
 
 /** Intel's collateral as its service returns it (the body is the signed text plus the signature). */
-function intelCollateral(edit: Partial<DcapQvlCollateral> = {}): SgxCollateral {
+function intelCollateral(edit: Partial<DcapQvlCollateral> = {}): IntelSgxCollateral {
   const c = { ...sample, ...edit };
   return {
     tcbInfos: [`{"tcbInfo":${c.tcb_info},"signature":"${c.tcb_info_signature}"}`],
@@ -49,7 +49,7 @@ const JULY_2025 = new Date('2025-07-01T00:00:00Z');
 
 describe('Intel-signed collateral (real, June 2025)', () => {
   const verified = verifySgxQuote(sampleQuote, { at: JULY_2025 });
-  const check = (collateral: SgxCollateral, at = JULY_2025) => () => verifyCollateral(verified.quote, verified.chain, collateral, at);
+  const check = (collateral: IntelSgxCollateral, at = JULY_2025) => () => verifyCollateral(verified.quote, verified.chain, collateral, at);
 
   it("verifies Intel's signatures and reads the platform's TCB status and the QE's", () => {
     expect(verifyCollateral(verified.quote, verified.chain, intelCollateral(), JULY_2025)).toEqual({
@@ -105,7 +105,7 @@ describe('TCB level, QE identity and revocation on self-made collateral', () => 
   const quote = makeQuote(world, { reportData: Buffer.alloc(32, 1) });
   const at = new Date('2026-12-01T00:00:00Z');
   const verified = verifySgxQuote(quote, { at, rootSpkiSha256: world.root.spkiSha256 });
-  const check = (collateral: SgxCollateral, q = verified) => () => verifyCollateral(q.quote, q.chain, collateral, at);
+  const check = (collateral: IntelSgxCollateral, q = verified) => () => verifyCollateral(q.quote, q.chain, collateral, at);
   const issuerChain = pem(world.tcbSigning.der) + pem(world.root.der);
 
   it('reports UpToDate when the platform meets the top level', () => {
