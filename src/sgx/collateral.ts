@@ -17,7 +17,7 @@ import { DerError } from '../keys/der.js';
 import { crlDer, crlSignedBy, parseCrl, type CertificateRevocationList } from './crl.js';
 import { readCertificateFields } from './der-fields.js';
 import { spkiSha256 } from './intel-root.js';
-import { SgxVerificationError, splitPemChain, validityOf, type SgxVerificationStep, type VerifiedPckChain } from './pck-chain.js';
+import { SgxVerificationError, isSignedBy, parseDerCertificate, publicKeyOf, splitPemChain, validityOf, type SgxVerificationStep, type VerifiedPckChain } from './pck-chain.js';
 import { readPckTcb, type PckTcb } from './pck-extension.js';
 import { toHex, type SgxQuote } from './quote.js';
 import { readSignedJson } from './signed-json.js';
@@ -73,21 +73,23 @@ const TCB_SIGNING_SUBJECT = 'CN=Intel SGX TCB Signing\nO=Intel Corporation\nL=Sa
 
 /** The Intel SGX TCB Signing key, from its two-certificate chain anchored in the quote's root key. */
 function tcbSigningKey(pem: string, root: X509Certificate, at: Date, what: string): { key: KeyObject; certificate: X509Certificate } {
-  let certificates: X509Certificate[];
+  let certificates: (X509Certificate | undefined)[];
   try {
-    certificates = splitPemChain(pem, 2).map((der) => new X509Certificate(der));
+    certificates = splitPemChain(pem, 2).map(parseDerCertificate);
   } catch (cause) {
     fail('collateral', `the ${what} issuer chain is not two PEM certificates`, cause);
   }
   const [signer, anchor] = certificates;
   if (signer === undefined || anchor === undefined) fail('collateral', `the ${what} issuer chain is not TCB Signing and root certificates`);
-  if (spkiSha256(anchor.publicKey) !== spkiSha256(root.publicKey)) fail('collateral', `the ${what} issuer chain does not end in the Intel SGX Root CA key`);
-  if (signer.subject !== TCB_SIGNING_SUBJECT || signer.issuer !== anchor.subject || !signer.verify(root.publicKey)) {
+  const anchorKey = publicKeyOf(anchor);
+  if (anchorKey === undefined || spkiSha256(anchorKey) !== spkiSha256(root.publicKey)) fail('collateral', `the ${what} issuer chain does not end in the Intel SGX Root CA key`);
+  const key = publicKeyOf(signer);
+  if (key === undefined || signer.subject !== TCB_SIGNING_SUBJECT || !isSignedBy(signer, anchor)) {
     fail('collateral', `the ${what} signing certificate is not an Intel SGX TCB Signing certificate issued by the root`);
   }
   const { notBefore, notAfter } = validityOf(signer);
   if (!(notBefore <= at && at <= notAfter)) fail('collateral', `the ${what} signing certificate is not valid at ${at.toISOString()}`);
-  return { key: signer.publicKey, certificate: signer };
+  return { key, certificate: signer };
 }
 
 function signedDocument(text: string, member: string, key: KeyObject, what: string): Record<string, unknown> {
@@ -203,7 +205,9 @@ function readCrl(input: Uint8Array | string, what: string): CertificateRevocatio
 /** Checks a CRL is the issuer's, signed by it and current; returns whether it lists `serial`. */
 function revokes(crl: CertificateRevocationList, issuer: X509Certificate, serial: string, at: Date, what: string): boolean {
   if (!crlSignedBy(crl, issuer.publicKey)) fail('collateral', `the ${what}'s signature does not verify with its issuer's key`);
-  if (crl.thisUpdate > at || (crl.nextUpdate !== undefined && at > crl.nextUpdate)) fail('collateral', `the ${what} is not current at ${at.toISOString()}`);
+  // Like TCB info, a CRL is judged by its nextUpdate only: one issued after the verification time lists
+  // what is known now, which is what a historical verification should use.
+  if (crl.nextUpdate !== undefined && at > crl.nextUpdate) fail('collateral', `the ${what} expired at ${crl.nextUpdate.toISOString()}`);
   return crl.revokedSerials.has(serial);
 }
 

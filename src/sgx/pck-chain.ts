@@ -13,7 +13,7 @@
  * MAA's quotes says pathLen 0 yet certifies the PCK CAs, and RFC 5280 (6.1.1 d) leaves a trust anchor's
  * constraints to the relying party; the anchor is the pinned key.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { DerError, findExtension } from '../keys/der.js';
 import { readBasicConstraints, type BasicConstraints } from './der-fields.js';
 import { INTEL_SGX_ROOT_CA_SPKI_SHA256, INTEL_SGX_ROOT_CA_SUBJECT, spkiSha256 } from './intel-root.js';
@@ -114,18 +114,46 @@ function basicConstraints(der: Buffer, what: string): BasicConstraints | undefin
   }
 }
 
-function parse(der: Buffer, what: string): X509Certificate {
+/**
+ * Parses one DER certificate, or returns undefined. Through PEM armour, and checked to be exactly these
+ * bytes: given raw DER, Node picks up a PEM certificate embedded anywhere inside it instead, and the
+ * signature checks and the DER reads here must see the same certificate.
+ */
+export function parseDerCertificate(der: Buffer): X509Certificate | undefined {
   try {
-    return new X509Certificate(der);
-  } catch (cause) {
-    fail(`the ${what} certificate is not an X.509 certificate`, cause);
+    const certificate = new X509Certificate(`-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n`);
+    return certificate.raw.equals(der) ? certificate : undefined;
+  } catch {
+    return undefined;
   }
 }
 
-/** Checks that `child` names `parent` as its issuer and carries a valid signature by `parent`'s key. */
+function parse(der: Buffer, what: string): X509Certificate {
+  return parseDerCertificate(der) ?? fail(`the ${what} certificate is not an X.509 certificate`);
+}
+
+/** Node decodes a certificate's key only when asked, and throws for one it cannot decode. */
+export function publicKeyOf(certificate: X509Certificate): KeyObject | undefined {
+  try {
+    return certificate.publicKey;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `child` names `parent` as its issuer and carries a valid signature by `parent`'s key. */
+export function isSignedBy(child: X509Certificate, parent: X509Certificate): boolean {
+  const key = publicKeyOf(parent);
+  try {
+    return key !== undefined && child.issuer === parent.subject && child.verify(key);
+  } catch {
+    return false;
+  }
+}
+
 function checkSignedBy(child: X509Certificate, parent: X509Certificate, what: string): void {
   if (child.issuer !== parent.subject) fail(`the ${what} certificate's issuer is not the subject of the next certificate`);
-  if (!child.verify(parent.publicKey)) fail(`the ${what} certificate's signature does not verify with the next certificate's key`);
+  if (!isSignedBy(child, parent)) fail(`the ${what} certificate's signature does not verify with the next certificate's key`);
 }
 
 /**
@@ -143,7 +171,8 @@ export function verifyPckChain(
   const intermediate = parse(intermediateDer, 'intermediate CA');
   const root = parse(rootDer, 'root CA');
 
-  if (spkiSha256(root.publicKey) !== rootSpkiSha256) fail('the root certificate does not carry the pinned Intel SGX Root CA key');
+  const rootKey = publicKeyOf(root);
+  if (rootKey === undefined || spkiSha256(rootKey) !== rootSpkiSha256) fail('the root certificate does not carry the pinned Intel SGX Root CA key');
   if (root.subject !== INTEL_SGX_ROOT_CA_SUBJECT) fail('the root certificate is not named Intel SGX Root CA');
   checkSignedBy(root, root, 'root CA');
   const issuingCa = intermediate.subject === INTERMEDIATE_SUBJECTS.processor ? 'processor' : intermediate.subject === INTERMEDIATE_SUBJECTS.platform ? 'platform' : undefined;
@@ -160,5 +189,6 @@ export function verifyPckChain(
   checkValidAt(root, 'root CA', at);
   checkValidAt(intermediate, 'intermediate CA', at);
   checkValidAt(pck, 'PCK', at);
+  if (publicKeyOf(pck)?.asymmetricKeyType !== 'ec') fail("the PCK certificate's key is not an EC key");
   return { pck, intermediate, root, issuingCa, pckValidity: validityOf(pck) };
 }

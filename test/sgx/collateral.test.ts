@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { collateralShapeProblem, verifyCollateral, type IntelSgxCollateral } from '../../src/sgx/collateral.js';
 import { SgxVerificationError } from '../../src/sgx/pck-chain.js';
@@ -62,6 +63,30 @@ describe('Intel-signed collateral (real, June 2025)', () => {
       revocationChecked: true,
     });
     expect(outcome(check({ ...intelCollateral(), acceptedTcbStatuses: ['UpToDate'] }))).toBe('tcb-status');
+  });
+
+  it('throws nothing but SgxVerificationError for damaged collateral of any part', () => {
+    const parts = intelCollateral();
+    const flip = (bytes: Buffer, at: number, xor: number) => {
+      const copy = Buffer.from(bytes);
+      copy[at % copy.length] = (copy[at % copy.length] ?? 0) ^ xor;
+      return copy;
+    };
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 5 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (part, at, xor) => {
+        const damaged: SgxCollateral = {
+          ...parts,
+          tcbInfos: part === 0 ? [flip(Buffer.from(parts.tcbInfos[0]!), at, xor).toString('latin1')] : parts.tcbInfos,
+          tcbInfoIssuerChain: part === 1 ? flip(Buffer.from(parts.tcbInfoIssuerChain), at, xor).toString('latin1') : parts.tcbInfoIssuerChain,
+          qeIdentity: part === 2 ? flip(Buffer.from(parts.qeIdentity), at, xor).toString('latin1') : parts.qeIdentity,
+          pckCrls: part === 3 ? [flip(parts.pckCrls[0] as Buffer, at, xor)] : parts.pckCrls,
+          rootCaCrl: part === 4 ? flip(parts.rootCaCrl as Buffer, at, xor) : parts.rootCaCrl,
+          qeIdentityIssuerChain: part === 5 ? flip(Buffer.from(parts.qeIdentityIssuerChain), at, xor).toString('latin1') : parts.qeIdentityIssuerChain,
+        };
+        expect(outcome(check(damaged))).toMatch(/^(collateral|revocation|qe-identity|tcb-status|ConfigurationAndSWHardeningNeeded\/UpToDate)$/);
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('refuses a TCB info or QE identity with one character changed, or signed by another key', () => {

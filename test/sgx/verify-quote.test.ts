@@ -2,7 +2,8 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { INTEL_SGX_ROOT_CA_SPKI_SHA256, spkiSha256 } from '../../src/sgx/intel-root.js';
-import { SgxVerificationError, splitPemChain } from '../../src/sgx/pck-chain.js';
+import fc from 'fast-check';
+import { SgxVerificationError, parseDerCertificate, splitPemChain } from '../../src/sgx/pck-chain.js';
 import { parseSgxQuote } from '../../src/sgx/quote.js';
 import { verifySgxQuote } from '../../src/sgx/verify-quote.js';
 import { makeQuote, makeWorld, pem } from './helpers/pki.js';
@@ -168,5 +169,30 @@ describe('verifySgxQuote on fabricated quotes', () => {
   it('refuses an expired PCK certificate', () => {
     const expired = makeWorld({ pckNotAfter: new Date('2025-01-01T00:00:00Z') });
     expect(stepOf(() => verifySgxQuote(makeQuote(expired, { reportData: Buffer.alloc(32) }), { at: NOW, rootSpkiSha256: expired.root.spkiSha256 }))).toBe('pck-chain');
+  });
+});
+
+describe('hostile input', () => {
+  const original = Buffer.from(REAL[0]!.quote);
+
+  it('throws nothing but SgxVerificationError, whatever bytes are flipped', () => {
+    const flips = fc.array(fc.record({ at: fc.nat({ max: original.length - 1 }), xor: fc.integer({ min: 1, max: 255 }) }), { minLength: 1, maxLength: 6 });
+    fc.assert(
+      fc.property(flips, (changes) => {
+        const mutated = Buffer.from(original);
+        for (const { at, xor } of changes) mutated[at] = (mutated[at] ?? 0) ^ xor;
+        // Either a refusal naming its step, or (a flip in an unsigned, unchecked byte) a verification.
+        expect(stepOf(() => verifySgxQuote(mutated, { at: NOW }))).toMatch(/^(quote-format|isv-report-signature|qe-report-data|pck-chain|qe-report-signature|verified)$/);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('parses a certificate only when the bytes are exactly one DER certificate', () => {
+    const text = Buffer.from(parseSgxQuote(original).signatureData.certificationData.data).toString('latin1');
+    const [pck] = splitPemChain(text);
+    expect(parseDerCertificate(pck!)?.subject).toMatch(/Intel SGX PCK Certificate/);
+    expect(parseDerCertificate(Buffer.concat([pck!, Buffer.from([0])]))).toBeUndefined();
+    expect(parseDerCertificate(Buffer.from(text, 'latin1'))).toBeUndefined();
   });
 });
