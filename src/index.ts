@@ -56,6 +56,7 @@ export {
 export { MAA_MRSIGNERS, type MaaEnclaveIdentity, type MaaKeyCheckStep, type SignerPin } from './keys/maa-quote.js';
 export { DEFAULT_ACCEPTED_TCB_STATUSES, type IntelSgxCollateral } from './sgx/collateral.js';
 export { INTEL_SGX_ROOT_CA_SPKI_SHA256 } from './sgx/intel-root.js';
+export { inspectMaaKeys, type InspectOptions, type KeyInspection } from './keys/inspect.js';
 export {
   verifyRequestSignature,
   createContentDigest,
