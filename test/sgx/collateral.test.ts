@@ -74,7 +74,7 @@ describe('Intel-signed collateral (real, June 2025)', () => {
     };
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 5 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (part, at, xor) => {
-        const damaged: SgxCollateral = {
+        const damaged: IntelSgxCollateral = {
           ...parts,
           tcbInfos: part === 0 ? [flip(Buffer.from(parts.tcbInfos[0]!), at, xor).toString('latin1')] : parts.tcbInfos,
           tcbInfoIssuerChain: part === 1 ? flip(Buffer.from(parts.tcbInfoIssuerChain), at, xor).toString('latin1') : parts.tcbInfoIssuerChain,
