@@ -116,6 +116,20 @@ describe('genuine MAA signing keys of 2020–2024', () => {
   });
 });
 
+describe('the verifier checks PCK validity at its currentDate', () => {
+  const issuer = 'https://gnkuks001.uks.attest.azure.net';
+  const config = (currentDate: Date) => ({
+    currentDate,
+    minRsaModulusBits: 1024,
+    issuers: [{ issuer, jwks: fixtureJson('azsamples-uks-2020.certs.json') as never, signer: { mrsigner: [MAA_MRSIGNERS.before2021], allowDebug: true } }],
+  });
+
+  it('accepts the 2020 key at a date inside its PCK validity, and refuses it after 2027-05-27', () => {
+    expect(createVerifier(config(new Date('2020-07-01T00:00:00Z'))).keyStatus()[0]?.keys[0]?.enclave?.verifiedAt).toEqual(new Date('2020-07-01T00:00:00Z'));
+    expect(() => createVerifier(config(new Date('2027-06-01T00:00:00Z')))).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+  });
+});
+
 describe('forged signing keys are skipped at the step that fails', () => {
   const companion = () => fixtureJson<Jwks>('cpp-metadata-shared-wus-2022.certs.json').keys;
 
