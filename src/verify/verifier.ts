@@ -76,9 +76,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
 /** A pinned key set when the configuration gives one, the issuer's metadata endpoints otherwise. */
 export function createKeySource({ issuer, jwks, signer }: ResolvedIssuer, resolved: ResolvedOptions): KeySource {
-  if (jwks !== undefined) return new PinnedKeySource(issuer, jwks, { minRsaModulusBits: resolved.minRsaModulusBits, signer });
+  if (jwks !== undefined) return new PinnedKeySource(issuer, jwks, { minRsaModulusBits: resolved.minRsaModulusBits, signer, verificationTime: resolved.now });
   return new RemoteKeySource(issuer, {
     signer,
+    verificationTime: resolved.now,
     dispatcher: resolved.dispatcher,
     timeoutMs: resolved.fetchTimeoutMs,
     maxBytes: resolved.maxMetadataBytes,
