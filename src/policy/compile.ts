@@ -5,12 +5,12 @@
 import { isAttestationError } from '../errors.js';
 import { normalizeIssuer } from '../verify/issuers.js';
 import { type AuthorityNode, policyError, type RuleNode, show } from './ast.js';
-import { IDENTITY_CLAIMS } from './catalog.js';
 import { allChecks, allOfRule, anyOfRule, type CompiledRule, fail, type FailureSite } from './check.js';
 import { type CompiledPolicy, createCompiledPolicy, isCompiledPolicy } from './compiled.js';
 import { compileCondition } from './condition.js';
 import { DEBUG_GUARD } from './debug.js';
 import { parsePolicy } from './document.js';
+import { IDENTITY_CLAIMS } from './identity.js';
 
 interface Context {
   readonly allowUnknownClaims: boolean;
@@ -19,8 +19,8 @@ interface Context {
 }
 
 const ANONYMOUS =
-  `can be satisfied without an equals on an enclave identity claim (${IDENTITY_CLAIMS.join(', ')}, ` +
-  'or the SEV-SNP ones under x-ms-isolation-tee): pin the enclave, or set allowAnyEnclave: true';
+  `can be satisfied without an equals on a claim that identifies the workload (${IDENTITY_CLAIMS.join(', ')}; ` +
+  'host data, RTMRs and owner IDs never suffice alone): pin it, or set allowAnyEnclave: true';
 
 function normalizeAuthority(node: AuthorityNode): string {
   if (typeof node.authority !== 'string') throw policyError(node.path, `must be an issuer URL, got ${show(node.authority)}`);
