@@ -8,8 +8,8 @@ import { type AuthorityNode, policyError, type RuleNode, show } from './ast.js';
 import { allChecks, allOfRule, anyOfRule, type CompiledRule, fail, type FailureSite } from './check.js';
 import { type CompiledPolicy, createCompiledPolicy, isCompiledPolicy } from './compiled.js';
 import { compileCondition } from './condition.js';
-import { DEBUG_GUARD } from './debug.js';
 import { parsePolicy } from './document.js';
+import { compileGuard } from './guard.js';
 import { IDENTITY_CLAIMS } from './identity.js';
 
 interface Context {
@@ -75,6 +75,7 @@ export function compilePolicy(input: unknown): CompiledPolicy {
   const context: Context = { allowUnknownClaims: flags.allowUnknownClaims, authorities: new Set() };
   const rule = compileRule(root, context);
   if (!flags.allowAnyEnclave && rule.anonymousAt !== undefined) throw policyError(rule.anonymousAt, ANONYMOUS);
-  const check = flags.allowDebug ? rule.check : allChecks([DEBUG_GUARD, rule.check]);
+  const guard = compileGuard({ debug: !flags.allowDebug, migration: !flags.allowMigration });
+  const check = guard === undefined ? rule.check : allChecks([guard, rule.check]);
   return createCompiledPolicy({ form, ...flags, authorities: [...context.authorities] }, check);
 }
