@@ -2,6 +2,7 @@ import { AttestationError, quote } from '../errors.js';
 import { own } from '../util/own.js';
 import { storeUnavailable, type ReplayStore } from './replay-store.js';
 import type { VerifiedAttestation } from '../verify/result.js';
+import { findChallengeNonce } from './nonce-location.js';
 import { checkReportDataBinding, readRuntimeData } from './runtime-data.js';
 
 /** Anything that can consume an issued nonce once: a challenge store. */
@@ -13,24 +14,21 @@ export interface NonceConsumer {
 export interface BindingOptions {
   /** The challenge store that issued the nonces (`createChallengeStore`). */
   readonly challenges: NonceConsumer;
-  /** The member of JSON runtime data that carries the nonce. Default `nonce`. */
+  /** The member of JSON runtime data (or of guest attestation's client payload) that carries the nonce. Default `nonce`. */
   readonly nonceField?: string;
 }
 
 /**
- * Binds an attestation to a challenge this relying party issued: the enclave put the nonce in the
- * runtime data it sent to MAA, so the token cannot predate the challenge. Checks, failing closed:
- * runtime data is present; binary runtime data is bound by the report data (SHA-256 in bytes 0..31);
- * it carries a nonce (a JSON member, or the nonce's 32 raw bytes); and that nonce is consumed, once.
+ * Binds an attestation to a challenge this relying party issued: the TEE put the nonce in the data it
+ * sent to MAA, so the token cannot predate the challenge. Checks, failing closed: binary runtime data is
+ * bound by the report data (SHA-256 in bytes 0..31); the token carries a nonce where its flow puts it
+ * (see nonce-location.ts: SGX runtime data, guest attestation's client payload, TDX/SNP user-data); and
+ * that nonce is consumed, once.
  */
 export async function checkBinding(attestation: VerifiedAttestation, options: BindingOptions): Promise<void> {
   const runtime = readRuntimeData(attestation);
-  if (runtime === undefined) throw new AttestationError('ERR_BINDING_MISMATCH', 'the token carries no runtime data to bind it to a challenge');
-  if (runtime.bytes !== undefined) checkReportDataBinding(attestation, runtime.bytes);
-  const field = options.nonceField ?? 'nonce';
-  const nonce = runtime.json !== undefined ? own(runtime.json, field) : runtime.bytes?.length === 32 ? Buffer.from(runtime.bytes).toString('base64url') : undefined;
-  if (typeof nonce !== 'string') throw new AttestationError('ERR_BINDING_MISMATCH', `the runtime data carries no challenge nonce (${field})`);
-  await options.challenges.consume(nonce);
+  if (runtime?.bytes !== undefined) checkReportDataBinding(attestation, runtime.bytes);
+  await options.challenges.consume(findChallengeNonce(attestation, options.nonceField).nonce);
 }
 
 /**

@@ -126,7 +126,7 @@ describe('azurevm on TDX', () => {
   const sample = tdxSample();
   const mrtd = sample['tdx_mrtd'] as string;
   const { iss: _iss, exp: _exp, iat: _iat, nbf: _nbf, jti: _jti, 'x-ms-ver': _ver, 'x-ms-policy-hash': _hash, ...tdx } = sample;
-  const guest = { ...loadPayload(SNP_2024), 'x-ms-isolation-tee': tdx };
+  const guest: Payload = { ...loadPayload(SNP_2024), 'x-ms-isolation-tee': tdx };
 
   it('pins the nested MRTD and requires a TDX isolation TEE', () => {
     const policy = { attestationType: 'azurevm', mrtd: [mrtd] };
