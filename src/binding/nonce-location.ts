@@ -48,7 +48,8 @@ function decodeBase64Text(value: unknown): string | undefined {
 function decodeUserData(value: unknown): string | undefined {
   if (typeof value !== 'string' || !USER_DATA_HEX.test(value)) return undefined;
   const bytes = Buffer.from(value, 'hex');
-  if (bytes.subarray(RAW_NONCE_BYTES).some((byte) => byte !== 0)) return undefined;
+  // All zeros is what a guest that wrote nothing reports: no nonce, not the nonce of 32 zero bytes.
+  if (bytes.subarray(RAW_NONCE_BYTES).some((byte) => byte !== 0) || bytes.every((byte) => byte === 0)) return undefined;
   return bytes.subarray(0, RAW_NONCE_BYTES).toString('base64url');
 }
 

@@ -423,7 +423,7 @@ const azurevmFlag = (meaning: string, example: boolean, role: ClaimRole = 'infor
 // Examples from the sharedeus2 token of December 2024.
 const AZUREVM_CLAIMS = entries({
   secureboot: { type: BOOLEAN, types: AZUREVM, role: 'integrity', meaning: 'secure boot enabled', danger: { when: notTrue, whenAbsent: false, says: 'secure boot off' }, example: true },
-  'x-ms-azurevm-attestation-protocol-ver': { type: STRING, types: AZUREVM, role: 'envelope', meaning: 'guest attestation protocol version', example: '2.0' },
+  'x-ms-azurevm-attestation-protocol-ver': { type: STRING, types: AZUREVM, role: 'envelope', meaning: 'guest attestation protocol version (3.0 since 2025)', example: '3.0' },
   'x-ms-azurevm-attested-pcrs': { type: ARRAY, types: AZUREVM, role: 'measurement', meaning: 'TPM PCRs covered by the evidence', example: [0, 1, 2, 3, 4, 5, 6, 7] },
   'x-ms-azurevm-bootdebug-enabled': azurevmFlag('boot debugging enabled', false, 'debug', debugTrue('boot debugging enabled in the guest')),
   'x-ms-azurevm-kerneldebug-enabled': azurevmFlag('kernel debugging enabled', false, 'debug', debugTrue('kernel debugging enabled in the guest')),

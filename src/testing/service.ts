@@ -9,7 +9,8 @@ import { constants, createPublicKey, generateKeyPair, generateKeyPairSync, rando
 import { promisify } from 'node:util';
 import { maaKeyId } from '../keys/maa-kid.js';
 import { createSelfSignedCertificate, type SelfSignedCertificate } from './certificate.js';
-import { defaultSgxClaims, mergeClaims, setOrDelete } from './claims.js';
+import { defaultClaims, mergeClaims, type MintType, setOrDelete } from './claims.js';
+import type { IsolationTeeType } from '../claims/catalog.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -40,6 +41,13 @@ export type MintAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'P
 
 /** Options of `TestAttestationService.mint`. */
 export interface MintOptions {
+  /**
+   * The attestation type to shape the token as, from the claim catalogue's defaults: `sgx` (default),
+   * `sevsnpvm`, `tdxvm` or `azurevm` (see `defaultClaims`).
+   */
+  type?: MintType;
+  /** For `type: 'azurevm'`: the confidential VM's hardware TEE, `sevsnpvm` (default) or `tdxvm`. */
+  isolationTee?: IsolationTeeType;
   /** Sign with this key (published or retired) and name it in the header. Default: the active key. */
   kid?: string;
   /** Issue time: seconds since the epoch, or a Date. Default: the service clock. `nbf` equals it. */
@@ -396,7 +404,7 @@ export class TestAttestationService {
 
   /**
    * Mints a compact JWS shaped like MAA's: header `{alg, jku, kid, typ}` in that order, payload with
-   * `exp`, `iat`, `iss`, `jti`, `nbf` and `defaultSgxClaims()`, with `claims` merged on top by
+   * `exp`, `iat`, `iss`, `jti`, `nbf` and `defaultClaims(options.type)`, with `claims` merged on top by
    * `mergeClaims` (an `undefined` value removes a claim; legacy duplicates follow their `x-ms-*` claim).
    * Payload members are sorted by name, as MAA serializes them.
    *
@@ -423,7 +431,7 @@ export class TestAttestationService {
         iss: this.issuer,
         jti: randomBytes(32).toString('hex'),
         nbf: iat,
-        ...defaultSgxClaims(),
+        ...defaultClaims(options.type, options.isolationTee),
       },
       claims,
     );

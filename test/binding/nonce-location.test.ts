@@ -81,8 +81,8 @@ describe('TDX and SEV-SNP runtime data', () => {
     expect(findChallengeNonce(tdx({ nonce: NONCE, 'user-data': USER_DATA }))).toEqual({ nonce: NONCE, location: 'x-ms-runtime.nonce' });
   });
 
-  it('fails closed on absent, all-zero-tailed-not or malformed user-data', () => {
-    for (const runtime of [undefined, {}, { 'user-data': 'AB'.repeat(64) }, { 'user-data': USER_DATA.slice(2) }, { 'user-data': 7 }]) {
+  it('fails closed on absent, all-zero, non-zero-padded or malformed user-data', () => {
+    for (const runtime of [undefined, {}, { 'user-data': '0'.repeat(128) }, { 'user-data': 'AB'.repeat(64) }, { 'user-data': USER_DATA.slice(2) }, { 'user-data': 7 }]) {
       expect(() => findChallengeNonce(tdx(runtime))).toThrow(expect.objectContaining({ code: 'ERR_BINDING_MISMATCH' }));
     }
   });
