@@ -19,7 +19,7 @@ interface Context {
 }
 
 const ANONYMOUS =
-  `can be satisfied without an equals on a claim that identifies the workload (${IDENTITY_CLAIMS.join(', ')}; ` +
+  `can be satisfied without an equals on a workload identity claim (${IDENTITY_CLAIMS.join(', ')}; ` +
   'host data, RTMRs and owner IDs never suffice alone): pin it, or set allowAnyEnclave: true';
 
 function normalizeAuthority(node: AuthorityNode): string {

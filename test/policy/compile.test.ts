@@ -238,7 +238,7 @@ describe('compilePolicy refuses, naming the JSON path', () => {
 });
 
 describe('a policy must name an enclave identity', () => {
-  const anonymous = /can be satisfied without an equals on a claim that identifies the workload .*allowAnyEnclave/;
+  const anonymous = /can be satisfied without an equals on a workload identity claim .*allowAnyEnclave/;
 
   it('refuses a policy pinning no identity, unless allowAnyEnclave', () => {
     const svnOnly = skr([{ claim: 'x-ms-sgx-svn', greaterOrEquals: 2 }]);

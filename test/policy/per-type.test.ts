@@ -58,7 +58,7 @@ describe.each(AZUREVM_TOKENS)('real azurevm token %s', (name) => {
 describe('the identity rule per type', () => {
   it('refuses a policy pinning only SEV-SNP host data, which the host chooses at launch', () => {
     const hostOnly = { attestationType: 'sevsnpvm', hostData: ['00'.repeat(32)] };
-    expect(configError(() => compilePolicy(hostOnly)).message).toMatch(/without an equals on a claim that identifies the workload/);
+    expect(configError(() => compilePolicy(hostOnly)).message).toMatch(/without an equals on a workload identity claim/);
     // Beside the launch measurement it narrows the policy.
     expect(() => compilePolicy({ ...hostOnly, launchMeasurement: ['ab'.repeat(48)] })).not.toThrow();
   });
@@ -116,7 +116,7 @@ describe('tdxvm policies', () => {
     expect(configError(() => compilePolicy(tdxPolicy({ tcbStatus: ['uptodate'] }))).message).toMatch(/^policy\.tcbStatus\[0\]: claim "attester_tcb_status" holds one of/);
     expect(configError(() => compilePolicy(tdxPolicy({ rtmr: { 4: [zero] } }))).message).toMatch(/^policy\.rtmr: unknown register "4"/);
     expect(configError(() => compilePolicy(tdxPolicy({ rtmr: { 0: [zero.slice(2)] } }))).message).toMatch(/^policy\.rtmr\.0\[0\]: claim "tdx_rtmr0" holds 96 hex digits/);
-    expect(configError(() => compilePolicy({ attestationType: 'tdxvm', rtmr: { 3: [zero] } })).message).toMatch(/identifies the workload/);
+    expect(configError(() => compilePolicy({ attestationType: 'tdxvm', rtmr: { 3: [zero] } })).message).toMatch(/workload identity claim/);
     expect(configError(() => compilePolicy({ attestationType: 'sgx', mrtd: [mrtd] })).message).toMatch(/^policy\.mrtd: names a TDX claim, which a "sgx" token never carries/);
     expect(configError(() => compilePolicy({ attestationType: 'tdxvm', mrenclave: ['ab'.repeat(32)] })).message).toMatch(/names an SGX claim/);
   });

@@ -156,7 +156,7 @@ describe('the shorthand refuses', () => {
 
   it('a policy pinning no enclave, unless allowAnyEnclave', () => {
     for (const policy of [{ minSvn: 1 }, { policyHash: [POLICY_HASH] }, { authority: WUS }, { attestationType: 'sgx' }, { productId: 1, minSvn: 2 }]) {
-      expect(refusal(policy)).toMatch(/can be satisfied without an equals on a claim that identifies the workload/);
+      expect(refusal(policy)).toMatch(/can be satisfied without an equals on a workload identity claim/);
       expect(compilePolicy({ ...policy, allowAnyEnclave: true }).allowAnyEnclave).toBe(true);
     }
   });
