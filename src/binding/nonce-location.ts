@@ -71,7 +71,9 @@ function sgxNonce(attestation: VerifiedAttestation, field: string): FoundNonce |
   return runtime.bytes?.length === RAW_NONCE_BYTES ? found(Buffer.from(runtime.bytes).toString('base64url'), runtime.source) : undefined;
 }
 
-function azureVmNonce(claims: Readonly<Record<string, unknown>>, field: string): FoundNonce | undefined {
+function azureVmNonce(claims: Readonly<Record<string, unknown>>, nonceField: string): FoundNonce | undefined {
+  // `client-payload.nonce` names the same member as `nonce`: the client payload is where this flow looks.
+  const field = nonceField.startsWith(`${CLIENT_PAYLOAD}.`) ? nonceField.slice(CLIENT_PAYLOAD.length + 1) : nonceField;
   const runtime = own(claims, 'x-ms-runtime');
   const payload = isJsonObject(runtime) ? own(runtime, CLIENT_PAYLOAD) : undefined;
   if (isJsonObject(payload) && Object.hasOwn(payload, field)) {

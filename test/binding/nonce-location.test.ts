@@ -49,6 +49,7 @@ describe('guest attestation (azurevm): the nonce in x-ms-runtime.client-payload'
   it('reads a configured client-payload member', () => {
     const attestation = withRuntime(AKS_2022, { 'client-payload': { challenge: Buffer.from(NONCE).toString('base64') } });
     expect(findChallengeNonce(attestation, 'challenge').nonce).toBe(NONCE);
+    expect(findChallengeNonce(attestation, 'client-payload.challenge').nonce).toBe(NONCE);
   });
 
   it('fails closed on an empty, non-canonical or non-UTF-8 client nonce, without falling back', () => {
