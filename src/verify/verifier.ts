@@ -270,6 +270,7 @@ function complete({ parsed, alg, kid, source }: PreparedToken, key: SigningKey, 
       sgx: result.sgx,
       sevsnp: result.sevsnp,
       azurevm: result.azurevm,
+      tdx: result.tdx,
     }),
   );
 }
