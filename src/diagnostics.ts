@@ -5,7 +5,7 @@ import * as diagnosticsChannel from 'node:diagnostics_channel';
  * Publishing costs nothing while no one listens (we check `hasSubscribers` before building a message).
  */
 export const CHANNELS = {
-  /** `{ issuer, kid, reason }`: a published key that the verifier will not use. */
+  /** `{ issuer, kid, reason, step }`: a published key that the verifier will not use; `step` names the failed enclave-quote check, if that was why. */
   keySkipped: 'attestation-gate:keys:skipped',
   /** `{ issuer, url }`: a metadata request is about to be sent. */
   fetchStart: 'attestation-gate:metadata:fetch:start',

@@ -6,10 +6,11 @@ export type { VerifierOptions, IssuerConfig, JsonWebKeySet } from './verify/opti
 export type { IssuerResolver } from './verify/tenant-issuers.js';
 export type { VerifiedAttestation } from './verify/result.js';
 export type { SigningAlgorithm } from './token/header.js';
-export type { KeyStatus } from './keys/signing-key.js';
+export type { EnclaveReport, KeyReport, KeyStatus } from './keys/signing-key.js';
 export type { SgxClaims } from './claims/sgx.js';
 export type { SevSnpClaims } from './claims/sevsnp.js';
-export type { AzureVmClaims } from './claims/azurevm.js';
+export type { AzureVmClaims, IsolationTeeClaims } from './claims/azurevm.js';
+export type { IsolationTdxClaims, TdxClaims, TdxRtmrs } from './claims/tdx.js';
 export {
   compilePolicy,
   evaluatePolicy,
@@ -71,7 +72,10 @@ export {
   type BindingOptions,
   type NonceConsumer,
 } from './binding/index.js';
-export { MAA_MRSIGNERS, type MaaEnclaveIdentity, type SignerPin } from './keys/maa-quote.js';
+export { MAA_MRSIGNERS, type MaaEnclaveIdentity, type MaaKeyCheckStep, type SignerPin } from './keys/maa-quote.js';
+export { DEFAULT_ACCEPTED_TCB_STATUSES, type IntelSgxCollateral } from './sgx/collateral.js';
+export { INTEL_SGX_ROOT_CA_SPKI_SHA256 } from './sgx/intel-root.js';
+export { inspectMaaKeys, type InspectOptions, type KeyInspection } from './keys/inspect.js';
 export {
   verifyRequestSignature,
   checkRequestSignature,
@@ -88,7 +92,6 @@ export {
 // Types named by the public signatures above, so every option and result can be named by users too
 // (checked by test/package/public-types.test.ts).
 export type { TokenCacheOptions } from './verify/token-cache.js';
-export type { IsolationTeeClaims } from './claims/azurevm.js';
 export type { PolicyForm, ResolvedFlags } from './policy/document.js';
 export type {
   AuthorityBlock,
@@ -104,3 +107,6 @@ export type { HeaderFields } from './possession/signature-base.js';
 export type { PossessionOptions as GatePossessionOptions } from './gate/types.js';
 export type { RequestLike } from './express/index.js';
 export type { ResponseLike } from './express/respond.js';
+export type { AttestationTypeName, IsolationTeeType } from './claims/catalog.js';
+export type { SgxQuote, SgxQuoteHeader, SgxQuoteSignatureData, SgxReportBody, CertificationData } from './sgx/quote.js';
+export type { SgxVerificationStep } from './sgx/pck-chain.js';

@@ -91,9 +91,10 @@ export function tenantIssuers(resolver: NonNullable<ResolvedOptions['resolver']>
 
 /** A pinned key set when the configuration gives one, the issuer's metadata endpoints otherwise. */
 export function createKeySource({ issuer, jwks, signer }: ResolvedIssuer, resolved: ResolvedOptions): KeySource {
-  if (jwks !== undefined) return new PinnedKeySource(issuer, jwks, { minRsaModulusBits: resolved.minRsaModulusBits, signer });
+  if (jwks !== undefined) return new PinnedKeySource(issuer, jwks, { minRsaModulusBits: resolved.minRsaModulusBits, signer, verificationTime: resolved.now });
   return new RemoteKeySource(issuer, {
     signer,
+    verificationTime: resolved.now,
     dispatcher: resolved.dispatcher,
     timeoutMs: resolved.fetchTimeoutMs,
     maxBytes: resolved.maxMetadataBytes,
@@ -292,6 +293,7 @@ function complete({ parsed, alg, kid, source }: PreparedToken, key: SigningKey, 
       sgx: result.sgx,
       sevsnp: result.sevsnp,
       azurevm: result.azurevm,
+      tdx: result.tdx,
     }),
   );
 }
