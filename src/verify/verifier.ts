@@ -2,7 +2,7 @@ import { checkBinding, checkSingleUse, type BindingOptions } from '../binding/bi
 import type { ReplayStore } from '../binding/replay-store.js';
 import { readAttestationResult } from '../claims/attestation.js';
 import { verificationChannel } from '../diagnostics.js';
-import { AttestationError } from '../errors.js';
+import { AttestationError, asAttestationError } from '../errors.js';
 import { PinnedKeySource } from '../keys/pinned.js';
 import { RemoteKeySource } from '../keys/remote.js';
 import type { KeySource, KeyStatus, SigningKey } from '../keys/signing-key.js';
@@ -118,8 +118,8 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
   }
 
   function refusal(cause: unknown, started: number): AttestationError {
-    // Nothing but an AttestationError leaves the verifier: an unexpected error is a refusal, never a pass.
-    const error = cause instanceof AttestationError ? cause : new AttestationError('ERR_TOKEN_MALFORMED', 'the token could not be verified', { cause });
+    // Nothing but an AttestationError leaves the verifier: an unexpected error is a refusal (ERR_INTERNAL), never a pass.
+    const error = asAttestationError(cause);
     if (verificationChannel.hasSubscribers) verificationChannel.publish({ outcome: 'rejected', code: error.code, durationMs: performance.now() - started });
     return error;
   }
