@@ -17,7 +17,7 @@ import {
 import { ERROR_TABLE } from '../errors.js';
 import { isJsonObject } from '../util/own.js';
 import { displayValue, isoSeconds, printable, relativeTime, safeJson, table } from './format.js';
-import { type CliIo, parsingArgs, parseDateOption, readJsonFile, readTokenArgument, UsageError } from './input.js';
+import { type CliIo, parsingArgs, parseDateOption, readJsonFile, readTokenArgument, tokenReadLimit, UsageError } from './input.js';
 
 export const VERIFY_USAGE = `Usage: attestation-gate verify <token|file|-> --issuer <url> [--issuer <url> …] [options]
 
@@ -222,11 +222,11 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
   };
   // Options first: a mistake in them should not wait for a token on stdin.
   const verifier = await buildVerifier(values);
-  const token = await readTokenArgument(positionals[0], io);
   const json = raw.json === true;
   const now = values.at ?? new Date();
   try {
-    const result = await verifier.verify(token);
+    // Bounded: an input past maxTokenBytes (and some whitespace) is refused as the verifier would, unread.
+    const result = await verifier.verify(await readTokenArgument(positionals[0], io, tokenReadLimit()));
     io.stdout(json ? `${safeJson(accepted(result, now, values))}\n` : renderAccepted(result, now, values));
     return 0;
   } catch (error) {
