@@ -9,7 +9,9 @@ import type { KeySource, KeyStatus, SigningKey } from '../keys/signing-key.js';
 import { checkJku, validateHeader, type SigningAlgorithm } from '../token/header.js';
 import { parseCompactJws, type ParsedToken } from '../token/parse.js';
 import { own } from '../util/own.js';
+import { throwRefusal } from '../util/rules.js';
 import { assertPolicy, isCompiledPolicy, type AttestationPolicy, type CompiledPolicy } from '../policy/index.js';
+import { judgeIssuer } from './issuers.js';
 import { checkedPolicy, resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifierOptions } from './options.js';
 import { Attestation, deepFreeze, type VerifiedAttestation } from './result.js';
 import { verifySignature } from './signature.js';
@@ -203,8 +205,8 @@ function prepare(token: unknown, options: ResolvedOptions, sources: ReadonlyMap<
   const { alg, kid, jku } = validateHeader(parsed.header, options.algorithms);
   // Decided before any I/O: a token naming an untrusted issuer costs no request.
   const issuer = own(parsed.payload, 'iss');
-  const source = typeof issuer === 'string' ? sources.get(issuer) : undefined;
-  if (source === undefined) throw new AttestationError('ERR_ISSUER_UNTRUSTED', 'the token issuer is not trusted');
+  judgeIssuer(issuer, sources, throwRefusal);
+  const source = sources.get(issuer as string) as KeySource;
   checkJku(jku, source.issuer);
   return { parsed, alg, kid, source };
 }
