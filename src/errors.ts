@@ -243,10 +243,9 @@ const QUOTE_LIMIT = 64;
  * message can go into a log line or a header without letting the token author write into it.
  */
 export function quote(value: unknown): string {
-  let text: string;
-  if (typeof value === 'string') text = value;
-  else if (value === null || typeof value === 'number' || typeof value === 'boolean') text = String(value);
-  else return `<${Array.isArray(value) ? 'array' : typeof value}>`;
-  const cut = text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text;
+  // Unquoted, as JSON writes them: the number 1 must not read as the string "1" (types matter to a verifier).
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value !== 'string') return `<${Array.isArray(value) ? 'array' : typeof value}>`;
+  const cut = value.length > QUOTE_LIMIT ? `${value.slice(0, QUOTE_LIMIT)}…` : value;
   return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

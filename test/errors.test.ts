@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   AttestationError,
@@ -6,6 +7,7 @@ import {
   ERROR_STATUS,
   ERROR_TABLE,
   isAttestationError,
+  quote,
   type AnyAttestationError,
   type AttestationErrorCode,
 } from '../src/errors.js';
@@ -137,5 +139,43 @@ describe('error types narrow by code', () => {
     expectTypeOf<PolicyDeniedError['code']>().toEqualTypeOf<'ERR_POLICY_DENIED'>();
     // @ts-expect-error: not a code of the table
     expect(() => new AttestationError('ERR_NOT_A_CODE', 'x')).toThrow(TypeError);
+  });
+});
+
+describe('quote(): attacker text in a message', () => {
+  it('escapes every non-ASCII character, bidi controls and astral ones included', () => {
+    expect(quote('café')).toBe('"caf\\u00e9"');
+    expect(quote('a\u202eb\u2066c')).toBe('"a\\u202eb\\u2066c"');
+    expect(quote('x\u200by\ufeffz\u2028')).toBe('"x\\u200by\\ufeffz\\u2028"');
+    expect(quote('😀')).toBe('"\\ud83d\\ude00"');
+    expect(quote('\u3164')).toBe('"\\u3164"');
+    expect(quote('\u001b[2J\n')).toBe('"\\u001b[2J\\n"');
+  });
+
+  it('cuts long text at 64 characters, the ellipsis escaped too', () => {
+    expect(quote('a'.repeat(100))).toBe(`"${'a'.repeat(64)}\\u2026"`);
+    expect(quote('a'.repeat(64))).toBe(`"${'a'.repeat(64)}"`);
+  });
+
+  it('names what it will not print', () => {
+    expect(quote(undefined)).toBe('<undefined>');
+    expect(quote({ a: 1 })).toBe('<object>');
+    expect(quote([1])).toBe('<array>');
+    // JSON's own scalars unquoted: the number 1 must not read as the string "1".
+    expect(quote(null)).toBe('null');
+    expect(quote(42)).toBe('42');
+    expect(quote(false)).toBe('false');
+    expect(quote('false')).toBe('"false"');
+  });
+
+  it('any string comes out as printable ASCII of bounded length (1000 runs)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
+        const quoted = quote(text);
+        expect(quoted).toMatch(/^"[\x20-\x7e]*"$/);
+        expect(quoted.length).toBeLessThanOrEqual(2 + 65 * 12);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
