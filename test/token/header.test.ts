@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkJku, validateHeader } from '../../src/token/header.js';
+import { checkJku, judgeHeader, MAX_KID_LENGTH, validateHeader } from '../../src/token/header.js';
 import { ACCEPTED, outcome } from '../helpers/outcome.js';
 
 const RS256_ONLY = new Set(['RS256']);
@@ -79,5 +79,41 @@ describe('checkJku: jku may only repeat <iss>/certs', () => {
     'https://a.attest.azure.net/keys',
   ])('refuses %s', (jku) => {
     expect(() => checkJku(jku, issuer)).toThrow(expect.objectContaining({ code: 'ERR_HEADER_INVALID' }));
+  });
+});
+
+describe('judgeHeader: every rule reported, by name', () => {
+  function findings(header: Record<string, unknown>, allowed = RS256_ONLY): [string, string, string | undefined][] {
+    const found: [string, string, string | undefined][] = [];
+    judgeHeader(header, allowed, (rule, refusal) => void found.push([rule, refusal.code, refusal.why]));
+    return found;
+  }
+
+  it('lists each failed rule in order, where validateHeader throws the first', () => {
+    const header = { alg: 'HS256', kid: '', typ: 'at+jwt', crit: [], jwk: {}, x5u: 'u', jku: 1 };
+    expect(findings(header).map(([rule, code]) => [rule, code])).toEqual([
+      ['alg-allowed', 'ERR_ALG_NOT_ALLOWED'],
+      ['kid-present', 'ERR_HEADER_INVALID'],
+      ['typ-jwt', 'ERR_HEADER_INVALID'],
+      ['no-crit', 'ERR_HEADER_INVALID'],
+      ['no-jwk', 'ERR_HEADER_INVALID'],
+      ['no-x5u', 'ERR_HEADER_INVALID'],
+      ['jku-string', 'ERR_HEADER_INVALID'],
+    ]);
+    expect(codeOf(header)).toBe('ERR_ALG_NOT_ALLOWED');
+    expect(findings(valid)).toEqual([]);
+  });
+
+  it('accepts a kid of exactly MAX_KID_LENGTH characters, not one more', () => {
+    expect(codeOf({ ...valid, kid: 'k'.repeat(MAX_KID_LENGTH) })).toBe(ACCEPTED);
+    expect(codeOf({ ...valid, kid: 'k'.repeat(MAX_KID_LENGTH + 1) })).toBe('ERR_HEADER_INVALID');
+  });
+
+  it.each([['none'], ['None'], ['NONE']])('explains alg %j as an unsigned token, whatever its case', (alg) => {
+    expect(findings({ ...valid, alg })[0]?.[2]).toContain('unsigned token');
+  });
+
+  it.each([['HS256'], ['hs512']])('explains alg %j as HMAC', (alg) => {
+    expect(findings({ ...valid, alg })[0]?.[2]).toContain('HMAC');
   });
 });
