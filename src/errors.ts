@@ -181,7 +181,7 @@ export const ERROR_TABLE = {
   },
   ERR_INTERNAL: {
     status: 500,
-    when: 'a bug: an unexpected error inside the library, reported as such (the original is its `cause`), never as a verdict on the token',
+    when: 'an unexpected failure inside the library (a bug, or a callback that threw), the original as its `cause`: never a pass, never blamed on the token',
     clientText: 'The attestation gate failed unexpectedly',
     bearerError: undefined,
     hint: 'a bug in attestation-gate, not a verdict on the token: please report it with the stack above',
@@ -207,8 +207,8 @@ export class AttestationError<C extends AttestationErrorCode = AttestationErrorC
   /** The HTTP status a relying party should answer with. */
   readonly status: (typeof ERROR_TABLE)[C]['status'];
   /**
-   * @deprecated Response headers are computed from the error (`errorResponse`), not carried on it; this
-   * member goes when the HTTP adapters stop setting it.
+   * Response headers for this error (`WWW-Authenticate`, `Retry-After`): set only by the Express adapter's
+   * `passErrors` on the error it hands to `next(err)`. The gate computes headers, never writes them here.
    */
   headers?: Record<string, string>;
 
@@ -243,9 +243,14 @@ const QUOTE_LIMIT = 64;
  * message can go into a log line or a header without letting the token author write into it.
  */
 export function quote(value: unknown): string {
-  // Unquoted, as JSON writes them: the number 1 must not read as the string "1" (types matter to a verifier).
-  if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  // JSON values keep their type: 1.5 and true print bare, "1.5" and "true" quoted, so a message about a
+  // string where a number belongs shows the confusion it reports.
+  if (value === null || typeof value === 'boolean') return String(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? cut(String(value)) : `<${String(value)}>`;
   if (typeof value !== 'string') return `<${Array.isArray(value) ? 'array' : typeof value}>`;
-  const cut = value.length > QUOTE_LIMIT ? `${value.slice(0, QUOTE_LIMIT)}…` : value;
-  return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(cut(value)).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function cut(text: string): string {
+  return text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text;
 }

@@ -71,17 +71,6 @@ describe('one error table', () => {
   });
 });
 
-describe('Retry-After', () => {
-  it('is a whole number of seconds, at least 1', () => {
-    const unavailable = new AttestationError('ERR_METADATA_UNAVAILABLE', 'down');
-    const retryAfter = (seconds: number): string | undefined => errorResponse(unavailable, { realm: 'r', retryAfter: seconds }).headers['retry-after'];
-    expect(retryAfter(0)).toBe('1');
-    expect(retryAfter(0.4)).toBe('1');
-    expect(retryAfter(2.6)).toBe('3');
-    expect(retryAfter(30)).toBe('30');
-  });
-});
-
 describe('ERR_INTERNAL: a bug is reported as a bug', () => {
   it('an unexpected error inside verify is ERR_INTERNAL (500) with the original as cause, not a token verdict', async () => {
     const maa = await createTestAttestationService();

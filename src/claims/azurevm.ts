@@ -4,26 +4,30 @@
  * `x-ms-isolation-tee`.
  */
 import { AttestationError, isAttestationError, quote } from '../errors.js';
+import { ISOLATION_TEE } from './catalog.js';
 import {
   type ClaimSet,
   omitUndefined,
   optionalBoolean,
   optionalObject,
   optionalString,
-  optionalUint,
+  optionalIntegerClaim,
   optionalUintArray,
   requiredBoolean,
   requiredNonEmptyString,
   requiredObject,
 } from './read.js';
 import { type SevSnpClaims, readSevSnpClaims } from './sevsnp.js';
+import { type IsolationTdxClaims, readIsolationTdxClaims } from './tdx.js';
 
 export interface IsolationTeeClaims {
-  /** The hardware evidence type, e.g. `sevsnpvm`. */
+  /** The hardware evidence type: `sevsnpvm` or `tdxvm`. */
   attestationType: string;
   complianceStatus?: string;
   /** Present when `attestationType` is `sevsnpvm`. */
   sevsnp?: SevSnpClaims;
+  /** Present when `attestationType` is `tdxvm`. */
+  tdx?: IsolationTdxClaims;
 }
 
 export interface AzureVmClaims {
@@ -52,10 +56,10 @@ export interface AzureVmClaims {
   attestationProtocolVersion?: string;
   /** Runtime data as JSON (`x-ms-runtime`): the TPM-held keys and the client payload (nonce). */
   runtimeClaims?: Record<string, unknown>;
+  /** The hardware evidence: SEV-SNP or TDX. */
   isolationTee: IsolationTeeClaims;
 }
 
-const ISOLATION_TEE = 'x-ms-isolation-tee';
 
 function readIsolationTee(tee: ClaimSet): IsolationTeeClaims {
   const attestationType = requiredNonEmptyString(tee, 'x-ms-attestation-type');
@@ -63,6 +67,7 @@ function readIsolationTee(tee: ClaimSet): IsolationTeeClaims {
     attestationType,
     complianceStatus: optionalString(tee, 'x-ms-compliance-status'),
     sevsnp: attestationType === 'sevsnpvm' ? readSevSnpClaims(tee) : undefined,
+    tdx: attestationType === 'tdxvm' ? readIsolationTdxClaims(tee) : undefined,
   });
 }
 
@@ -92,13 +97,13 @@ export function readAzureVmClaims(payload: ClaimSet): AzureVmClaims {
     dbValidated: optionalBoolean(payload, 'x-ms-azurevm-dbvalidated'),
     dbxValidated: optionalBoolean(payload, 'x-ms-azurevm-dbxvalidated'),
     defaultSecureBootKeysValidated: optionalBoolean(payload, 'x-ms-azurevm-default-securebootkeysvalidated'),
-    hvciPolicy: optionalUint(payload, 'x-ms-azurevm-hvci-policy'),
+    hvciPolicy: optionalIntegerClaim(payload, 'x-ms-azurevm-hvci-policy'),
     vmId: optionalString(payload, 'x-ms-azurevm-vmid'),
     osType: optionalString(payload, 'x-ms-azurevm-ostype'),
     osDistro: optionalString(payload, 'x-ms-azurevm-osdistro'),
     osBuild: optionalString(payload, 'x-ms-azurevm-osbuild'),
-    osVersionMajor: optionalUint(payload, 'x-ms-azurevm-osversion-major'),
-    osVersionMinor: optionalUint(payload, 'x-ms-azurevm-osversion-minor'),
+    osVersionMajor: optionalIntegerClaim(payload, 'x-ms-azurevm-osversion-major'),
+    osVersionMinor: optionalIntegerClaim(payload, 'x-ms-azurevm-osversion-minor'),
     attestedPcrs: optionalUintArray(payload, 'x-ms-azurevm-attested-pcrs'),
     attestationProtocolVersion: optionalString(payload, 'x-ms-azurevm-attestation-protocol-ver'),
     runtimeClaims: optionalObject(payload, 'x-ms-runtime'),

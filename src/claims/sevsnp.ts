@@ -14,12 +14,13 @@
 import {
   type ClaimSet,
   omitUndefined,
-  optionalHex,
+  optionalBoolean,
+  optionalHexClaim,
+  optionalIntegerClaim,
   optionalObject,
   optionalString,
-  optionalUint,
   requiredBoolean,
-  requiredHex,
+  requiredHexClaim,
 } from './read.js';
 
 export interface SevSnpClaims {
@@ -52,6 +53,18 @@ export interface SevSnpClaims {
   microcodeSvn?: number;
   /** The VM privilege level that requested the report (0 is the most privileged). */
   vmpl?: number;
+  /** Guest policy (2025–): ciphertext hiding for DRAM required. */
+  ciphertextHidingDramEnabled?: boolean;
+  /** Guest policy (2025–): CXL memory may back the guest. */
+  cxlAllowed?: boolean;
+  /** Guest policy (2025–): AES-256-XTS memory encryption required. */
+  memAes256XtsRequired?: boolean;
+  /** Guest policy (2025–): page swap commands disabled. */
+  pageSwapDisabled?: boolean;
+  /** Guest policy (2025–): RAPL (a power side channel) disabled. */
+  raplDisabled?: boolean;
+  /** Guest policy (2025–): the guest runs on a single socket only. */
+  singleSocket?: boolean;
   /** `azure-compliant-cvm`, `azure-compliant-uvm`, … */
   complianceStatus?: string;
   /** Runtime data as JSON (`x-ms-runtime`), e.g. the paravisor's keys. */
@@ -61,23 +74,29 @@ export interface SevSnpClaims {
 /** Reads and checks SEV-SNP claims from `obj`. Throws ERR_CLAIM_INVALID. */
 export function readSevSnpClaims(obj: ClaimSet): SevSnpClaims {
   return omitUndefined({
-    launchMeasurement: requiredHex(obj, 'x-ms-sevsnpvm-launchmeasurement', 96),
+    launchMeasurement: requiredHexClaim(obj, 'x-ms-sevsnpvm-launchmeasurement'),
     isDebuggable: requiredBoolean(obj, 'x-ms-sevsnpvm-is-debuggable'),
     migrationAllowed: requiredBoolean(obj, 'x-ms-sevsnpvm-migration-allowed'),
     smtAllowed: requiredBoolean(obj, 'x-ms-sevsnpvm-smt-allowed'),
-    hostData: optionalHex(obj, 'x-ms-sevsnpvm-hostdata', 64),
-    idKeyDigest: optionalHex(obj, 'x-ms-sevsnpvm-idkeydigest', 96),
-    authorKeyDigest: optionalHex(obj, 'x-ms-sevsnpvm-authorkeydigest', 96),
-    familyId: optionalHex(obj, 'x-ms-sevsnpvm-familyId', 32),
-    imageId: optionalHex(obj, 'x-ms-sevsnpvm-imageId', 32),
-    reportData: optionalHex(obj, 'x-ms-sevsnpvm-reportdata', 128),
-    reportId: optionalHex(obj, 'x-ms-sevsnpvm-reportid', 64),
-    guestSvn: optionalUint(obj, 'x-ms-sevsnpvm-guestsvn'),
-    bootloaderSvn: optionalUint(obj, 'x-ms-sevsnpvm-bootloader-svn'),
-    teeSvn: optionalUint(obj, 'x-ms-sevsnpvm-tee-svn'),
-    snpfwSvn: optionalUint(obj, 'x-ms-sevsnpvm-snpfw-svn'),
-    microcodeSvn: optionalUint(obj, 'x-ms-sevsnpvm-microcode-svn'),
-    vmpl: optionalUint(obj, 'x-ms-sevsnpvm-vmpl'),
+    hostData: optionalHexClaim(obj, 'x-ms-sevsnpvm-hostdata'),
+    idKeyDigest: optionalHexClaim(obj, 'x-ms-sevsnpvm-idkeydigest'),
+    authorKeyDigest: optionalHexClaim(obj, 'x-ms-sevsnpvm-authorkeydigest'),
+    familyId: optionalHexClaim(obj, 'x-ms-sevsnpvm-familyId'),
+    imageId: optionalHexClaim(obj, 'x-ms-sevsnpvm-imageId'),
+    reportData: optionalHexClaim(obj, 'x-ms-sevsnpvm-reportdata'),
+    reportId: optionalHexClaim(obj, 'x-ms-sevsnpvm-reportid'),
+    guestSvn: optionalIntegerClaim(obj, 'x-ms-sevsnpvm-guestsvn'),
+    bootloaderSvn: optionalIntegerClaim(obj, 'x-ms-sevsnpvm-bootloader-svn'),
+    teeSvn: optionalIntegerClaim(obj, 'x-ms-sevsnpvm-tee-svn'),
+    snpfwSvn: optionalIntegerClaim(obj, 'x-ms-sevsnpvm-snpfw-svn'),
+    microcodeSvn: optionalIntegerClaim(obj, 'x-ms-sevsnpvm-microcode-svn'),
+    vmpl: optionalIntegerClaim(obj, 'x-ms-sevsnpvm-vmpl'),
+    ciphertextHidingDramEnabled: optionalBoolean(obj, 'x-ms-sevsnpvm-ciphertext-hiding-dram-enabled'),
+    cxlAllowed: optionalBoolean(obj, 'x-ms-sevsnpvm-cxl-allowed'),
+    memAes256XtsRequired: optionalBoolean(obj, 'x-ms-sevsnpvm-mem-aes256-xts-required'),
+    pageSwapDisabled: optionalBoolean(obj, 'x-ms-sevsnpvm-page-swap-disabled'),
+    raplDisabled: optionalBoolean(obj, 'x-ms-sevsnpvm-rapl-disabled'),
+    singleSocket: optionalBoolean(obj, 'x-ms-sevsnpvm-singlesocket'),
     complianceStatus: optionalString(obj, 'x-ms-compliance-status'),
     runtimeClaims: optionalObject(obj, 'x-ms-runtime'),
   });

@@ -6,15 +6,17 @@
  * published and whose signature verifies; the warnings and notes around them are advice only.
  */
 import { parseArgs } from 'node:util';
-import { MAA_DEFAULT_POLICY_HASH } from '../claims/attestation.js';
+import { MAA_DEFAULT_POLICY_HASHES } from '../claims/attestation.js';
+import { ISOLATION_TEE, ISOLATION_TEE_TYPES } from '../claims/catalog.js';
 import { AttestationError, isAttestationError, type AttestationErrorCode } from '../errors.js';
 import { DEFAULT_MAX_TOKEN_BYTES } from '../token/parse.js';
-import { isJsonObject, own, ownPath } from '../util/own.js';
+import { isJsonObject, own } from '../util/own.js';
 import { normalizeIssuer } from '../verify/issuers.js';
 import { DEFAULT_ALGORITHMS, DEFAULT_CLOCK_TOLERANCE } from '../verify/options.js';
 import { judgeToken, type Finding, type JudgeOptions, type Stage } from '../verify/rules.js';
 import { isNumericDate } from '../verify/time.js';
 import { displayValue, isoSeconds, printable, printableName, relativeTime, safeJson, shorten, table, utcIso } from './format.js';
+import { describeFlag, explainType, renderExplanation, type TypeExplanation } from './explain.js';
 import { type CliIo, parsingArgs, parseDateOption, readTokenArgument, tokenReadLimit, UsageError } from './input.js';
 import { claimMeaning, LEGACY_ALIASES } from './meanings.js';
 
@@ -29,7 +31,6 @@ Decodes an MAA token and explains it WITHOUT verifying its signature.
 `;
 
 const MAA_ATTESTATION_LIFETIME = 8 * 3600;
-const TYPED_VIEWS = new Set(['sgx', 'sevsnpvm', 'azurevm']);
 
 type Severity = 'refuse' | 'warn' | 'note';
 
@@ -69,6 +70,8 @@ export interface InspectReport {
   readonly refusals: readonly AttestationErrorCode[];
   /** The code the verifier refuses with (its first refusal), or null when nothing here refuses the token. */
   readonly verdict: AttestationErrorCode | null;
+  /** For a type this library knows: what to pin (values whole), its flags, a policy to start from. */
+  readonly explanation?: TypeExplanation;
 }
 
 /** The options inspect judges with: a default verifier's, with the issuers given. */
@@ -106,7 +109,8 @@ export function inspectToken(token: string, now: Date, judge: JudgeOptions, deco
   adviseIssuer(issuer, judge.issuers !== undefined, sink);
   const times = timesOf(payload, nowSeconds);
   const attestationType = own(payload, 'x-ms-attestation-type');
-  adviseEvidence(payload, attestationType, sink);
+  const explanation = explainType(payload);
+  adviseEvidence(payload, attestationType, explanation, sink);
 
   const observations: Observation[] = [];
   for (const stage of ['form', 'header', 'issuer', 'signature', 'time', 'claims', 'evidence'] as const) {
@@ -115,6 +119,7 @@ export function inspectToken(token: string, now: Date, judge: JudgeOptions, deco
   }
   const refusals = [...new Set(findings.map((finding) => finding.code))];
   return {
+    ...(explanation === undefined ? {} : { explanation }),
     signatureVerified: false,
     at: isoSeconds(new Date(nowSeconds * 1000)),
     issuers: judge.issuers === undefined ? null : [...(judge.issuers as ReadonlySet<string>)],
@@ -182,13 +187,21 @@ function timesOf(payload: Readonly<Record<string, unknown>>, nowSeconds: number)
   return { iat: timeReport(payload, 'iat', nowSeconds), nbf: timeReport(payload, 'nbf', nowSeconds), exp: timeReport(payload, 'exp', nowSeconds) };
 }
 
-function adviseEvidence(payload: Readonly<Record<string, unknown>>, attestationType: unknown, sink: Sink): void {
+function adviseEvidence(
+  payload: Readonly<Record<string, unknown>>,
+  attestationType: unknown,
+  explanation: TypeExplanation | undefined,
+  sink: Sink,
+): void {
   if (attestationType === undefined) return;
   lifetime(payload, sink);
-  if (typeof attestationType === 'string' && attestationType !== '' && !TYPED_VIEWS.has(attestationType)) {
+  if (explanation === undefined && typeof attestationType === 'string' && attestationType !== '') {
     sink.warn('evidence', `attestation type ${show(attestationType)}: no typed view, only the common claims are checked; a policy refuses it unless allowDebug (its debug flag is unknown)`);
   }
-  debugFlags(payload, sink);
+  if (explanation?.attestationType === 'azurevm' && explanation.isolationTee === undefined) {
+    sink.warn('evidence', `${ISOLATION_TEE}.x-ms-attestation-type is not ${ISOLATION_TEE_TYPES.join(' or ')}: its debug flags are unknown, so a policy refuses it unless allowDebug`);
+  }
+  for (const flag of explanation?.flags ?? []) if (flag.dangerous) sink.warn('evidence', describeFlag(flag));
 
   const legacy = Object.keys(LEGACY_ALIASES).filter((name) => Object.hasOwn(payload, name));
   if (legacy.length > 0) {
@@ -202,8 +215,9 @@ function adviseEvidence(payload: Readonly<Record<string, unknown>>, attestationT
     sink.note('evidence', 'no runtime data: a bearer token, bound to no key or session; whoever holds it can present it');
   }
   const policyHash = own(payload, 'x-ms-policy-hash');
-  if (policyHash === MAA_DEFAULT_POLICY_HASH) {
-    sink.warn('evidence', "x-ms-policy-hash is MAA's default SGX policy, which issues tokens for any enclave, debug ones included");
+  const defaults = typeof attestationType === 'string' ? (MAA_DEFAULT_POLICY_HASHES[attestationType] ?? []) : [];
+  if (typeof policyHash === 'string' && defaults.includes(policyHash)) {
+    sink.warn('evidence', `x-ms-policy-hash is MAA's default ${show(attestationType)} policy, which issues tokens for any TEE of the type, debug ones included: pin the TEE itself`);
   } else if (typeof policyHash === 'string') {
     sink.note('evidence', `x-ms-policy-hash ${show(policyHash)}: pin it to accept only evidence appraised by your instance policy`);
   }
@@ -216,27 +230,6 @@ function lifetime(payload: Readonly<Record<string, unknown>>, sink: Sink): void 
   if (typeof iat === 'number' && typeof exp === 'number' && exp - iat !== MAA_ATTESTATION_LIFETIME) {
     sink.note('time', `lifetime ${exp - iat} s: MAA's attestation tokens live 8 h (28800 s)`);
   }
-}
-
-const DEBUG_FLAGS: readonly (readonly [string, boolean, string])[] = [
-  ['x-ms-sgx-is-debuggable', true, 'debug enclave: the host can read its memory; a policy refuses it unless allowDebug'],
-  ['x-ms-sevsnpvm-is-debuggable', true, 'debug guest: the host can read its memory; a policy refuses it unless allowDebug'],
-  ['x-ms-isolation-tee.x-ms-sevsnpvm-is-debuggable', true, 'debug guest (x-ms-isolation-tee): the host can read its memory; a policy refuses it unless allowDebug'],
-  ['x-ms-azurevm-kerneldebug-enabled', true, 'kernel debugging enabled in the guest'],
-  ['x-ms-azurevm-bootdebug-enabled', true, 'boot debugging enabled in the guest'],
-  ['x-ms-azurevm-hypervisordebug-enabled', true, 'hypervisor debugging enabled'],
-  ['x-ms-azurevm-debuggersdisabled', false, 'debuggers not disabled in the guest'],
-  ['x-ms-azurevm-testsigning-enabled', true, 'test signing enabled in the guest'],
-];
-
-function debugFlags(payload: Readonly<Record<string, unknown>>, sink: Sink): void {
-  for (const [path, value, message] of DEBUG_FLAGS) {
-    if (claimAt(payload, path) === value) sink.warn('evidence', message);
-  }
-}
-
-function claimAt(payload: Readonly<Record<string, unknown>>, path: string): unknown {
-  return ownPath(payload, path.split('.'));
 }
 
 // The only nested object whose members are claims in their own right (a policy addresses them dotted).
@@ -286,6 +279,8 @@ function renderInspect(report: InspectReport, options: { full: boolean }): strin
     return [printableName(shorten(name, 64)), shown, report.meanings[name] ?? ''];
   });
   out.push(rows.length > 0 ? table(rows, { header: ['claim', 'value', 'meaning'] }) : '  (no claims)\n');
+
+  if (report.explanation !== undefined) out.push(renderExplanation(report.explanation));
 
   out.push(`Times (judged at ${report.at})`);
   const timeRows = (['iat', 'nbf', 'exp'] as const).map((name) => {

@@ -5,7 +5,8 @@
  * collects them all, which is what `attestation-gate inspect` shows. Only the key lookup and the
  * signature, which need the issuer's keys, sit between the issuer and the time checks and are not judged.
  */
-import { readAttestationResult } from '../claims/attestation.js';
+import { checkRuntimeDataAgreement } from '../binding/runtime-data.js';
+import { isLegacySgxResult, readAttestationResult } from '../claims/attestation.js';
 import { AttestationError, asAttestationError } from '../errors.js';
 import { judgeHeader, judgeJku } from '../token/header.js';
 import { parseCompactJws, type ParsedToken } from '../token/parse.js';
@@ -58,17 +59,26 @@ export interface Judgement {
 
 /**
  * The rule `attestation-result` (step 7): the claims are an attestation result with well-typed claims for
- * its type. The claim reader is the rule; the verifier calls it directly for the typed views it returns.
+ * its type, and runtime data given twice agrees. The claim reader is the rule; the verifier calls it
+ * directly for the typed views it returns.
  */
 export function judgeAttestationResult(payload: Readonly<Record<string, unknown>>, report: Report): void {
   try {
-    readAttestationResult(payload);
+    const result = readAttestationResult(payload);
+    checkRuntimeDataAgreement(payload, () => result.sgx?.enclaveHeldData);
   } catch (error) {
     // What the verifier would throw: a refusal as it is, anything else as ERR_INTERNAL.
     const { code, message } = asAttestationError(error);
-    const missingType = own(payload, 'x-ms-attestation-type') === undefined;
-    report('attestation-result', missingType ? { code, message, why: 'a policy-management response, not attestation evidence (MAA signs both with the same key)' } : { code, message });
+    report('attestation-result', { code, message, ...whyNotAnAttestationResult(payload) });
   }
+}
+
+function whyNotAnAttestationResult(payload: Readonly<Record<string, unknown>>): { why: string } | Record<string, never> {
+  if (isLegacySgxResult(payload)) {
+    return { why: "tee \"sgx\" and sgx-mrenclave: an SGX result in MAA's 2020 claim format (maa-*, aas-ehd), which this library does not accept; attest again against a current MAA instance" };
+  }
+  if (own(payload, 'x-ms-attestation-type') === undefined) return { why: 'a policy-management response, not attestation evidence (MAA signs both with the same key)' };
+  return {};
 }
 
 /**
