@@ -134,3 +134,53 @@ describe('checkBinding: the token is bound to a challenge this relying party iss
     expect(runtimeKeyOf(broken)).toBeUndefined();
   });
 });
+
+describe('runtimeKey on confidential VMs: only a key the workload holds', () => {
+  let maa: TestAttestationService;
+  let verifier: Verifier;
+  beforeAll(async () => {
+    maa = await createTestAttestationService();
+    verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true });
+  });
+  afterAll(() => maa.close());
+
+  const signingJwk = () => ({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), use: 'sig' });
+  // The vTPM attestation key as the paravisor lists it, but marked the way a forged or future token
+  // might mark it: a key that looks fit for signatures must still not be offered.
+  const akPub = () => ({ ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }), kid: 'HCLAkPub', key_ops: ['sign', 'verify'] });
+
+  it.each(['cvmguest-aks-azurevm-snp-sharedwus-2022-09.jwt', 'cvmguest-azurevm-sharedweu-2023.jwt', 'jesserc-azurevm-snp-sharedeus2-2024-12.jwt'])(
+    'the real azurevm token %s offers no runtimeKey (its keys are the vTPM\'s)',
+    async (name) => {
+      const attestation = await realToken(name);
+      expect(attestation.attestationType).toBe('azurevm');
+      expect(attestation.runtimeKey).toBeUndefined();
+    },
+  );
+
+  it('never offers HCLAkPub, however it is marked, nor any key of an azurevm token', async () => {
+    const snp = await verifier.verify(maa.mint({ 'x-ms-runtime': { keys: [akPub()] } }, { type: 'sevsnpvm' }));
+    expect(snp.runtimeKey).toBeUndefined();
+    const tdx = await verifier.verify(maa.mint({ 'x-ms-runtime': { keys: [akPub(), signingJwk()] } }, { type: 'tdxvm' }));
+    expect(tdx.runtimeKey).toBeUndefined();
+    for (const isolationTee of ['sevsnpvm', 'tdxvm'] as const) {
+      const guest = await verifier.verify(
+        maa.mint({ 'x-ms-runtime': { keys: [signingJwk()] }, 'x-ms-isolation-tee': { 'x-ms-runtime': { keys: [akPub()] } } }, { type: 'azurevm', isolationTee }),
+      );
+      expect(guest.runtimeKey).toBeUndefined();
+    }
+  });
+
+  it('offers no key from a paravisor\'s runtime claims, whatever their kids', async () => {
+    const runtime = { keys: [signingJwk()], 'vm-configuration': { 'secure-boot': true } };
+    expect((await verifier.verify(maa.mint({ 'x-ms-runtime': runtime }, { type: 'sevsnpvm' }))).runtimeKey).toBeUndefined();
+  });
+
+  it('offers the key a TEE without a paravisor sent as its own runtime data', async () => {
+    for (const type of ['sevsnpvm', 'tdxvm'] as const) {
+      const jwk = signingJwk();
+      const attestation = await verifier.verify(maa.mint({ 'x-ms-runtime': { keys: [jwk] } }, { type }));
+      expect(attestation.runtimeKey?.export({ format: 'jwk' })).toMatchObject({ x: jwk.x, y: jwk.y });
+    }
+  });
+});
