@@ -22,7 +22,9 @@ export interface BindingOptions {
 /**
  * The challenge nonce an attestation is bound to, checked without consuming it: runtime data is present;
  * binary runtime data is bound by the report data (SHA-256 in bytes 0..31); it carries a nonce (a JSON
- * member, or the nonce's 32 raw bytes). Throws ERR_BINDING_MISMATCH otherwise.
+ * member, the nonce's 32 raw bytes as SGX binary runtime data, or — TDX and SEV-SNP `user-data` — its
+ * SHA-512, returned as `sha512:<hex>`, which a challenge store consumes like the nonce). Throws
+ * ERR_BINDING_MISMATCH otherwise.
  */
 export function bindingNonce(attestation: VerifiedAttestation, options: BindingOptions): string {
   const runtime = readRuntimeData(attestation);
