@@ -18,7 +18,7 @@ import {
   unwrapOpenEnclaveReport,
   type SgxQuote,
 } from '../sgx/quote.js';
-import { DEFAULT_COLLATERAL } from './claims.js';
+import { DEFAULT_COLLATERAL, withLegacyAliases } from './claims.js';
 import {
   ATTESTATION_SERVICE_ISSUER,
   evaluateAttestationPolicy,
@@ -212,9 +212,8 @@ export function deriveEvidenceClaims(request: AttestRequest): EvidenceClaims {
   const { body } = quote;
   const collateral = sortedDeep({ ...COLLATERAL_WITHOUT_QUOTE, quotehash: sha256(request.evidence).toString('hex') }) as Record<string, string>;
   const claims: Record<string, unknown> = {
-    'maa-attestationcollateral': { ...collateral },
+    ...withLegacyAliases('x-ms-sgx-collateral', collateral),
     'x-ms-attestation-type': 'sgx',
-    'x-ms-sgx-collateral': collateral,
     'x-ms-sgx-is-debuggable': body.isDebuggable,
     'x-ms-sgx-mrenclave': toHex(body.mrenclave),
     'x-ms-sgx-mrsigner': toHex(body.mrsigner),
@@ -242,7 +241,7 @@ export function deriveEvidenceClaims(request: AttestRequest): EvidenceClaims {
     if (runtimeData.dataType === 'JSON') claims['x-ms-runtime'] = jsonData(runtimeData, 'runtimeData');
     else {
       const ehd = Buffer.from(runtimeData.bytes).toString('base64url');
-      Object.assign(claims, { 'aas-ehd': ehd, 'maa-ehd': ehd, 'x-ms-sgx-ehd': ehd });
+      Object.assign(claims, withLegacyAliases('x-ms-sgx-ehd', ehd));
     }
   }
   if (initTimeData !== undefined) {

@@ -284,6 +284,17 @@ export function mergeClaims(
   return out;
 }
 
+/**
+ * `claim` set to `value`, with the copies MAA also issues under the catalogue's verbatim legacy aliases
+ * of it (`maa-ehd` and `aas-ehd` for `x-ms-sgx-ehd`, `maa-attestationcollateral` for
+ * `x-ms-sgx-collateral`). Each copy is its own object.
+ */
+export function withLegacyAliases(claim: string, value: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = { [claim]: value };
+  for (const alias of LEGACY_CLAIM_ALIASES[claim] ?? []) out[alias] = structuredClone(value);
+  return out;
+}
+
 /** Claims MAA adds when the client sent binary runtime data with the quote. */
 export type RuntimeDataClaims = {
   'x-ms-sgx-ehd': string;
@@ -301,9 +312,7 @@ export function runtimeDataClaims(runtimeData: Uint8Array | string): RuntimeData
   const bytes = typeof runtimeData === 'string' ? Buffer.from(runtimeData, 'utf8') : Buffer.from(runtimeData);
   const ehd = bytes.toString('base64url');
   return {
-    'x-ms-sgx-ehd': ehd,
-    'maa-ehd': ehd,
-    'aas-ehd': ehd,
+    ...withLegacyAliases('x-ms-sgx-ehd', ehd),
     'x-ms-sgx-report-data': createHash('sha256').update(bytes).digest('hex') + '0'.repeat(64),
-  };
+  } as RuntimeDataClaims;
 }
