@@ -1,11 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkBinding, type NonceConsumer } from '../../src/binding/bind.js';
 import { readRuntimeData, runtimeKeyOf } from '../../src/binding/runtime-data.js';
 import { AttestationError } from '../../src/errors.js';
 import { createVerifier, type Verifier } from '../../src/index.js';
-import { createTestAttestationService, runtimeDataClaims, type TestAttestationService } from '../../src/testing/index.js';
+import { runtimeDataClaims, type TestAttestationService } from '../../src/testing/index.js';
 import { fixtureJson, fixtureText, insideWindow, manifest } from '../helpers/fixtures.js';
+import { useLocalMaa } from '../helpers/local-maa.js';
 
 /** A challenge store stand-in: issued nonces, consumed once. */
 function consumer(...issued: string[]): NonceConsumer & { used: Set<string> } {
@@ -60,11 +61,7 @@ describe('runtime data in real MAA tokens', () => {
 describe('checkBinding: the token is bound to a challenge this relying party issued', () => {
   let maa: TestAttestationService;
   let verifier: Verifier;
-  beforeAll(async () => {
-    maa = await createTestAttestationService();
-    verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true });
-  });
-  afterAll(() => maa.close());
+  useLocalMaa((service, trusting) => ((maa = service), (verifier = trusting)));
 
   const nonce = 'n0nce-0123456789abcdefghijklmnopqrstuvwxyzAB';
   const bound = (data: Uint8Array | string) => verifier.verify(maa.mint(runtimeDataClaims(data)));
@@ -138,11 +135,7 @@ describe('checkBinding: the token is bound to a challenge this relying party iss
 describe('runtimeKey on confidential VMs: only a key the workload holds', () => {
   let maa: TestAttestationService;
   let verifier: Verifier;
-  beforeAll(async () => {
-    maa = await createTestAttestationService();
-    verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true });
-  });
-  afterAll(() => maa.close());
+  useLocalMaa((service, trusting) => ((maa = service), (verifier = trusting)));
 
   const signingJwk = () => ({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), use: 'sig' });
   // The vTPM attestation key as the paravisor lists it, but marked the way a forged or future token

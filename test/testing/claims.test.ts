@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
-import { afterAll, beforeAll } from 'vitest';
 import { checkBinding } from '../../src/binding/bind.js';
-import { createVerifier, type Verifier } from '../../src/index.js';
+import type { Verifier } from '../../src/index.js';
 import { compilePolicy, evaluatePolicy } from '../../src/policy/index.js';
 import {
-  createTestAttestationService,
   DEFAULT_LAUNCH_MEASUREMENT,
   DEFAULT_MRTD,
   DEFAULT_POLICY_HASH,
@@ -18,6 +16,7 @@ import {
   runtimeDataClaims,
   type TestAttestationService,
 } from '../../src/testing/index.js';
+import { useLocalMaa } from '../helpers/local-maa.js';
 
 const decoded = (name: string): { payload: Record<string, unknown> } =>
   JSON.parse(readFileSync(new URL(`../fixtures/maa/decoded/${name}.json`, import.meta.url), 'utf8'));
@@ -127,11 +126,7 @@ describe('defaultClaims per attestation type, from the catalogue', () => {
 describe('maa.mint(claims, { type }): realistic tokens of every type', () => {
   let maa: TestAttestationService;
   let verifier: Verifier;
-  beforeAll(async () => {
-    maa = await createTestAttestationService();
-    verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true });
-  });
-  afterAll(() => maa.close());
+  useLocalMaa((service, trusting) => ((maa = service), (verifier = trusting)));
 
   const cases: [MintType, 'sevsnpvm' | 'tdxvm' | undefined, string][] = [
     ['sgx', undefined, 'sgx'],
