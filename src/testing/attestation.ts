@@ -272,12 +272,21 @@ function asPolicyClaims(claims: Readonly<Record<string, unknown>>): PolicyClaim[
   return Object.entries(claims).map(([type, value]) => ({ type, value, issuer: ATTESTATION_SERVICE_ISSUER }));
 }
 
-/** Issued claims as token members: one claim type issued several times becomes an array. */
+/**
+ * Issued claims as token members: one claim type issued several times becomes an array. The policy names
+ * the types, so each is defined as a plain own member: assigning `out["__proto__"]` would set the
+ * object's prototype and lose the claim.
+ */
 function issuedMembers(issued: readonly PolicyClaim[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const byType = new Map<string, unknown[]>();
   for (const { type, value } of issued) {
-    if (!Object.hasOwn(out, type)) out[type] = value;
-    else out[type] = Array.isArray(out[type]) ? [...(out[type] as unknown[]), value] : [out[type], value];
+    const values = byType.get(type);
+    if (values === undefined) byType.set(type, [value]);
+    else values.push(value);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [type, values] of byType) {
+    Object.defineProperty(out, type, { value: values.length === 1 ? values[0] : values, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
