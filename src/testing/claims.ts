@@ -295,6 +295,15 @@ export function withLegacyAliases(claim: string, value: unknown): Record<string,
   return out;
 }
 
+/**
+ * The `x-ms-runtime.user-data` of a TDX or SEV-SNP token whose guest bound `nonce` the way the binding
+ * feature reads it: SHA-512 of the nonce's text, upper-case hex (128 digits), as MAA prints the 64 bytes
+ * the guest wrote to its vTPM. Mint it inside `x-ms-runtime` (or the isolation TEE's) to test binding.
+ */
+export function userDataFor(nonce: string): string {
+  return createHash('sha512').update(nonce, 'utf8').digest('hex').toUpperCase();
+}
+
 /** Claims MAA adds when the client sent binary runtime data with the quote. */
 export type RuntimeDataClaims = {
   'x-ms-sgx-ehd': string;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { checkBinding } from '../../src/binding/bind.js';
+import { createChallengeStore } from '../../src/binding/challenges.js';
 import type { Verifier } from '../../src/index.js';
 import { compilePolicy, evaluatePolicy } from '../../src/policy/index.js';
 import {
@@ -14,6 +15,7 @@ import {
   type MintType,
   policyHash,
   runtimeDataClaims,
+  userDataFor,
   type TestAttestationService,
 } from '../../src/testing/index.js';
 import { useLocalMaa } from '../helpers/local-maa.js';
@@ -187,3 +189,24 @@ describe('maa.mint(claims, { type }): realistic tokens of every type', () => {
     });
   });
 });
+
+describe('userDataFor: TDX and SEV-SNP user-data that binds a challenge', () => {
+  let maa: TestAttestationService;
+  let verifier: Verifier;
+  useLocalMaa((service, trusting) => ((maa = service), (verifier = trusting)));
+
+  it('binds a minted tdxvm token and an azurevm-on-TDX token to an issued nonce, once', async () => {
+    const challenges = createChallengeStore();
+    const direct = await challenges.issue();
+    const tdx = await verifier.verify(maa.mint({ 'x-ms-runtime': { 'user-data': userDataFor(direct.nonce) } }, { type: 'tdxvm' }));
+    await checkBinding(tdx, { challenges });
+    await expect(checkBinding(tdx, { challenges })).rejects.toMatchObject({ code: 'ERR_REPLAY' });
+    const nested = await challenges.issue();
+    const guest = await verifier.verify(
+      maa.mint({ 'x-ms-isolation-tee': { 'x-ms-runtime': { 'user-data': userDataFor(nested.nonce) } } }, { type: 'azurevm', isolationTee: 'tdxvm' }),
+    );
+    await checkBinding(guest, { challenges });
+    await expect(challenges.consume(nested.nonce)).rejects.toMatchObject({ code: 'ERR_REPLAY' });
+  });
+});
+
