@@ -8,7 +8,11 @@ import { DEFAULT_CLOCK_TOLERANCE } from '../verify/options.js';
 
 /** Anything that can consume an issued nonce once: a challenge store. */
 export interface NonceConsumer {
-  /** Resolves once for an issued nonce; ERR_REPLAY on a second use, ERR_BINDING_MISMATCH for unknown or expired ones. */
+  /**
+   * Resolves once for an issued nonce; ERR_REPLAY on a second use, ERR_BINDING_MISMATCH for unknown or
+   * expired ones. `nonce` is the nonce as issued or, from TDX and SEV-SNP `user-data`, `sha512:` and the
+   * lower-case hex SHA-512 of it: a consumer of its own must accept both (`createChallengeStore` does).
+   */
   consume(nonce: string): Promise<void>;
 }
 
