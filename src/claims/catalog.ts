@@ -477,6 +477,12 @@ const AZUREVM_CLAIMS = entries({
 /** Every claim MAA is known to issue at the top level of an attestation result. */
 export const MAA_CLAIMS: ClaimCatalog = catalog([...COMMON, ...SGX_CLAIMS, ...LEGACY_SGX, ...SEVSNP_CLAIMS, ...TDX_CLAIMS, ...AZUREVM_CLAIMS]);
 
+/** The legacy claim that holds the very value of `claim` (MAA's 2020 name for it), if any. */
+export function verbatimLegacyAliasOf(claim: string): string | undefined {
+  for (const [name, spec] of MAA_CLAIMS) if (spec.alias?.of === claim && spec.alias.verbatim) return name;
+  return undefined;
+}
+
 /** Claims of policy-management responses (not evidence): known, so `inspect` can name them. */
 export const POLICY_MANAGEMENT_CLAIMS: ClaimCatalog = catalog(
   entries({
