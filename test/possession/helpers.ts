@@ -4,6 +4,8 @@ import { AttestationError } from '../../src/errors.js';
 import type { SignatureAlgorithm } from '../../src/possession/algorithms.js';
 import type { NonceStore } from '../../src/possession/verify-request.js';
 
+export { refusalCode as outcome } from '../helpers/outcome.js';
+
 export interface KeyCase {
   readonly name: string;
   readonly algorithm: SignatureAlgorithm;
@@ -36,17 +38,6 @@ export function memoryNonceStore(clock: () => number = Date.now): NonceStore & {
       return true;
     },
   };
-}
-
-/** The refusal's code, or 'accepted'; any error other than an AttestationError fails the test. */
-export async function outcome(run: () => Promise<unknown>): Promise<string> {
-  try {
-    await run();
-    return 'accepted';
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestationError);
-    return (error as AttestationError).code;
-  }
 }
 
 /** The message of the refusal, for tests that pin which check refused. */

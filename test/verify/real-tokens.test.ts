@@ -1,9 +1,10 @@
 import { MockAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { AttestationError, createVerifier, type VerifierOptions } from '../../src/index.js';
+import { createVerifier, type VerifierOptions } from '../../src/index.js';
+import { refusalCode } from '../helpers/outcome.js';
 import { expectedOutcome, fixtureJson, fixtureText, insideWindow, manifest, type ManifestEntry } from '../helpers/fixtures.js';
 
-/** The code each manifest outcome must produce; `accept` resolves. */
+/** The code each manifest outcome must produce; `accepted` resolves. */
 const REJECTION: Record<string, string> = {
   'policy-management': 'ERR_CLAIM_INVALID',
   unsigned: 'ERR_ALG_NOT_ALLOWED',
@@ -16,19 +17,9 @@ function baseOptions(entry: ManifestEntry): Omit<VerifierOptions, 'issuers'> {
   return { currentDate: insideWindow(entry) };
 }
 
-async function outcome(verify: () => Promise<unknown>): Promise<string> {
-  try {
-    await verify();
-    return 'accept';
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestationError);
-    return (error as AttestationError).code;
-  }
-}
-
 function expectedCode(entry: ManifestEntry): string {
   const kind = expectedOutcome(entry);
-  return kind === 'accept' ? 'accept' : (REJECTION[kind] ?? 'unexpected');
+  return kind === 'accept' ? 'accepted' : (REJECTION[kind] ?? 'unexpected');
 }
 
 describe('real MAA tokens reach their manifest outcome', () => {
@@ -42,7 +33,7 @@ describe('real MAA tokens reach their manifest outcome', () => {
 
     it('with the pinned JWKS', async () => {
       const verifier = createVerifier({ ...baseOptions(entry), issuers: [{ issuer: entry.issuer, jwks }] });
-      expect(await outcome(() => verifier.verify(token))).toBe(expectedCode(entry));
+      expect(await refusalCode(() => verifier.verify(token))).toBe(expectedCode(entry));
     });
 
     it('with the recorded /certs served at the real instance URL through a MockAgent', async () => {
@@ -55,7 +46,7 @@ describe('real MAA tokens reach their manifest outcome', () => {
       pool.intercept({ path: '/.well-known/openid-configuration', method: 'GET' }).reply(200, discovery, { headers: { 'content-type': 'application/json' } });
       pool.intercept({ path: '/certs', method: 'GET' }).reply(200, JSON.stringify(jwks), { headers: { 'content-type': 'application/json' } });
       const verifier = createVerifier({ ...baseOptions(entry), issuers: [entry.issuer], dispatcher: agent });
-      expect(await outcome(() => verifier.verify(token))).toBe(expectedCode(entry));
+      expect(await refusalCode(() => verifier.verify(token))).toBe(expectedCode(entry));
       await agent.close();
     });
   });
@@ -89,7 +80,7 @@ describe('real MAA tokens reach their manifest outcome', () => {
   it('a real token outside its validity window is refused as expired', async () => {
     const entry = manifest.find((item) => item.token === 'cpp-sgx-shared-wus-2022.jwt')!;
     const verifier = createVerifier({ issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }] });
-    expect(await outcome(() => verifier.verify(fixtureText(entry.token)))).toBe('ERR_TOKEN_EXPIRED');
+    expect(await refusalCode(() => verifier.verify(fixtureText(entry.token)))).toBe('ERR_TOKEN_EXPIRED');
   });
 
   it('a real token is refused by a verifier that trusts another instance of the same region (same key)', async () => {
@@ -97,7 +88,7 @@ describe('real MAA tokens reach their manifest outcome', () => {
     const other = manifest.find((item) => item.token === 'cpp-sgx-runtimebinary-isolated-2022.jwt')!;
     expect(other.kid).toBe(entry.kid);
     const verifier = createVerifier({ currentDate: insideWindow(entry), issuers: [{ issuer: other.issuer, jwks: fixtureJson(other.certs!) }] });
-    expect(await outcome(() => verifier.verify(fixtureText(entry.token)))).toBe('ERR_ISSUER_UNTRUSTED');
+    expect(await refusalCode(() => verifier.verify(fixtureText(entry.token)))).toBe('ERR_ISSUER_UNTRUSTED');
   });
 
   it("a pinned key set whose certificates name another instance has no usable key for this issuer", () => {

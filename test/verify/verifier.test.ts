@@ -2,7 +2,7 @@ import { createHmac, createPublicKey, sign as cryptoSign, generateKeyPairSync, t
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createVerifier, verifyAttestationToken, type JsonWebKeySet, type Verifier, type VerifierOptions } from '../../src/index.js';
 import { createTestAttestationService, type TestAttestationService } from '../../src/testing/index.js';
-import { codeOf } from '../helpers/outcome.js';
+import { codeOf, refusalCode } from '../helpers/outcome.js';
 import { fixtureJson } from '../helpers/fixtures.js';
 import { MAA_MRSIGNERS } from '../../src/keys/maa-quote.js';
 
@@ -299,11 +299,6 @@ describe('verifyAttestationToken, the one-shot form', () => {
     expect(maa.requests.total).toBe(0);
   });
 
-  /** The code a one-shot call is refused with, or `accepted`. */
-  async function oneShotCode(token: unknown, options: VerifierOptions): Promise<string> {
-    return codeOf({ verify: (value: unknown) => verifyAttestationToken(value, options) } as Verifier, token);
-  }
-
   it('checks keys at each call\'s currentDate: a key source is shared only between calls that would build the same one', async () => {
     // The 2020 key's PCK certificate expires on 2027-05-27: loaded at a 2020 date the key is usable, at a
     // 2027 date the pinned set has no usable key. One JWKS object, so both calls share a cache scope.
@@ -313,10 +308,10 @@ describe('verifyAttestationToken, the one-shot form', () => {
       minRsaModulusBits: 1024,
       issuers: [{ issuer: 'https://gnkuks001.uks.attest.azure.net', jwks, signer: { mrsigner: [MAA_MRSIGNERS.before2021], allowDebug: true } }],
     });
-    expect(await oneShotCode('not-a-token', at('2020-07-01T00:00:00Z'))).toBe('ERR_TOKEN_MALFORMED');
-    expect(await oneShotCode('not-a-token', at('2027-06-01T00:00:00Z'))).toBe('ERR_CONFIG_INVALID');
+    expect(await refusalCode(() => verifyAttestationToken('not-a-token', at('2020-07-01T00:00:00Z')))).toBe('ERR_TOKEN_MALFORMED');
+    expect(await refusalCode(() => verifyAttestationToken('not-a-token', at('2027-06-01T00:00:00Z')))).toBe('ERR_CONFIG_INVALID');
     // A currentDate function is its own scope too: the key is checked at the date it returns.
     const later = { ...at('2020-07-01T00:00:00Z'), currentDate: () => new Date('2027-06-01T00:00:00Z') };
-    expect(await oneShotCode('not-a-token', later)).toBe('ERR_CONFIG_INVALID');
+    expect(await refusalCode(() => verifyAttestationToken('not-a-token', later))).toBe('ERR_CONFIG_INVALID');
   });
 });
