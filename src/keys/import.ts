@@ -1,6 +1,6 @@
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { AttestationError, quote, type AttestationErrorCode } from '../errors.js';
-import { CHANNELS, publish } from '../diagnostics.js';
+import { CHANNELS, printable, publish } from '../diagnostics.js';
 import { decodeBase64UrlStrict } from '../token/base64url.js';
 import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
 import { own, isJsonObject } from '../util/own.js';
@@ -66,7 +66,8 @@ export function importKeySet(jwks: unknown, issuer: string, options: ImportOptio
       keys.delete(kid);
       invalid.set(kid, failure.reason);
       // `step` names the enclave-quote check that failed (see MaaKeyCheckStep); undefined for other reasons.
-      publish(CHANNELS.keySkipped, () => ({ issuer, kid, reason: failure.reason, step: failure.step }));
+      // The kid comes from the metadata path (an attacker on it, in the signer-pin threat model): escaped and cut.
+      publish(CHANNELS.keySkipped, () => ({ issuer, kid: printable(kid), reason: failure.reason, step: failure.step }));
     } else {
       keys.set(kid, outcome as SigningKey);
     }

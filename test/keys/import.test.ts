@@ -147,4 +147,13 @@ describe('importKeySet diagnostics', () => {
     expect(seen).toHaveLength(2);
     expect(seen[0]).toEqual({ issuer: SHARED_WUS, kid: 'D5DR62_fG0AlpALMbsP-wriTWjU', reason: expect.stringMatching(/chain/) });
   });
+
+  it('escapes and cuts a hostile kid: the key set comes from the metadata path, not from a trusted party', () => {
+    subscribe(CHANNELS.keySkipped, listener);
+    const hostile = `\u001b[2J\r\nkeys:skipped forged line ${'k'.repeat(100_000)}`;
+    importKeySet({ keys: [{ kid: hostile, kty: 'RSA' }, ...fixtureJson<{ keys: unknown[] }>('cpp-sgx-shared-wus-2022.certs.json').keys] }, SHARED_WUS, options);
+    const kid = (seen[0] as { kid: string }).kid;
+    expect(kid).toMatch(/^\\u001b\[2J\\u000d\\u000akeys:skipped forged line k+\\u2026$/);
+    expect(kid.length).toBeLessThan(100);
+  });
 });
