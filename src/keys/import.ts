@@ -8,6 +8,7 @@ import { normalizeIssuer } from '../verify/issuers.js';
 import { certificateToPem } from './maa-kid.js';
 import { verifyMaaSigningCertificate, type MaaKeyCheckFailure, type SignerPin, type VerifiedMaaEnclave } from './maa-quote.js';
 import type { KeySet, SigningKey } from './signing-key.js';
+import { isSignedBy, publicKeyOf } from '../sgx/pck-chain.js';
 
 export interface ImportOptions {
   /** Smallest RSA modulus accepted, in bits. */
@@ -155,8 +156,11 @@ function keyFromCertificate(x5c: unknown, issuer: string): { key: KeyObject; cer
     return 'the certificate is not self-signed with a single CN';
   }
   if (!namesIssuer(subject.slice(3), issuer)) return 'the certificate names another instance';
-  if (!certificate.verify(certificate.publicKey)) return 'the certificate self-signature does not verify';
-  return { key: certificate.publicKey, certificate };
+  // Node decodes the key only when asked, and throws an OpenSSL error for one it cannot decode.
+  const key = publicKeyOf(certificate);
+  if (key === undefined) return 'the certificate public key cannot be decoded';
+  if (!isSignedBy(certificate, certificate)) return 'the certificate self-signature does not verify';
+  return { key, certificate };
 }
 
 function namesIssuer(commonName: string, issuer: string): boolean {
