@@ -1,3 +1,4 @@
+import { CHANNELS, publish } from '../diagnostics.js';
 import { AttestationError } from '../errors.js';
 import { errorResponse, isRetryAfter } from '../gate/respond.js';
 import { sendProblem, type ResponseLike } from '../express/respond.js';
@@ -39,30 +40,35 @@ export function challengeHandler(challenges: ChallengeStore, options: ChallengeH
     sendProblem(res, answer);
   }
 
-  // Never throws and never returns a rejected promise: Express 4 and node:http would not catch it.
+  /** The 200 answer; throws for a challenge that is not `{ nonce: string, expiresAt: Date }`. */
+  function answer(challenge: unknown, res: ResponseLike): void {
+    const { nonce, expiresAt } = (challenge ?? {}) as { nonce?: unknown; expiresAt?: unknown };
+    if (typeof nonce !== 'string' || !(expiresAt instanceof Date)) throw new TypeError('the challenge store issued something other than { nonce, expiresAt }');
+    const body = JSON.stringify({ nonce, expiresAt: expiresAt.toISOString() });
+    res.statusCode = 200;
+    res.setHeader('content-type', 'application/json');
+    res.setHeader('cache-control', 'no-store');
+    res.end(body);
+  }
+
+  // Never throws and never returns a rejected promise: Express 4 and node:http would not catch it. The
+  // store may be the user's own, so whatever it returns, resolves or throws ends in an answer.
   return function challenge(_req, res, next) {
-    let pending: Promise<{ nonce: string; expiresAt: Date }>;
+    let pending: Promise<unknown>;
     try {
-      pending = challenges.issue();
+      pending = Promise.resolve(challenges.issue());
     } catch (error) {
       fail(error, res, next);
       return;
     }
-    pending.then(
-      ({ nonce, expiresAt }) => {
-        let body: string;
+    pending
+      .then((issued) => answer(issued, res))
+      .then(undefined, (error: unknown) => {
         try {
-          body = JSON.stringify({ nonce, expiresAt: expiresAt.toISOString() });
-        } catch (error) {
           fail(error, res, next);
-          return;
+        } catch (failure) {
+          publish(CHANNELS.callbackError, () => ({ callback: 'challengeHandler', error: failure }));
         }
-        res.statusCode = 200;
-        res.setHeader('content-type', 'application/json');
-        res.setHeader('cache-control', 'no-store');
-        res.end(body);
-      },
-      (error: unknown) => fail(error, res, next),
-    );
+      });
   };
 }

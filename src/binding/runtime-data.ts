@@ -115,11 +115,12 @@ function workloadRuntimeData(attestation: VerifiedAttestation): RuntimeData | un
 }
 
 /** JWS `alg` values (RFC 7518, RFC 8037) that sign with each key type, as an attested request-signing key may name them. */
-const SIGNING_ALGORITHMS: Readonly<Record<string, readonly string[]>> = {
-  EC: ['ES256'],
-  RSA: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
-  OKP: ['EdDSA', 'Ed25519'],
-};
+// A Map, not an object: `kty` is the enclave's text, and "constructor" or "__proto__" would index the prototype.
+const SIGNING_ALGORITHMS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['EC', ['ES256']],
+  ['RSA', ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']],
+  ['OKP', ['EdDSA', 'Ed25519']],
+]);
 
 /**
  * Whether a runtime JWK says it is for signatures, or says nothing: `use` absent or `sig`, `key_ops`
@@ -134,7 +135,7 @@ export function isSigningJwk(jwk: Readonly<Record<string, unknown>>): boolean {
   if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify') && ops.every((op) => op === 'verify' || op === 'sign'))) return false;
   const alg = own(jwk, 'alg');
   const kty = own(jwk, 'kty');
-  if (alg !== undefined && !(typeof kty === 'string' && typeof alg === 'string' && (SIGNING_ALGORITHMS[kty] ?? []).includes(alg))) return false;
+  if (alg !== undefined && !(typeof kty === 'string' && typeof alg === 'string' && (SIGNING_ALGORITHMS.get(kty) ?? []).includes(alg))) return false;
   return true;
 }
 

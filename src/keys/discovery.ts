@@ -28,7 +28,8 @@ export async function discoverJwksUri(issuer: string, options: FetchOptions): Pr
   if (typeof jwksUri !== 'string' || !sameOrigin(jwksUri, issuer)) {
     throw new AttestationError('ERR_METADATA_UNAVAILABLE', `the discovery document of ${issuer} points jwks_uri away from the issuer's origin`);
   }
-  return jwksUri;
+  // The URL as checked, not the text: the parser skips tabs and newlines the text may carry.
+  return new URL(jwksUri).href;
 }
 
 function sameOrigin(candidate: string, issuer: string): boolean {

@@ -1,6 +1,6 @@
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { AttestationError, quote, type AttestationErrorCode } from '../errors.js';
-import { CHANNELS, publish } from '../diagnostics.js';
+import { CHANNELS, printable, publish } from '../diagnostics.js';
 import { decodeBase64UrlStrict } from '../token/base64url.js';
 import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
 import { own, isJsonObject } from '../util/own.js';
@@ -8,6 +8,7 @@ import { normalizeIssuer } from '../verify/issuers.js';
 import { certificateToPem } from './maa-kid.js';
 import { verifyMaaSigningCertificate, type MaaKeyCheckFailure, type SignerPin, type VerifiedMaaEnclave } from './maa-quote.js';
 import type { KeySet, SigningKey } from './signing-key.js';
+import { isSignedBy, publicKeyOf } from '../sgx/pck-chain.js';
 
 export interface ImportOptions {
   /** Smallest RSA modulus accepted, in bits. */
@@ -66,7 +67,8 @@ export function importKeySet(jwks: unknown, issuer: string, options: ImportOptio
       keys.delete(kid);
       invalid.set(kid, failure.reason);
       // `step` names the enclave-quote check that failed (see MaaKeyCheckStep); undefined for other reasons.
-      publish(CHANNELS.keySkipped, () => ({ issuer, kid, reason: failure.reason, step: failure.step }));
+      // The kid comes from the metadata path (an attacker on it, in the signer-pin threat model): escaped and cut.
+      publish(CHANNELS.keySkipped, () => ({ issuer, kid: printable(kid), reason: failure.reason, step: failure.step }));
     } else {
       keys.set(kid, outcome as SigningKey);
     }
@@ -154,8 +156,11 @@ function keyFromCertificate(x5c: unknown, issuer: string): { key: KeyObject; cer
     return 'the certificate is not self-signed with a single CN';
   }
   if (!namesIssuer(subject.slice(3), issuer)) return 'the certificate names another instance';
-  if (!certificate.verify(certificate.publicKey)) return 'the certificate self-signature does not verify';
-  return { key: certificate.publicKey, certificate };
+  // Node decodes the key only when asked, and throws an OpenSSL error for one it cannot decode.
+  const key = publicKeyOf(certificate);
+  if (key === undefined) return 'the certificate public key cannot be decoded';
+  if (!isSignedBy(certificate, certificate)) return 'the certificate self-signature does not verify';
+  return { key, certificate };
 }
 
 function namesIssuer(commonName: string, issuer: string): boolean {

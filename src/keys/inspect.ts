@@ -6,6 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { IntelSgxCollateral } from '../sgx/collateral.js';
+import { publicKeyOf } from '../sgx/pck-chain.js';
 import { isJsonObject, own } from '../util/own.js';
 import { certificateToPem } from './maa-kid.js';
 import { verifyMaaSigningCertificate, type MaaKeyCheckStep } from './maa-quote.js';
@@ -54,11 +55,13 @@ function inspectKey(jwk: unknown, options: InspectOptions): KeyInspection {
     return { ...none, outcome: 'no-quote', reason: 'x5c[0] is not an X.509 certificate' };
   }
   const subject = certificate.subject;
+  const publicKey = publicKeyOf(certificate);
+  if (publicKey === undefined) return { ...none, subject, outcome: 'no-quote', reason: 'the certificate public key cannot be decoded' };
   if (kid === undefined) return { ...none, subject, outcome: 'failed', step: undefined, reason: 'the key has no kid' };
-  const verified = verifyMaaSigningCertificate(first, certificate.publicKey, kid, undefined, options);
+  const verified = verifyMaaSigningCertificate(first, publicKey, kid, undefined, options);
   if ('reason' in verified) {
     return { ...none, subject, outcome: verified.step === 'quote-extension' ? 'no-quote' : 'failed', step: verified.step, reason: verified.reason };
   }
-  const report = reportKey({ kid, key: certificate.publicKey, modulusBits: 0, alg: undefined, certificate, enclave: verified });
+  const report = reportKey({ kid, key: publicKey, modulusBits: 0, alg: undefined, certificate, enclave: verified });
   return { ...none, subject, outcome: 'verified', enclave: report.enclave };
 }

@@ -8,13 +8,26 @@
  * 4. `pck-chain`: the PCK certificate chain in the certification data verifies up to Intel's root.
  * 5. `qe-report-signature`: the PCK key (held by the platform's Provisioning Certification Enclave) signed
  *    the QE report.
+ * 6. `qe-identity`: that QE is Intel's: Intel's QE vendor id in the header, and a QE report with Intel's
+ *    MRSIGNER and ISVPRODID 1, not debuggable. Without it the chain proves little: the PCE signs the report
+ *    of any enclave with the PROVISIONKEY attribute, which the owner of a machine with flexible launch
+ *    control can run, and such a "QE" would sign any ISV report it likes. (Collateral's QE identity checks
+ *    the same fields and Intel's current TCB levels on top.)
  *
  * With Intel's collateral supplied (collateral.ts) the TCB level, the QE identity and revocation are
  * checked too; without it they are not, and the result says so.
  */
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { CERTIFICATION_DATA_TYPE, QuoteFormatError, parseSgxQuote, type SgxQuote } from './quote.js';
+import { CERTIFICATION_DATA_TYPE, INTEL_QE_VENDOR_ID, QuoteFormatError, parseSgxQuote, toHex, type SgxQuote } from './quote.js';
 import { SgxVerificationError, splitPemChain, verifyPckChain, type VerifiedPckChain } from './pck-chain.js';
+
+/**
+ * Intel's Quoting Enclave: the MRSIGNER of Intel's enclave-signing key and the QE's product id, as Intel's
+ * published QE identity (PCS `/sgx/certification/v4/qe/identity`, `mrsigner`, `isvprodid`) states them and
+ * as the QE report of every real quote in MAA's certificates (2020–2024) carries them.
+ */
+export const INTEL_QE_MRSIGNER = '8c4f5775d796503e96137f77c68a829a0056ac8ded70140b081b094490c57bff';
+export const INTEL_QE_PRODUCT_ID = 1;
 
 export interface QuoteVerificationOptions {
   /** The time certificates must be valid at. */
@@ -85,6 +98,12 @@ export function verifySgxQuote(input: Uint8Array | SgxQuote, options: QuoteVerif
 
   if (!verifyP256(signatureData.qeReport.bytes, chain.pck.publicKey, signatureData.qeReportSignature)) {
     throw new SgxVerificationError('qe-report-signature', "the QE report signature does not verify with the PCK certificate's key");
+  }
+
+  const qe = signatureData.qeReport;
+  if (toHex(quote.header.qeVendorId) !== INTEL_QE_VENDOR_ID) throw new SgxVerificationError('qe-identity', "the quote's QE vendor is not Intel");
+  if (toHex(qe.mrsigner) !== INTEL_QE_MRSIGNER || qe.isvProdId !== INTEL_QE_PRODUCT_ID || qe.isDebuggable) {
+    throw new SgxVerificationError('qe-identity', "the quoting enclave is not Intel's (its MRSIGNER, ISVPRODID 1, not debuggable)");
   }
   return { quote, chain };
 }

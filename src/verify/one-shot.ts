@@ -23,13 +23,18 @@ export function verifyAttestationToken(token: unknown, options: VerifierOptions)
   // Issuers from a function are resolved for this call alone: nothing is kept between calls.
   if (resolved.resolver !== undefined) return buildVerifier({ ...resolved, tokenCache: false }, tenantIssuers(resolved.resolver, resolved)).verify(token);
   const sources = new Map<string, KeySource>();
-  for (const entry of resolved.issuers) sources.set(entry.issuer, sharedSource(entry, resolved));
+  for (const entry of resolved.issuers) sources.set(entry.issuer, sharedSource(entry, resolved, options));
   // The verifier lives for this one call: a token cache would hash the token and be thrown away.
   return buildVerifier({ ...resolved, tokenCache: false }, sources).verify(token);
 }
 
-/** Scoped by dispatcher (remote keys) or by the pinned JWKS object, then by every setting that shapes the source. */
-function sharedSource(entry: ResolvedIssuer, resolved: ResolvedOptions): KeySource {
+/**
+ * Scoped by dispatcher (remote keys) or by the pinned JWKS object, then by every input `createKeySource`
+ * builds the source from. Keys are checked once, when loaded, at the source's verification time (a
+ * signer pin's PCK validity, collateral expiry): a source built for one `currentDate` must never serve a
+ * call at another, nor one aged by another `clock`.
+ */
+function sharedSource(entry: ResolvedIssuer, resolved: ResolvedOptions, options: VerifierOptions): KeySource {
   const scope: object = entry.jwks ?? resolved.dispatcher ?? NO_DISPATCHER;
   let cache = sharedSources.get(scope);
   if (cache === undefined) {
@@ -46,6 +51,8 @@ function sharedSource(entry: ResolvedIssuer, resolved: ResolvedOptions): KeySour
     resolved.unknownKidRefreshIntervalMs,
     resolved.keysMaxAgeMs,
     resolved.keysMaxStaleMs,
+    currentDateKey(options.currentDate),
+    options.clock === undefined ? null : identityOf(options.clock),
   ]);
   let source = cache.get(key);
   if (source === undefined) {
@@ -53,4 +60,23 @@ function sharedSource(entry: ResolvedIssuer, resolved: ResolvedOptions): KeySour
     cache.set(key, source);
   }
   return source;
+}
+
+/** A fixed date by its instant (equal dates build equal sources); a date function by its identity; now by null. */
+function currentDateKey(currentDate: VerifierOptions['currentDate']): unknown {
+  if (currentDate === undefined) return null;
+  if (currentDate instanceof Date) return ['date', currentDate.getTime()];
+  return ['function', identityOf(currentDate)];
+}
+
+/** A number per function, so functions can take part in a string key without being kept alive by it. */
+const functionIds = new WeakMap<object, number>();
+let nextFunctionId = 0;
+function identityOf(value: object): number {
+  let id = functionIds.get(value);
+  if (id === undefined) {
+    id = nextFunctionId++;
+    functionIds.set(value, id);
+  }
+  return id;
 }

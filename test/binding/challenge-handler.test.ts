@@ -97,4 +97,25 @@ describe('challengeHandler', () => {
     expect(response.status).toBe(503);
     expect((response.body as { code: string }).code).toBe('ERR_REPLAY_STORE_UNAVAILABLE');
   });
+
+  it.each([
+    ['returns a plain value instead of a promise', () => 'not a challenge'],
+    ['resolves with nothing', () => Promise.resolve(undefined)],
+    ['resolves with an expiry that is not a Date', () => Promise.resolve({ nonce: 'n', expiresAt: 'soon' })],
+  ])('answers 503, on node:http too, when a custom challenge store %s', async (_name, issue) => {
+    // On node:http a throw or an unhandled rejection here would take the whole process down.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const odd = { ttl: 1, issue, consume: async () => undefined } as unknown as ChallengeStore;
+      const response = await request(nodeHttpApp(odd)).post('/challenge');
+      expect(response.status).toBe(503);
+      expect((response.body as { code: string }).code).toBe('ERR_REPLAY_STORE_UNAVAILABLE');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });

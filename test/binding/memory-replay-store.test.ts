@@ -124,6 +124,28 @@ describe('createMemoryReplayStore', () => {
       expect(await store.consume('new-1')).toBe('consumed');
     });
 
+    it('a flood of challenges never evicts a recorded one-time value: the jti is still refused', async () => {
+      // The challenge endpoint is unauthenticated: whoever can request nonces can fill the nonce space.
+      const store = createMemoryReplayStore({ maxEntries: 3 });
+      expect(await store.once('jti', 60_000)).toBe(true);
+      for (let i = 0; i < 50; i += 1) expect(await store.issue(`flood-${i}`, 60_000)).toBe(true);
+      expect(await store.once('jti', 60_000)).toBe(false);
+    });
+
+    it('full of live one-time values, a new one is refused (ERR_REPLAY_STORE_UNAVAILABLE), never recorded by forgetting another', async () => {
+      const clock = manualClock();
+      const store = createMemoryReplayStore({ maxEntries: 2, clock: clock.now });
+      expect(await store.once('a', 60_000)).toBe(true);
+      expect(await store.once('b', 1_000)).toBe(true);
+      await expect(store.once('c', 60_000)).rejects.toMatchObject({ code: 'ERR_REPLAY_STORE_UNAVAILABLE' });
+      expect(await store.once('a', 60_000)).toBe(false);
+      expect(await store.once('b', 60_000)).toBe(false);
+      // Once one expires there is room again.
+      clock.advance(2_000);
+      expect(await store.once('c', 60_000)).toBe(true);
+      expect(await store.once('a', 60_000)).toBe(false);
+    });
+
     it('stores keys as fixed-size digests: long keys stay distinct', async () => {
       const store = createMemoryReplayStore();
       const long = 'x'.repeat(100_000);

@@ -4,7 +4,6 @@
  * it with a body — over HTTP/2 (which needs neither Content-Length nor Transfer-Encoding) and over
  * HTTP/1.1 chunked — and see whether the handler gets to act on the unsigned body.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { connect as http2Connect, createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -12,23 +11,12 @@ import connect from 'connect';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/client/index.js';
-import { createVerifier, requireAttestation, type Verifier } from '../../src/index.js';
-import { createTestAttestationService, DEFAULT_MRSIGNER, runtimeDataClaims, type TestAttestationService } from '../../src/testing/index.js';
+import { requireAttestation } from '../../src/index.js';
+import { DEFAULT_MRSIGNER } from '../../src/testing/index.js';
+import { enclave, useLocalMaa } from '../gate/helpers.js';
 
-let maa: TestAttestationService;
-let verifier: Verifier;
+const local = useLocalMaa();
 const policy = { mrsigner: [DEFAULT_MRSIGNER] };
-
-beforeAll(async () => {
-  maa = await createTestAttestationService();
-  verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true });
-});
-afterAll(() => maa.close());
-
-function enclave(): { privateKey: KeyObject; token: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { privateKey, token: maa.mint(runtimeDataClaims(JSON.stringify({ jwk: publicKey.export({ format: 'jwk' }) }))) };
-}
 
 /** Reads whatever body arrives: what a handler acting on the request would see. */
 function readBody(req: NodeJS.ReadableStream): Promise<string> {
@@ -78,7 +66,7 @@ describe('HTTP/2 with Connect: bodies the gate cannot see', () => {
   beforeAll(async () => {
     acted = [];
     const app = connect();
-    const gate = requireAttestation({ verifier, policy, possession: {} }) as connect.NextHandleFunction;
+    const gate = requireAttestation({ verifier: local.verifier, policy, possession: {} }) as connect.NextHandleFunction;
     app.use('/unread', gate);
     app.use('/unread', (req, res) => {
       void readBody(req).then((body) => {
@@ -101,7 +89,7 @@ describe('HTTP/2 with Connect: bodies the gate cannot see', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   function signedHeaders(path: string, method: string, body?: string): Record<string, string> {
-    const { privateKey, token } = enclave();
+    const { privateKey, token } = enclave(local.maa);
     return { ':method': method, ':path': path, ...signRequest({ method, url: `http://${authority}${path}`, privateKey, token, ...(body === undefined ? {} : { body }) }) };
   }
 
@@ -138,7 +126,7 @@ describe('HTTP/1.1 chunked with Express: bodies the gate cannot see', () => {
   const acted: string[] = [];
   beforeAll(async () => {
     const app = express();
-    const gate = requireAttestation({ verifier, policy, possession: {} });
+    const gate = requireAttestation({ verifier: local.verifier, policy, possession: {} });
     app.post('/unread', gate, (req, res) => {
       void readBody(req).then((body) => {
         acted.push(body);
@@ -167,7 +155,7 @@ describe('HTTP/1.1 chunked with Express: bodies the gate cannot see', () => {
   }
 
   it('refuses a POST signed without a body and sent chunked with one (the attack)', async () => {
-    const { privateKey, token } = enclave();
+    const { privateKey, token } = enclave(local.maa);
     const answer = await post('/unread', signRequest({ method: 'POST', url: `http://${authority}/unread`, privateKey, token }), '{"transfer":"everything"}');
     expect(answer.status).toBe(401);
     expect(JSON.parse(answer.body)).toMatchObject({ code: 'ERR_POSSESSION' });
@@ -175,7 +163,7 @@ describe('HTTP/1.1 chunked with Express: bodies the gate cannot see', () => {
   });
 
   it('accepts a chunked body captured by express.raw and covered by content-digest', async () => {
-    const { privateKey, token } = enclave();
+    const { privateKey, token } = enclave(local.maa);
     const body = '{"transfer":"ten"}';
     const answer = await post('/captured', signRequest({ method: 'POST', url: `http://${authority}/captured`, privateKey, token, body }), body);
     expect(answer).toMatchObject({ status: 200, body: JSON.stringify({ acted: body }) });

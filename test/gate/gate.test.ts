@@ -1,31 +1,22 @@
 import * as diagnosticsChannel from 'node:diagnostics_channel';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AttestationError,
   CHANNELS,
   createChallengeStore,
   createMemoryReplayStore,
   createRequestGate,
-  createVerifier,
   type GateOutcome,
   type RequestGateOptions,
-  type Verifier,
 } from '../../src/index.js';
-import { createTestAttestationService, DEFAULT_MRSIGNER, type TestAttestationService } from '../../src/testing/index.js';
-import { AUTHORITY, BEARER_COMPONENTS, enclave, plain, signed } from './helpers.js';
+import { DEFAULT_MRSIGNER } from '../../src/testing/index.js';
+import { AUTHORITY, BEARER_COMPONENTS, enclave, plain, signed, useLocalMaa } from './helpers.js';
 
-let maa: TestAttestationService;
-let verifier: Verifier;
+const local = useLocalMaa();
 const policy = { mrsigner: [DEFAULT_MRSIGNER] };
 
-beforeAll(async () => {
-  maa = await createTestAttestationService();
-  verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true });
-});
-afterAll(() => maa.close());
-
 function gate(options: Partial<RequestGateOptions> = {}) {
-  return createRequestGate({ verifier, policy, ...options });
+  return createRequestGate({ verifier: local.verifier, policy, ...options });
 }
 
 function codeOf(outcome: GateOutcome): string {
@@ -34,7 +25,7 @@ function codeOf(outcome: GateOutcome): string {
 
 describe('createRequestGate: a plain request in, an outcome out', () => {
   it('accepts a bearer token and returns the verified attestation', async () => {
-    const outcome = await gate().check(plain({ authorization: `Bearer ${maa.mint()}` }));
+    const outcome = await gate().check(plain({ authorization: `Bearer ${local.maa.mint()}` }));
     expect(outcome.ok).toBe(true);
     expect(outcome.ok && outcome.attestation?.sgx?.mrsigner).toBe(DEFAULT_MRSIGNER);
   });
@@ -46,7 +37,7 @@ describe('createRequestGate: a plain request in, an outcome out', () => {
     expect(!outcome.ok && outcome.error.headers).toBeUndefined();
     const bad = await gate().check(plain({ authorization: 'Bearer x.y.z' }));
     expect(bad).toMatchObject({ ok: false, status: 401, headers: { 'www-authenticate': expect.stringContaining('error="invalid_token"') } });
-    const denied = await gate({ policy: { mrsigner: ['ab'.repeat(32)] } }).check(plain({ authorization: `Bearer ${maa.mint()}` }));
+    const denied = await gate({ policy: { mrsigner: ['ab'.repeat(32)] } }).check(plain({ authorization: `Bearer ${local.maa.mint()}` }));
     expect(denied).toMatchObject({ ok: false, status: 403, problem: { code: 'ERR_POLICY_DENIED' } });
   });
 
@@ -56,15 +47,15 @@ describe('createRequestGate: a plain request in, an outcome out', () => {
   });
 
   it('answers 503 with the configured Retry-After', async () => {
-    const down = { ...verifier, verify: () => Promise.reject(new AttestationError('ERR_METADATA_UNAVAILABLE', 'down')) };
-    const outcome = await createRequestGate({ verifier: down, policy, retryAfter: 7 }).check(plain({ authorization: `Bearer ${maa.mint()}` }));
+    const down = { ...local.verifier, verify: () => Promise.reject(new AttestationError('ERR_METADATA_UNAVAILABLE', 'down')) };
+    const outcome = await createRequestGate({ verifier: down, policy, retryAfter: 7 }).check(plain({ authorization: `Bearer ${local.maa.mint()}` }));
     expect(outcome).toMatchObject({ ok: false, status: 503, headers: { 'retry-after': '7' } });
   });
 });
 
 describe('token sources on a plain request', () => {
   it('finds the token in a named header, a cookie (also split over two fields), the query, or your function', async () => {
-    const token = maa.mint();
+    const token = local.maa.mint();
     expect(codeOf(await gate({ token: { bearer: false, header: 'X-Attestation-Token' } }).check(plain({ 'x-attestation-token': token })))).toBe('accepted');
     const cookie = gate({ token: { bearer: false, cookie: 'att' } });
     expect(codeOf(await cookie.check(plain({ cookie: `theme=dark; att=${token}` })))).toBe('accepted');
@@ -74,10 +65,10 @@ describe('token sources on a plain request', () => {
   });
 
   it('refuses a token presented twice, in two places or in a repeated header (raw list), as 400 invalid_request', async () => {
-    const token = maa.mint();
+    const token = local.maa.mint();
     const both = gate({ token: { cookie: 'att' } });
     expect(await both.check(plain({ authorization: `Bearer ${token}`, cookie: `att=${token}` }))).toMatchObject({ status: 400, problem: { code: 'ERR_REQUEST_INVALID' } });
-    const raw = ['Authorization', `Bearer ${token}`, 'authorization', `Bearer ${maa.mint()}`];
+    const raw = ['Authorization', `Bearer ${token}`, 'authorization', `Bearer ${local.maa.mint()}`];
     expect(codeOf(await gate().check(plain({ authorization: `Bearer ${token}` }, { rawHeaders: raw })))).toBe('ERR_REQUEST_INVALID');
     expect(codeOf(await gate().check(plain({ authorization: [`Bearer ${token}`, `Bearer ${token}`] })))).toBe('ERR_REQUEST_INVALID');
   });
@@ -86,7 +77,7 @@ describe('token sources on a plain request', () => {
 describe('checkSync: the synchronous fast path', () => {
   it('answers a remembered token without a promise, and defers to check otherwise', async () => {
     const plainGate = gate();
-    const request = plain({ authorization: `Bearer ${maa.mint()}` });
+    const request = plain({ authorization: `Bearer ${local.maa.mint()}` });
     expect(plainGate.checkSync(request)).toBeUndefined();
     await plainGate.check(request);
     expect(plainGate.checkSync(request)).toMatchObject({ ok: true });
@@ -125,7 +116,7 @@ describe('construction validates every option (ERR_CONFIG_INVALID)', () => {
     'verifier missing': { verifier: undefined },
   };
   it.each(Object.entries(bad))('refuses %s', (_name, options) => {
-    expect(() => createRequestGate({ verifier, policy, ...options } as RequestGateOptions)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(() => createRequestGate({ verifier: local.verifier, policy, ...options } as RequestGateOptions)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
   });
 
   it('accepts retryAfter 0 and a token68 realm with padding', () => {
@@ -160,24 +151,24 @@ describe('callbacks never crash the process', () => {
   it('an unexpected internal error is a 500 ERR_INTERNAL refusal, not blamed on the token', async () => {
     const throwing = gate({ token: { from: () => { throw new TypeError('bug'); } } });
     expect(await throwing.check(plain({}))).toMatchObject({ ok: false, status: 500, problem: { code: 'ERR_INTERNAL' } });
-    const broken = { ...verifier, verify: () => Promise.reject(new TypeError('bug')) };
-    const outcome = await createRequestGate({ verifier: broken, policy }).check(plain({ authorization: `Bearer ${maa.mint()}` }));
+    const broken = { ...local.verifier, verify: () => Promise.reject(new TypeError('bug')) };
+    const outcome = await createRequestGate({ verifier: broken, policy }).check(plain({ authorization: `Bearer ${local.maa.mint()}` }));
     expect(outcome).toMatchObject({ ok: false, status: 500, headers: {}, problem: { code: 'ERR_INTERNAL' } });
   });
 });
 
 describe('possession in the core', () => {
   it('accepts a request signed with the attested key over the token, refuses it unsigned or signed by another key', async () => {
-    const { privateKey, token } = enclave(maa);
+    const { privateKey, token } = enclave(local.maa);
     const possession = gate({ possession: { authority: AUTHORITY } });
     const request = plain({ authorization: `Bearer ${token}` });
     expect(codeOf(await possession.check(signed(request, BEARER_COMPONENTS, privateKey)))).toBe('accepted');
     expect(codeOf(await possession.check(request))).toBe('ERR_POSSESSION');
-    expect(codeOf(await possession.check(signed(request, BEARER_COMPONENTS, enclave(maa).privateKey)))).toBe('ERR_POSSESSION');
+    expect(codeOf(await possession.check(signed(request, BEARER_COMPONENTS, enclave(local.maa).privateKey)))).toBe('ERR_POSSESSION');
   });
 
   it('refuses a request whose body may follow unseen, and accepts one known to have none', async () => {
-    const { privateKey, token } = enclave(maa);
+    const { privateKey, token } = enclave(local.maa);
     const possession = gate({ possession: { authority: AUTHORITY } });
     const request = signed(plain({ authorization: `Bearer ${token}` }, { method: 'POST' }), BEARER_COMPONENTS, privateKey);
     expect(codeOf(await possession.check(request))).toBe('accepted');
@@ -189,7 +180,7 @@ describe('possession in the core', () => {
   });
 
   it('uses the configured authority, not the one the request names', async () => {
-    const { privateKey, token } = enclave(maa);
+    const { privateKey, token } = enclave(local.maa);
     const request = signed(plain({ authorization: `Bearer ${token}` }, { authority: 'other.example' }), BEARER_COMPONENTS, privateKey);
     expect(codeOf(await gate({ possession: { authority: AUTHORITY } }).check(request))).toBe('ERR_POSSESSION');
     expect(codeOf(await gate({ possession: {} }).check(request))).toBe('accepted');
@@ -201,7 +192,7 @@ describe('binding and single use through the gate', () => {
     const challenges = createChallengeStore();
     const { nonce } = await challenges.issue();
     const bound = gate({ binding: { challenges }, singleUse: createMemoryReplayStore() });
-    const request = plain({ authorization: `Bearer ${enclave(maa, { nonce }).token}` });
+    const request = plain({ authorization: `Bearer ${enclave(local.maa, { nonce }).token}` });
     expect(codeOf(await bound.check(request))).toBe('accepted');
     expect(codeOf(await bound.check(request))).toBe('ERR_REPLAY');
   });

@@ -1,9 +1,25 @@
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { buildSignatureBase, signatureField, signatureInputField } from '../../src/possession/signature-base.js';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { GateRequest } from '../../src/gate/types.js';
-import { runtimeDataClaims, type TestAttestationService } from '../../src/testing/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import { createVerifier, type Verifier } from '../../src/index.js';
+import { createTestAttestationService, runtimeDataClaims, type TestAttestationService } from '../../src/testing/index.js';
+import { signatureHeaders } from '../helpers/sign.js';
 
 export const AUTHORITY = 'rp.example';
+
+/**
+ * A local MAA instance and a verifier trusting it, for one test file: started before its tests, closed
+ * after them. The members are set once `beforeAll` has run.
+ */
+export function useLocalMaa(): { readonly maa: TestAttestationService; readonly verifier: Verifier } {
+  const local = {} as { maa: TestAttestationService; verifier: Verifier };
+  beforeAll(async () => {
+    local.maa = await createTestAttestationService();
+    local.verifier = createVerifier({ issuers: [local.maa.issuer], allowInsecureLoopback: true });
+  });
+  afterAll(() => local.maa.close());
+  return local;
+}
 
 /** An enclave: its request-signing key pair and a token whose runtime data holds the public key (and a nonce). */
 export function enclave(maa: TestAttestationService, extra: { nonce?: string; claims?: Record<string, unknown> } = {}) {
@@ -23,7 +39,6 @@ export function plain(headers: Record<string, string | string[]>, more: Partial<
  * Signature-Input and Signature headers added: the enclave's side, for any carrier of the token.
  */
 export function signed(request: GateRequest, components: readonly string[], privateKey: KeyObject, options: { nonce?: string; created?: number } = {}): GateRequest {
-  const mark = request.target.indexOf('?');
   const input = {
     components,
     parameters: [
@@ -32,18 +47,8 @@ export function signed(request: GateRequest, components: readonly string[], priv
       ...(options.nonce === undefined ? [] : [['nonce', options.nonce] as const]),
     ],
   };
-  const base = buildSignatureBase(
-    {
-      method: request.method,
-      authority: request.authority ?? '',
-      path: mark === -1 ? request.target : request.target.slice(0, mark),
-      query: mark === -1 ? '?' : request.target.slice(mark),
-      headers: request.headers,
-    },
-    input,
-  );
-  const signature = sign('sha256', Buffer.from(base), { key: privateKey, dsaEncoding: 'ieee-p1363' });
-  return { ...request, headers: { ...request.headers, 'signature-input': signatureInputField('sig1', input), signature: signatureField('sig1', signature) } };
+  const headers = signatureHeaders({ method: request.method, target: request.target, authority: request.authority ?? '', headers: request.headers }, input, privateKey);
+  return { ...request, headers: { ...request.headers, ...headers } };
 }
 
 export const BEARER_COMPONENTS = ['@method', '@authority', '@path', '@query', 'authorization'];

@@ -301,6 +301,21 @@ describe('item 9: smaller leaks', () => {
     expect(runtimeKeyOf(marked)).toBeDefined();
   });
 
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('a runtime JWK with kty %j and an alg is no key, not a TypeError', async (kty) => {
+    // The runtime data is the enclave's to choose: anyone can attest a debug enclave to a shared MAA instance.
+    const { publicKey } = keyPair();
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kty, alg: 'ES256' };
+    const attestation = await verifier.verify(maa.mint(runtimeDataClaims(JSON.stringify({ jwk }))));
+    expect(runtimeKeyOf(attestation)).toBeUndefined();
+    const keys = await verifier.verify(maa.mint(runtimeDataClaims(JSON.stringify({ keys: [jwk] }))));
+    expect(keys.runtimeKey).toBeUndefined();
+    // Through the gate it is a possession refusal (401), not an internal error (500).
+    const gate = createRequestGate({ verifier, policy, possession: { authority: AUTHORITY } });
+    const token = maa.mint(runtimeDataClaims(JSON.stringify({ jwk })));
+    const outcome = await gate.check(signed(plain({ authorization: `Bearer ${token}` }), BEARER_COMPONENTS, keyPair().privateKey));
+    expect(outcome.ok ? 'accepted' : outcome.error.code).toBe('ERR_POSSESSION');
+  });
+
   it('in a key set, an encryption key is skipped for the signing key after it', async () => {
     const signing = keyPair().publicKey;
     const keys = [{ ...keyPair().publicKey.export({ format: 'jwk' }), use: 'enc' }, signing.export({ format: 'jwk' })];

@@ -41,6 +41,13 @@ describe('discoverJwksUri', () => {
     await expect(discoverJwksUri(ISSUER, options())).rejects.toMatchObject({ code: 'ERR_METADATA_UNAVAILABLE' });
   });
 
+  it('returns the jwks_uri as the URL parser read it, never with the control characters it skipped', async () => {
+    // WHATWG URL parsing drops tabs and newlines, so this passes the origin check; the raw text would
+    // then reach the fetch and every fetch diagnostic with its CR/LF.
+    serve({ issuer: ISSUER, jwks_uri: `${ISSUER}/ce\r\nrts\t` });
+    expect(await discoverJwksUri(ISSUER, options())).toBe(`${ISSUER}/certs`);
+  });
+
   it('refuses a document that claims another issuer, or is not an object', async () => {
     serve({ issuer: 'https://other.wus.attest.azure.net', jwks_uri: `${ISSUER}/certs` });
     await expect(discoverJwksUri(ISSUER, options())).rejects.toThrow(/another issuer/);

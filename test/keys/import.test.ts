@@ -2,6 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS } from '../../src/diagnostics.js';
 import { importKeySet } from '../../src/keys/import.js';
+import { inspectMaaKeys } from '../../src/keys/inspect.js';
 import { createSelfSignedCertificate } from '../../src/testing/certificate.js';
 import { fixtureJson } from '../helpers/fixtures.js';
 import { maaJwk, rsaKey, type TestKey } from '../helpers/keys.js';
@@ -146,5 +147,44 @@ describe('importKeySet diagnostics', () => {
     importKeySet(fixtureJson('cpp-sgx-shared-wus-2022.certs.json'), SHARED_WUS, options);
     expect(seen).toHaveLength(2);
     expect(seen[0]).toEqual({ issuer: SHARED_WUS, kid: 'D5DR62_fG0AlpALMbsP-wriTWjU', reason: expect.stringMatching(/chain/) });
+  });
+
+  it('escapes and cuts a hostile kid: the key set comes from the metadata path, not from a trusted party', () => {
+    subscribe(CHANNELS.keySkipped, listener);
+    const hostile = `\u001b[2J\r\nkeys:skipped forged line ${'k'.repeat(100_000)}`;
+    importKeySet({ keys: [{ kid: hostile, kty: 'RSA' }, ...fixtureJson<{ keys: unknown[] }>('cpp-sgx-shared-wus-2022.certs.json').keys] }, SHARED_WUS, options);
+    const kid = (seen[0] as { kid: string }).kid;
+    expect(kid).toMatch(/^\\u001b\[2J\\u000d\\u000akeys:skipped forged line k+\\u2026$/);
+    expect(kid.length).toBeLessThan(100);
+  });
+});
+
+describe('a certificate whose key Node cannot decode', () => {
+  // An instance certificate with its SubjectPublicKeyInfo algorithm changed (rsaEncryption → an unknown
+  // OID): the certificate still parses, but reading its public key throws an OpenSSL error.
+  function undecodableKey(): Record<string, unknown> {
+    const genuine = fixtureJson<{ keys: { x5c: string[] }[] }>('cpp-sgx-shared-wus-2022.certs.json').keys.find((key) => key.x5c.length === 1)!;
+    const der = Buffer.from(genuine.x5c[0]!, 'base64');
+    const rsaEncryption = Buffer.from('06092a864886f70d010101', 'hex');
+    der[der.indexOf(rsaEncryption) + rsaEncryption.length - 1] = 0x63;
+    return { kid: 'undecodable', kty: 'RSA', x5c: [der.toString('base64')] };
+  }
+
+  it('is skipped with a reason; the good keys beside it stay usable', () => {
+    const genuine = fixtureJson<{ keys: unknown[] }>('cpp-sgx-shared-wus-2022.certs.json').keys;
+    const set = importKeySet({ keys: [undecodableKey(), ...genuine] }, SHARED_WUS, options);
+    expect(set.keys.size).toBe(1);
+    expect(set.invalid.get('undecodable')).toMatch(/public key/);
+  });
+
+  it('a set holding only it is the set error, not an OpenSSL error', () => {
+    expect(() => importKeySet({ keys: [undecodableKey()] }, SHARED_WUS, { ...options, errorCode: 'ERR_CONFIG_INVALID' })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+  });
+
+  it('inspectMaaKeys reports it and goes on to the next key', () => {
+    const genuine = fixtureJson<{ keys: unknown[] }>('cpp-sgx-shared-wus-2022.certs.json').keys;
+    const report = inspectMaaKeys({ keys: [undecodableKey(), ...genuine] }, { at: new Date('2022-06-01T00:00:00Z') });
+    expect(report).toHaveLength(genuine.length + 1);
+    expect(report[0]).toMatchObject({ kid: 'undecodable', outcome: 'no-quote', reason: expect.stringMatching(/public key/) });
   });
 });

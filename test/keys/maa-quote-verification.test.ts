@@ -171,7 +171,6 @@ describe('forged signing keys are skipped at the step that fails', () => {
 describe('stable codes for a set left without usable keys, and for a token naming a forged key', () => {
   const forgedJwks = () => ({ keys: [{ kid: key.kid, kty: 'RSA', x5c: [fabricatedCertificate()] }] });
 
-  const codeOf = asyncOutcome;
 
   it('a pinned JWKS with only forged keys: ERR_CONFIG_INVALID', () => {
     expect(() => createVerifier({ issuers: [{ issuer: SHARED_WUS, jwks: forgedJwks() as never, signer: { mrsigner: [MAA_MRSIGNERS.since2021] } }] })).toThrow(
@@ -205,7 +204,7 @@ describe('stable codes for a set left without usable keys, and for a token namin
   it('a fetched JWKS with only forged keys: ERR_METADATA_UNAVAILABLE', async () => {
     await withMockIssuer(forgedJwks(), async (dispatcher) => {
       const verifier = createVerifier({ dispatcher, issuers: [{ issuer: SHARED_WUS, signer: { mrsigner: [MAA_MRSIGNERS.since2021] } }] });
-      expect(await codeOf(async () => verifier.verify(await token()))).toBe('ERR_METADATA_UNAVAILABLE');
+      expect(await asyncOutcome(async () => verifier.verify(await token()))).toBe('ERR_METADATA_UNAVAILABLE');
     });
   });
 
@@ -213,13 +212,13 @@ describe('stable codes for a set left without usable keys, and for a token namin
     const jwks = { keys: [...fixtureJson<Jwks>('cpp-metadata-shared-wus-2022.certs.json').keys, ...forgedJwks().keys] };
     await withMockIssuer(jwks, async (dispatcher) => {
       const verifier = createVerifier({ dispatcher, issuers: [{ issuer: SHARED_WUS, signer: { mrsigner: [MAA_MRSIGNERS.since2021], allowDebug: true } }] });
-      expect(await codeOf(async () => verifier.verify(await token()))).toBe('ERR_KEY_INVALID');
+      expect(await asyncOutcome(async () => verifier.verify(await token()))).toBe('ERR_KEY_INVALID');
       const [status] = verifier.keyStatus();
       expect(status?.skippedKeys.find((entry) => entry.kid === key.kid)?.reason).toMatch(/^pck-chain: /);
       expect(status?.keys.every((entry) => entry.enclave?.verifiedToIntelRoot === true)).toBe(true);
     });
     const pinned = createVerifier({ issuers: [{ issuer: SHARED_WUS, jwks: jwks as never, signer: { mrsigner: [MAA_MRSIGNERS.since2021], allowDebug: true } }] });
-    expect(await codeOf(async () => pinned.verify(await token()))).toBe('ERR_KEY_INVALID');
+    expect(await asyncOutcome(async () => pinned.verify(await token()))).toBe('ERR_KEY_INVALID');
   });
 
   it('refuses malformed collateral in the signer pin at construction', () => {

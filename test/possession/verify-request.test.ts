@@ -1,11 +1,12 @@
-import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { signRequest, type SignRequestOptions } from '../../src/client/index.js';
 import { AttestationError } from '../../src/errors.js';
-import { buildSignatureBase, signatureField, signatureInputField, type SignatureInput } from '../../src/possession/signature-base.js';
+import type { SignatureInput } from '../../src/possession/signature-base.js';
 import { verifyRequestSignature, type SignedRequest, type VerifyRequestSignatureOptions } from '../../src/possession/verify-request.js';
 import { fixtureJson } from '../helpers/fixtures.js';
+import { signatureHeaders } from '../helpers/sign.js';
 import { keyCases, memoryNonceStore, outcome, refusal } from './helpers.js';
 
 const KEYS = keyCases();
@@ -37,19 +38,8 @@ function check(request: SignedRequest, key: KeyObject = EC.publicKey, options: V
 
 /** Signs an arbitrary input, bypassing the client's profile, to build requests the client would never send. */
 function handSigned(request: SignedRequest, input: SignatureInput, privateKey: KeyObject = EC.privateKey): SignedRequest {
-  const mark = request.url.indexOf('?');
-  const base = buildSignatureBase(
-    {
-      method: request.method,
-      authority: request.authority,
-      path: mark === -1 ? request.url : request.url.slice(0, mark),
-      query: mark === -1 ? '?' : request.url.slice(mark),
-      headers: request.headers,
-    },
-    input,
-  );
-  const signature = sign('sha256', Buffer.from(base), { key: privateKey, dsaEncoding: 'ieee-p1363' });
-  return { ...request, headers: { ...request.headers, 'signature-input': signatureInputField('sig1', input), signature: signatureField('sig1', signature) } };
+  const headers = signatureHeaders({ method: request.method, target: request.url, authority: request.authority, headers: request.headers }, input, privateKey);
+  return { ...request, headers: { ...request.headers, ...headers } };
 }
 
 const PROFILE = ['@method', '@authority', '@path', '@query', 'authorization'];

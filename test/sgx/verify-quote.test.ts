@@ -168,6 +168,18 @@ describe('verifySgxQuote on fabricated quotes', () => {
     expect(verified.chain.issuingCa).toBe('platform');
   });
 
+  it("refuses a QE that is not Intel's, even with a genuine PCK signature and no collateral", () => {
+    // The PCK key signs the report of whatever enclave with the PROVISIONKEY attribute asks; on a machine
+    // with flexible launch control its owner can run such an enclave. Only the QE's identity says that
+    // the attestation key belongs to Intel's Quoting Enclave, which signs only real reports.
+    const fake = makeQuote(world, { reportData: Buffer.alloc(32), qeMrsigner: 'ab'.repeat(32) });
+    expect(stepOf(() => verifySgxQuote(fake, { at: NOW, rootSpkiSha256: world.root.spkiSha256 }))).toBe('qe-identity');
+    // And a quote whose header names another QE vendor (the header as parsed; the ISV signature covers the bytes).
+    const parsed = parseSgxQuote(makeQuote(world, { reportData: Buffer.alloc(32) }));
+    const otherVendor = { ...parsed, header: { ...parsed.header, qeVendorId: new Uint8Array(16).fill(0x11) } };
+    expect(stepOf(() => verifySgxQuote(otherVendor, { at: NOW, rootSpkiSha256: world.root.spkiSha256 }))).toBe('qe-identity');
+  });
+
   it('refuses an expired PCK certificate', () => {
     const expired = makeWorld({ pckNotAfter: new Date('2025-01-01T00:00:00Z') });
     expect(stepOf(() => verifySgxQuote(makeQuote(expired, { reportData: Buffer.alloc(32) }), { at: NOW, rootSpkiSha256: expired.root.spkiSha256 }))).toBe('pck-chain');

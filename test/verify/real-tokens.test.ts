@@ -4,7 +4,7 @@ import { createVerifier, type VerifierOptions } from '../../src/index.js';
 import { expectedOutcome, fixtureJson, fixtureText, insideWindow, manifest, type ManifestEntry } from '../helpers/fixtures.js';
 import { ACCEPTED, asyncOutcome as outcome } from '../helpers/outcome.js';
 
-/** The code each manifest outcome must produce; `accept` resolves. */
+/** The code each manifest outcome must produce; `accepted` resolves. */
 const REJECTION: Record<string, string> = {
   'policy-management': 'ERR_CLAIM_INVALID',
   unsigned: 'ERR_ALG_NOT_ALLOWED',

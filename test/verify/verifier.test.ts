@@ -1,8 +1,10 @@
 import { createHmac, createPublicKey, sign as cryptoSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createVerifier, verifyAttestationToken, type Verifier, type VerifierOptions } from '../../src/index.js';
+import { createVerifier, verifyAttestationToken, type JsonWebKeySet, type Verifier, type VerifierOptions } from '../../src/index.js';
 import { createTestAttestationService, type TestAttestationService } from '../../src/testing/index.js';
-import { codeOf } from '../helpers/outcome.js';
+import { asyncOutcome, codeOf } from '../helpers/outcome.js';
+import { fixtureJson } from '../helpers/fixtures.js';
+import { MAA_MRSIGNERS } from '../../src/keys/maa-quote.js';
 
 let maa: TestAttestationService;
 let other: TestAttestationService;
@@ -295,5 +297,21 @@ describe('verifyAttestationToken, the one-shot form', () => {
     const result = await verifyAttestationToken(maa.mint(), { issuers: [{ issuer: maa.issuer, jwks: maa.publicJwks() }], allowInsecureLoopback: true });
     expect(result.issuer).toBe(maa.issuer);
     expect(maa.requests.total).toBe(0);
+  });
+
+  it('checks keys at each call\'s currentDate: a key source is shared only between calls that would build the same one', async () => {
+    // The 2020 key's PCK certificate expires on 2027-05-27: loaded at a 2020 date the key is usable, at a
+    // 2027 date the pinned set has no usable key. One JWKS object, so both calls share a cache scope.
+    const jwks = fixtureJson<JsonWebKeySet>('azsamples-uks-2020.certs.json');
+    const at = (iso: string): VerifierOptions => ({
+      currentDate: new Date(iso),
+      minRsaModulusBits: 1024,
+      issuers: [{ issuer: 'https://gnkuks001.uks.attest.azure.net', jwks, signer: { mrsigner: [MAA_MRSIGNERS.before2021], allowDebug: true } }],
+    });
+    expect(await asyncOutcome(() => verifyAttestationToken('not-a-token', at('2020-07-01T00:00:00Z')))).toBe('ERR_TOKEN_MALFORMED');
+    expect(await asyncOutcome(() => verifyAttestationToken('not-a-token', at('2027-06-01T00:00:00Z')))).toBe('ERR_CONFIG_INVALID');
+    // A currentDate function is its own scope too: the key is checked at the date it returns.
+    const later = { ...at('2020-07-01T00:00:00Z'), currentDate: () => new Date('2027-06-01T00:00:00Z') };
+    expect(await asyncOutcome(() => verifyAttestationToken('not-a-token', later))).toBe('ERR_CONFIG_INVALID');
   });
 });
