@@ -13,7 +13,6 @@
  */
 import {
   type ClaimSet,
-  omitUndefined,
   optionalHex,
   optionalObject,
   optionalString,
@@ -60,25 +59,43 @@ export interface SevSnpClaims {
 
 /** Reads and checks SEV-SNP claims from `obj`. Throws ERR_CLAIM_INVALID. */
 export function readSevSnpClaims(obj: ClaimSet): SevSnpClaims {
-  return omitUndefined({
+  // Named assignments, not a copy by computed names: V8 keeps a view built this way in fast
+  // (hidden-class) mode; a copy by computed names past a dozen members turns into a slow dictionary.
+  const claims: SevSnpClaims = {
     launchMeasurement: requiredHex(obj, 'x-ms-sevsnpvm-launchmeasurement', 96),
     isDebuggable: requiredBoolean(obj, 'x-ms-sevsnpvm-is-debuggable'),
     migrationAllowed: requiredBoolean(obj, 'x-ms-sevsnpvm-migration-allowed'),
     smtAllowed: requiredBoolean(obj, 'x-ms-sevsnpvm-smt-allowed'),
-    hostData: optionalHex(obj, 'x-ms-sevsnpvm-hostdata', 64),
-    idKeyDigest: optionalHex(obj, 'x-ms-sevsnpvm-idkeydigest', 96),
-    authorKeyDigest: optionalHex(obj, 'x-ms-sevsnpvm-authorkeydigest', 96),
-    familyId: optionalHex(obj, 'x-ms-sevsnpvm-familyId', 32),
-    imageId: optionalHex(obj, 'x-ms-sevsnpvm-imageId', 32),
-    reportData: optionalHex(obj, 'x-ms-sevsnpvm-reportdata', 128),
-    reportId: optionalHex(obj, 'x-ms-sevsnpvm-reportid', 64),
-    guestSvn: optionalUint(obj, 'x-ms-sevsnpvm-guestsvn'),
-    bootloaderSvn: optionalUint(obj, 'x-ms-sevsnpvm-bootloader-svn'),
-    teeSvn: optionalUint(obj, 'x-ms-sevsnpvm-tee-svn'),
-    snpfwSvn: optionalUint(obj, 'x-ms-sevsnpvm-snpfw-svn'),
-    microcodeSvn: optionalUint(obj, 'x-ms-sevsnpvm-microcode-svn'),
-    vmpl: optionalUint(obj, 'x-ms-sevsnpvm-vmpl'),
-    complianceStatus: optionalString(obj, 'x-ms-compliance-status'),
-    runtimeClaims: optionalObject(obj, 'x-ms-runtime'),
-  });
+  };
+  const hostData = optionalHex(obj, 'x-ms-sevsnpvm-hostdata', 64);
+  if (hostData !== undefined) claims.hostData = hostData;
+  const idKeyDigest = optionalHex(obj, 'x-ms-sevsnpvm-idkeydigest', 96);
+  if (idKeyDigest !== undefined) claims.idKeyDigest = idKeyDigest;
+  const authorKeyDigest = optionalHex(obj, 'x-ms-sevsnpvm-authorkeydigest', 96);
+  if (authorKeyDigest !== undefined) claims.authorKeyDigest = authorKeyDigest;
+  const familyId = optionalHex(obj, 'x-ms-sevsnpvm-familyId', 32);
+  if (familyId !== undefined) claims.familyId = familyId;
+  const imageId = optionalHex(obj, 'x-ms-sevsnpvm-imageId', 32);
+  if (imageId !== undefined) claims.imageId = imageId;
+  const reportData = optionalHex(obj, 'x-ms-sevsnpvm-reportdata', 128);
+  if (reportData !== undefined) claims.reportData = reportData;
+  const reportId = optionalHex(obj, 'x-ms-sevsnpvm-reportid', 64);
+  if (reportId !== undefined) claims.reportId = reportId;
+  const guestSvn = optionalUint(obj, 'x-ms-sevsnpvm-guestsvn');
+  if (guestSvn !== undefined) claims.guestSvn = guestSvn;
+  const bootloaderSvn = optionalUint(obj, 'x-ms-sevsnpvm-bootloader-svn');
+  if (bootloaderSvn !== undefined) claims.bootloaderSvn = bootloaderSvn;
+  const teeSvn = optionalUint(obj, 'x-ms-sevsnpvm-tee-svn');
+  if (teeSvn !== undefined) claims.teeSvn = teeSvn;
+  const snpfwSvn = optionalUint(obj, 'x-ms-sevsnpvm-snpfw-svn');
+  if (snpfwSvn !== undefined) claims.snpfwSvn = snpfwSvn;
+  const microcodeSvn = optionalUint(obj, 'x-ms-sevsnpvm-microcode-svn');
+  if (microcodeSvn !== undefined) claims.microcodeSvn = microcodeSvn;
+  const vmpl = optionalUint(obj, 'x-ms-sevsnpvm-vmpl');
+  if (vmpl !== undefined) claims.vmpl = vmpl;
+  const complianceStatus = optionalString(obj, 'x-ms-compliance-status');
+  if (complianceStatus !== undefined) claims.complianceStatus = complianceStatus;
+  const runtimeClaims = optionalObject(obj, 'x-ms-runtime');
+  if (runtimeClaims !== undefined) claims.runtimeClaims = runtimeClaims;
+  return claims;
 }
