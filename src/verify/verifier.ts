@@ -6,15 +6,15 @@ import { AttestationError } from '../errors.js';
 import { PinnedKeySource } from '../keys/pinned.js';
 import { RemoteKeySource } from '../keys/remote.js';
 import type { KeySource, KeyStatus, SigningKey } from '../keys/signing-key.js';
-import { checkJku, validateHeader, type SigningAlgorithm } from '../token/header.js';
-import { parseCompactJws, type ParsedToken } from '../token/parse.js';
+import { checkJku, KnownHeaders, validateHeader, type KnownHeader } from '../token/header.js';
+import { decodeJsonSegment, decodeSignature, splitCompactJws, type TokenSegments } from '../token/parse.js';
 import { own } from '../util/own.js';
 import { assertPolicy, isCompiledPolicy, type AttestationPolicy, type CompiledPolicy } from '../policy/index.js';
 import { checkedPolicy, resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifierOptions } from './options.js';
-import { Attestation, deepFreeze, type VerifiedAttestation } from './result.js';
-import { verifySignature } from './signature.js';
-import { VerifiedTokenCache } from './token-cache.js';
-import { checkTimes } from './time.js';
+import { Attestation, deepFreeze, freezeJson, type VerifiedAttestation } from './result.js';
+import { startSignatureCheck } from './signature.js';
+import { ENTRY_FIXED_BYTES, VerifiedTokenCache, type CachedVerification } from './token-cache.js';
+import { checkTimes, type TimeOptions, type TokenTimes } from './time.js';
 
 export interface VerifyOptions {
   /** The policy this verification must satisfy, instead of the verifier's own. Compile it once with `compilePolicy`. */
@@ -81,6 +81,7 @@ export function createKeySource({ issuer, jwks, signer }: ResolvedIssuer, resolv
 export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<string, KeySource>): Verifier {
   const issuers = resolved.issuers.map((entry) => entry.issuer);
   const cache = resolved.tokenCache === false ? undefined : new VerifiedTokenCache(resolved.tokenCache);
+  const knownHeaders = new KnownHeaders();
   // Policies already checked against this verifier's issuers: a per-call policy is checked once.
   const checkedPolicies = new WeakSet<CompiledPolicy>();
 
@@ -95,11 +96,37 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
 
   /** The synchronous part shared by both entry points: a cache hit, re-checked for time and policy. */
   function fromCache(digest: string | undefined, policy: CompiledPolicy | undefined): VerifiedAttestation | undefined {
-    const result = digest === undefined ? undefined : cache?.get(digest);
-    if (result === undefined) return undefined;
-    checkTimes(result.claims, resolved.now() / 1000, resolved);
-    if (policy !== undefined) assertPolicy(policy, result);
-    return result;
+    const entry = digest === undefined ? undefined : cache?.get(digest);
+    if (entry === undefined) return undefined;
+    const now = resolved.now() / 1000;
+    if (now < entry.validFrom || now >= entry.validUntil) {
+      // Outside the span where the times certainly pass: the claims decide, with the precise code.
+      try {
+        checkTimes(entry.result.claims, now, resolved);
+      } catch (error) {
+        // Expired or too old stays so: the entry goes (a clock set back re-verifies it from scratch).
+        if (now >= entry.validUntil) cache?.delete(digest!);
+        throw error;
+      }
+    }
+    checkPolicy(policy, entry.result, entry);
+    return entry.result;
+  }
+
+  /** The policy's verdict, skipped when this entry already satisfied this very policy. */
+  function checkPolicy(policy: CompiledPolicy | undefined, result: VerifiedAttestation, entry: CachedVerification | undefined): void {
+    if (policy === undefined || entry?.passedPolicy === policy) return;
+    assertPolicy(policy, result);
+    if (entry !== undefined) entry.passedPolicy = policy;
+  }
+
+  /** Remembers an authentic token's verification; undefined when there is no cache or it has expired already. */
+  function remember(digest: string | undefined, completed: Completed, key: SigningKey, source: KeySource): CachedVerification | undefined {
+    if (cache === undefined || digest === undefined) return undefined;
+    const entry: CachedVerification = { result: completed.result, key, source, ...validSpan(completed.times, resolved), passedPolicy: undefined };
+    if (entry.validUntil * 1000 <= resolved.now()) return undefined;
+    cache.set(digest, entry, ENTRY_FIXED_BYTES + completed.heapBytes);
+    return entry;
   }
 
   // The last token seen on each connection and its digest: a keep-alive client sends the same token with
@@ -164,14 +191,12 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
         if (needsFreshness(options)) await checkFreshness(hit, options);
         return accepted(hit, started, true);
       }
-      const prepared = prepare(token, resolved, sources);
+      const prepared = prepare(token, resolved, sources, knownHeaders);
       const key = prepared.source.peekKey(prepared.kid) ?? (await prepared.source.getKey(prepared.kid));
-      const result = complete(prepared, key, resolved);
-      if (digest !== undefined) {
-        const lifetimeMs = (result.expiresAt.getTime() - resolved.now()) + resolved.clockTolerance * 1000;
-        cache?.set(digest, token as string, result, key, prepared.source, lifetimeMs);
-      }
-      if (policy !== undefined) assertPolicy(policy, result);
+      const completed = await complete(prepared, key, resolved, knownHeaders);
+      const { result } = completed;
+      const entry = remember(digest, completed, key, prepared.source);
+      checkPolicy(policy, result, entry);
       if (needsFreshness(options)) await checkFreshness(result, options);
       return accepted(result, started, false);
     } catch (cause) {
@@ -191,36 +216,77 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
 }
 
 interface PreparedToken {
-  readonly parsed: ParsedToken;
-  readonly alg: SigningAlgorithm;
-  readonly kid: string;
+  readonly segments: TokenSegments;
+  /** The validated header; `fresh` when it was decoded for this token rather than remembered. */
+  readonly header: KnownHeader;
+  readonly fresh: boolean;
+  readonly payload: Record<string, unknown>;
+  readonly signature: Buffer;
   readonly source: KeySource;
+  readonly kid: string;
 }
 
-/** Checks 1–3, all without I/O: form, header, trusted issuer. */
-function prepare(token: unknown, options: ResolvedOptions, sources: ReadonlyMap<string, KeySource>): PreparedToken {
-  const parsed = parseCompactJws(token, options.maxTokenBytes);
-  const { alg, kid, jku } = validateHeader(parsed.header, options.algorithms);
+/**
+ * Checks 1–3, all without I/O: form, header, trusted issuer. A header already seen in an authentic
+ * token is taken from `knownHeaders` instead of being decoded and validated again; the checks that
+ * remain run in the same order, so the first failure reported is the same either way.
+ */
+function prepare(token: unknown, options: ResolvedOptions, sources: ReadonlyMap<string, KeySource>, knownHeaders: KnownHeaders): PreparedToken {
+  const segments = splitCompactJws(token, options.maxTokenBytes);
+  const known = knownHeaders.get(segments.header);
+  const decodedHeader = known === undefined ? decodeJsonSegment(segments.header, 'header', segments.ascii) : undefined;
+  const payload = decodeJsonSegment(segments.payload, 'payload', segments.ascii);
+  const signature = decodeSignature(segments);
+  const header = known ?? { header: decodedHeader!, ...validateHeader(decodedHeader!, options.algorithms) };
   // Decided before any I/O: a token naming an untrusted issuer costs no request.
-  const issuer = own(parsed.payload, 'iss');
+  const issuer = own(payload, 'iss');
   const source = typeof issuer === 'string' ? sources.get(issuer) : undefined;
   if (source === undefined) throw new AttestationError('ERR_ISSUER_UNTRUSTED', 'the token issuer is not trusted');
-  checkJku(jku, source.issuer);
-  return { parsed, alg, kid, source };
+  checkJku(header.jku, source.issuer);
+  return { segments, header, fresh: known === undefined, payload, signature, source, kid: header.kid };
 }
 
-/** Checks 5–8 once the issuer's key is known: signature, time, attestation result, typed claims. */
-function complete({ parsed, alg, kid, source }: PreparedToken, key: SigningKey, options: ResolvedOptions): VerifiedAttestation {
-  const { header, payload, signingInput, signature } = parsed;
-  verifySignature(alg, key, signingInput, signature);
+interface Completed {
+  readonly result: VerifiedAttestation;
+  readonly times: TokenTimes;
+  /** Estimated heap bytes of what the result holds that no other result shares. */
+  readonly heapBytes: number;
+}
+
+/**
+ * Checks 5–8 once the issuer's key is known: signature, time, attestation result, typed claims. The RSA
+ * runs on libuv's thread pool while the claims are checked here; a claim error waits for the signature,
+ * so a forged token is refused as ERR_SIGNATURE_INVALID whatever its claims, as in the synchronous order.
+ */
+async function complete(prepared: PreparedToken, key: SigningKey, options: ResolvedOptions, knownHeaders: KnownHeaders): Promise<Completed> {
+  const signed = startSignatureCheck(prepared.header.alg, key, prepared.segments.signingInput, prepared.signature);
+  let completed: Completed | undefined;
+  let claimError: unknown;
+  try {
+    completed = readResult(prepared, options);
+  } catch (error) {
+    claimError = error;
+  }
+  await signed;
+  if (completed === undefined) throw claimError;
+  // Only a header from an authentic token is remembered: forged ones cannot push real ones out.
+  if (prepared.fresh) knownHeaders.remember(prepared.segments.header, prepared.header);
+  return completed;
+}
+
+/** Checks 6–8 (time, attestation result, typed claims) and builds the frozen result. */
+function readResult({ header, fresh, payload, source, kid }: PreparedToken, options: ResolvedOptions): Completed {
   const times = checkTimes(payload, options.now() / 1000, options);
   const result = readAttestationResult(payload);
-  // Frozen whole: a result may be shared by the cache and by every handler of a request.
-  return deepFreeze(
+  // Frozen whole: a result may be shared by the cache and by every handler of a request. Parsed JSON
+  // first (fast, and it sizes the entry), then the result and its views, whose getters never run.
+  let heapBytes = freezeJson(payload);
+  if (fresh) heapBytes += freezeJson(header.header);
+  const attestation = deepFreeze(
     new Attestation({
       issuer: source.issuer,
       attestationType: result.attestationType,
-      header,
+      header: header.header,
       claims: payload,
       keyId: kid,
       issuedAt: new Date(times.issuedAt * 1000),
@@ -233,4 +299,15 @@ function complete({ parsed, alg, kid, source }: PreparedToken, key: SigningKey, 
       azurevm: result.azurevm,
     }),
   );
+  return { result: attestation, times, heapBytes };
+}
+
+/** The span of seconds in which `checkTimes` certainly passes for these times (see CachedVerification). */
+function validSpan(times: TokenTimes, options: TimeOptions): { validFrom: number; validUntil: number } {
+  const tolerance = options.clockTolerance;
+  const expiry = times.expiresAt + tolerance;
+  return {
+    validFrom: Math.max(times.notBefore, times.issuedAt) - tolerance,
+    validUntil: options.maxTokenAge === undefined ? expiry : Math.min(expiry, times.issuedAt + options.maxTokenAge + tolerance),
+  };
 }
