@@ -13,7 +13,7 @@ import { createTestAttestationService, DEFAULT_MRSIGNER, runtimeDataClaims } fro
 export function createBindingApp({ verifier, challenges, mrsigner, onRefusal }) {
   const policy = { mrsigner: [mrsigner] };
   const app = express();
-  app.get('/challenge', challengeHandler(challenges));
+  app.post('/challenge', challengeHandler(challenges));
   // The raw body is captured before the gate: its Content-Digest is part of what the client signs.
   app.post('/session', express.raw({ type: '*/*' }), requireAttestation({ verifier, policy, binding: { challenges }, possession: {}, onRefusal }), (req, res) => {
     res.json({ session: 'opened', mrenclave: getAttestation(req).sgx.mrenclave });
@@ -43,7 +43,7 @@ async function main() {
   await new Promise((resolve) => server.once('listening', resolve));
   const base = `http://127.0.0.1:${server.address().port}`;
   try {
-    const { nonce } = await (await fetch(`${base}/challenge`)).json();
+    const { nonce } = await (await fetch(`${base}/challenge`, { method: 'POST' })).json();
     const { token, privateKey } = attestInEnclave(maa, nonce);
     const attested = createAttestedFetch({ token, privateKey });
     const show = async (what, response) => console.log(`${what}: ${response.status} ${JSON.stringify(await response.json())}`);

@@ -64,7 +64,7 @@ try {
   }
 
   // Binding: a challenge nonce in the runtime data, consumed once; every request signed with the enclave's key.
-  const { nonce } = await (await fetch(`${bindingBase}/challenge`)).json();
+  const { nonce } = await (await fetch(`${bindingBase}/challenge`, { method: 'POST' })).json();
   const { token, privateKey } = attestInEnclave(maa, nonce);
   const enclave = createAttestedFetch({ token, privateKey });
   const thief = createAttestedFetch({ token, privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey });

@@ -5,7 +5,7 @@ import * as diagnosticsChannel from 'node:diagnostics_channel';
  * Publishing costs nothing while no one listens (we check `hasSubscribers` before building a message).
  */
 export const CHANNELS = {
-  /** `{ issuer, kid, reason }`: a published key that the verifier will not use. */
+  /** `{ issuer, kid, reason, step }`: a published key that the verifier will not use; `step` names the failed enclave-quote check, if that was why. */
   keySkipped: 'attestation-gate:keys:skipped',
   /** `{ issuer, url }`: a metadata request is about to be sent. */
   fetchStart: 'attestation-gate:metadata:fetch:start',
@@ -15,10 +15,12 @@ export const CHANNELS = {
   fetchError: 'attestation-gate:metadata:fetch:error',
   /** `{ issuer, ageMs, lastError }`: a key set past keysMaxAge served while it cannot be refreshed (yet). */
   staleServed: 'attestation-gate:keys:stale-served',
-  /** `{ issuer, kid }`: a token named a key its issuer does not publish (yet). */
+  /** `{ issuer, kid }`: a token named a key its issuer does not publish (yet). `kid` is the token's, so escaped and cut short (see `printable`). */
   unknownKid: 'attestation-gate:keys:unknown-kid',
   /** `{ outcome: 'accepted' | 'rejected', code?, issuer?, attestationType?, durationMs }`. */
   verification: 'attestation-gate:verify',
+  /** `{ callback, error }`: a callback you gave (`onRefusal`), or the framework's `next` after the gate, threw or rejected; the outcome was not changed. */
+  callbackError: 'attestation-gate:callback:error',
 } as const;
 
 const channels = new Map<string, diagnosticsChannel.Channel>(
@@ -32,4 +34,19 @@ export const verificationChannel = diagnosticsChannel.channel(CHANNELS.verificat
 export function publish(name: (typeof CHANNELS)[keyof typeof CHANNELS], message: () => object): void {
   const channel = channels.get(name);
   if (channel?.hasSubscribers) channel.publish(message());
+}
+
+/** Longest slice of attacker-controlled text a diagnostics message carries. */
+const PRINTABLE_LIMIT = 64;
+
+/**
+ * Attacker-controlled text as a diagnostics message carries it: cut to 64 characters (then `…`), every
+ * character outside printable ASCII (CR, LF, ANSI escapes, NUL, non-ASCII) written as `\uXXXX`, so a
+ * subscriber can put it in a log line as is. The same treatment `quote()` gives error messages, without
+ * the quotes.
+ */
+export function printable(text: unknown): string {
+  const value = typeof text === 'string' ? text : String(text);
+  const cut = value.length > PRINTABLE_LIMIT ? `${value.slice(0, PRINTABLE_LIMIT)}…` : value;
+  return cut.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -48,6 +48,8 @@ export const ERROR_STATUS = {
   ERR_BINDING_MISMATCH: 401,
   /** The replay store could not answer (down, timed out, failed); single-use values are refused until it can. */
   ERR_REPLAY_STORE_UNAVAILABLE: 503,
+  /** An unexpected failure inside the library (a bug, or a callback that threw): never a pass, never blamed on the token. */
+  ERR_INTERNAL: 500,
 } as const;
 
 export type AttestationErrorCode = keyof typeof ERROR_STATUS;
@@ -57,7 +59,10 @@ export class AttestationError extends Error {
   readonly code: AttestationErrorCode;
   /** The HTTP status a relying party should answer with. */
   readonly status: number;
-  /** Response headers for this error (`WWW-Authenticate`, `Retry-After`), set by the HTTP adapter before `next(err)`. */
+  /**
+   * Response headers for this error (`WWW-Authenticate`, `Retry-After`): set only by the Express adapter's
+   * `passErrors` on the error it hands to `next(err)`. The gate computes headers, never writes them here.
+   */
   headers?: Record<string, string>;
 
   constructor(code: AttestationErrorCode, message: string, options?: { cause?: unknown }) {
@@ -79,10 +84,14 @@ const QUOTE_LIMIT = 64;
  * message can go into a log line or a header without letting the token author write into it.
  */
 export function quote(value: unknown): string {
-  let text: string;
-  if (typeof value === 'string') text = value;
-  else if (value === null || typeof value === 'number' || typeof value === 'boolean') text = String(value);
-  else return `<${Array.isArray(value) ? 'array' : typeof value}>`;
-  const cut = text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text;
-  return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // JSON values keep their type: 1.5 and true print bare, "1.5" and "true" quoted, so a message about a
+  // string where a number belongs shows the confusion it reports.
+  if (value === null || typeof value === 'boolean') return String(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? cut(String(value)) : `<${String(value)}>`;
+  if (typeof value !== 'string') return `<${Array.isArray(value) ? 'array' : typeof value}>`;
+  return JSON.stringify(cut(value)).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function cut(text: string): string {
+  return text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text;
 }

@@ -5,7 +5,7 @@ export { verifyAttestationToken } from './verify/one-shot.js';
 export type { VerifierOptions, IssuerConfig, JsonWebKeySet } from './verify/options.js';
 export type { VerifiedAttestation } from './verify/result.js';
 export type { SigningAlgorithm } from './token/header.js';
-export type { KeyStatus } from './keys/signing-key.js';
+export type { EnclaveReport, KeyReport, KeyStatus } from './keys/signing-key.js';
 export type { SgxClaims } from './claims/sgx.js';
 export type { SevSnpClaims } from './claims/sevsnp.js';
 export type { AzureVmClaims } from './claims/azurevm.js';
@@ -22,6 +22,21 @@ export {
   type PolicyDecision,
   type PolicyFailure,
 } from './policy/index.js';
+export {
+  createRequestGate,
+  nodeGateRequest,
+  nodeBodyMayFollow,
+  type RequestGate,
+  type RequestGateOptions,
+  type GateRequest,
+  type GateHeaders,
+  type GateOutcome,
+  type GateAccepted,
+  type GateRefused,
+  type RefusalListener,
+  type NodeRequestLike,
+  type RespondOptions,
+} from './gate/index.js';
 export {
   requireAttestation,
   getAttestation,
@@ -41,6 +56,8 @@ export {
   createRedisReplayStore,
   checkBinding,
   checkSingleUse,
+  bindingNonce,
+  singleUseKey,
   runtimeKeyOf,
   type ChallengeStore,
   type ChallengeStoreOptions,
@@ -53,14 +70,19 @@ export {
   type BindingOptions,
   type NonceConsumer,
 } from './binding/index.js';
-export { MAA_MRSIGNERS, type MaaEnclaveIdentity, type SignerPin } from './keys/maa-quote.js';
+export { MAA_MRSIGNERS, type MaaEnclaveIdentity, type MaaKeyCheckStep, type SignerPin } from './keys/maa-quote.js';
+export { DEFAULT_ACCEPTED_TCB_STATUSES, type IntelSgxCollateral } from './sgx/collateral.js';
+export { INTEL_SGX_ROOT_CA_SPKI_SHA256 } from './sgx/intel-root.js';
+export { inspectMaaKeys, type InspectOptions, type KeyInspection } from './keys/inspect.js';
 export {
   verifyRequestSignature,
+  checkRequestSignature,
   createContentDigest,
   verifyContentDigest,
   DEFAULT_REQUIRED_COMPONENTS,
   SIGNATURE_ALGORITHMS,
   type SignedRequest,
+  type RequestProof,
   type NonceStore,
   type VerifyRequestSignatureOptions,
   type SignatureAlgorithm as RequestSignatureAlgorithm,

@@ -36,6 +36,13 @@ describe('samples run as they are', () => {
     expect(stdout).toMatch(/the token alone, unsigned: 401 .*ERR_POSSESSION/);
   });
 
+  it('azure-sdk.js: Microsoft\'s AttestationClient attests a built quote locally and the relying party accepts the token once', async () => {
+    const { stdout } = await run(process.execPath, ['samples/azure-sdk.js'], { cwd: root, timeout: 30_000 });
+    expect(stdout).toMatch(/AttestationClient\.attestSgxEnclave: token from http:\/\/127\.0\.0\.1:\d+, mrsigner 3c7ecf9a\w{56}, svn 3/);
+    expect(stdout).toMatch(/relying party, fresh bound token: 200 .*"session":"opened"/);
+    expect(stdout).toMatch(/relying party, the same token again: 401 .*ERR_REPLAY/);
+  });
+
   it('verify-token.js verifies a real MAA token offline', async () => {
     const { stdout } = await run(process.execPath, ['samples/verify-token.js'], { cwd: root, timeout: 30_000 });
     expect(stdout).toContain('accepted: sgx token from https://sharedwus.wus.attest.azure.net');

@@ -3,6 +3,7 @@ import { own } from '../util/own.js';
 import { storeUnavailable, type ReplayStore } from './replay-store.js';
 import type { VerifiedAttestation } from '../verify/result.js';
 import { checkReportDataBinding, readRuntimeData } from './runtime-data.js';
+import { DEFAULT_CLOCK_TOLERANCE } from '../verify/options.js';
 
 /** Anything that can consume an issued nonce once: a challenge store. */
 export interface NonceConsumer {
@@ -18,33 +19,58 @@ export interface BindingOptions {
 }
 
 /**
- * Binds an attestation to a challenge this relying party issued: the enclave put the nonce in the
- * runtime data it sent to MAA, so the token cannot predate the challenge. Checks, failing closed:
- * runtime data is present; binary runtime data is bound by the report data (SHA-256 in bytes 0..31);
- * it carries a nonce (a JSON member, or the nonce's 32 raw bytes); and that nonce is consumed, once.
+ * The challenge nonce an attestation is bound to, checked without consuming it: runtime data is present;
+ * binary runtime data is bound by the report data (SHA-256 in bytes 0..31); it carries a nonce (a JSON
+ * member, or the nonce's 32 raw bytes). Throws ERR_BINDING_MISMATCH otherwise.
  */
-export async function checkBinding(attestation: VerifiedAttestation, options: BindingOptions): Promise<void> {
+export function bindingNonce(attestation: VerifiedAttestation, options: BindingOptions): string {
   const runtime = readRuntimeData(attestation);
   if (runtime === undefined) throw new AttestationError('ERR_BINDING_MISMATCH', 'the token carries no runtime data to bind it to a challenge');
   if (runtime.bytes !== undefined) checkReportDataBinding(attestation, runtime.bytes);
   const field = options.nonceField ?? 'nonce';
   const nonce = runtime.json !== undefined ? own(runtime.json, field) : runtime.bytes?.length === 32 ? Buffer.from(runtime.bytes).toString('base64url') : undefined;
-  if (typeof nonce !== 'string') throw new AttestationError('ERR_BINDING_MISMATCH', `the runtime data carries no challenge nonce (${field})`);
-  await options.challenges.consume(nonce);
+  if (typeof nonce !== 'string') throw new AttestationError('ERR_BINDING_MISMATCH', `the runtime data carries no challenge nonce (${quote(field)})`);
+  return nonce;
 }
 
 /**
- * Makes a token single-use across a fleet: its `jti` is recorded in a shared replay store until the token
- * expires, and a second presentation fails with ERR_REPLAY. A token without a `jti` cannot be tracked and
- * is refused rather than let through.
+ * Binds an attestation to a challenge this relying party issued: the enclave put the nonce in the
+ * runtime data it sent to MAA, so the token cannot predate the challenge. Checks {@link bindingNonce},
+ * failing closed, then consumes that nonce, once.
  */
-export async function checkSingleUse(attestation: VerifiedAttestation, store: ReplayStore, nowMs: number): Promise<void> {
+export async function checkBinding(attestation: VerifiedAttestation, options: BindingOptions): Promise<void> {
+  await options.challenges.consume(bindingNonce(attestation, options));
+}
+
+/**
+ * How long past the last instant a token is accepted its `jti` is still remembered: covers the time
+ * between the time check and the store's write, and a store whose clock runs slightly ahead.
+ */
+export const SINGLE_USE_MARGIN_MS = 5_000;
+
+/** The replay-store key of a single-use token, checked without consuming it; ERR_BINDING_MISMATCH without a `jti`. */
+export function singleUseKey(attestation: VerifiedAttestation): string {
   const jti = own(attestation.claims, 'jti');
   if (typeof jti !== 'string' || jti === '') throw new AttestationError('ERR_BINDING_MISMATCH', 'the token has no jti to make it single-use');
-  const ttlMs = Math.max(1, attestation.expiresAt.getTime() - nowMs);
+  return `jti:${attestation.issuer} ${jti}`;
+}
+
+/**
+ * Makes a token single-use across a fleet: its `jti` is recorded in a shared replay store until the last
+ * instant a verifier with this clock tolerance would still accept it (`exp + clockTolerance`, plus
+ * {@link SINGLE_USE_MARGIN_MS}), and a second presentation fails with ERR_REPLAY. A token without a `jti`
+ * cannot be tracked and is refused rather than let through.
+ */
+export async function checkSingleUse(attestation: VerifiedAttestation, store: ReplayStore, nowMs: number, clockToleranceSeconds = DEFAULT_CLOCK_TOLERANCE): Promise<void> {
+  const key = singleUseKey(attestation);
+  if (typeof clockToleranceSeconds !== 'number' || !Number.isFinite(clockToleranceSeconds) || clockToleranceSeconds < 0) {
+    throw new AttestationError('ERR_CONFIG_INVALID', 'clockToleranceSeconds must be a non-negative number');
+  }
+  const acceptedUntilMs = attestation.expiresAt.getTime() + clockToleranceSeconds * 1000;
+  const ttlMs = Math.max(1, acceptedUntilMs - nowMs) + SINGLE_USE_MARGIN_MS;
   let first: unknown;
   try {
-    first = await store.once(`jti:${attestation.issuer} ${jti}`, ttlMs);
+    first = await store.once(key, ttlMs);
   } catch (error) {
     throw error instanceof AttestationError ? error : storeUnavailable(error);
   }

@@ -1,5 +1,6 @@
 import { AttestationError } from '../errors.js';
-import { errorResponse, sendProblem, type ResponseLike } from '../express/respond.js';
+import { errorResponse, isRetryAfter } from '../gate/respond.js';
+import { sendProblem, type ResponseLike } from '../express/respond.js';
 import type { ChallengeStore } from './challenges.js';
 import { storeUnavailable } from './replay-store.js';
 
@@ -23,8 +24,8 @@ export function challengeHandler(challenges: ChallengeStore, options: ChallengeH
     throw new AttestationError('ERR_CONFIG_INVALID', 'challengeHandler needs a challenge store from createChallengeStore');
   }
   const retryAfter = options.retryAfter ?? 30;
-  if (typeof retryAfter !== 'number' || !Number.isFinite(retryAfter) || retryAfter < 0) {
-    throw new AttestationError('ERR_CONFIG_INVALID', 'retryAfter must be a non-negative number of seconds');
+  if (!isRetryAfter(retryAfter)) {
+    throw new AttestationError('ERR_CONFIG_INVALID', 'retryAfter must be a non-negative integer number of seconds');
   }
   const respondOptions = { realm: 'attestation', retryAfter };
 

@@ -3,5 +3,5 @@ export { createMemoryReplayStore, type MemoryReplayStoreOptions } from './memory
 export { createRedisReplayStore, type RedisReplayStoreOptions, type RedisClientLike } from './redis-replay-store.js';
 export { createChallengeStore, type ChallengeStore, type ChallengeStoreOptions, type Challenge } from './challenges.js';
 export { challengeHandler, type ChallengeHandlerOptions } from './challenge-handler.js';
-export { checkBinding, checkSingleUse, type BindingOptions, type NonceConsumer } from './bind.js';
+export { checkBinding, checkSingleUse, bindingNonce, singleUseKey, SINGLE_USE_MARGIN_MS, type BindingOptions, type NonceConsumer } from './bind.js';
 export { readRuntimeData, runtimeKeyOf, type RuntimeData } from './runtime-data.js';

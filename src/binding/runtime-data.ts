@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { AttestationError } from '../errors.js';
 import { isJsonObject, own } from '../util/own.js';
 import type { VerifiedAttestation } from '../verify/result.js';
@@ -63,8 +64,8 @@ export function runtimeKeyOf(attestation: VerifiedAttestation): KeyObject | unde
   if (runtime?.json === undefined) return undefined;
   if (runtime.bytes !== undefined && !reportDataBinds(attestation, runtime.bytes)) return undefined;
   const keys = own(runtime.json, 'keys');
-  const jwk = Array.isArray(keys) ? keys.find((key) => isJsonObject(key)) : own(runtime.json, 'jwk');
-  if (!isJsonObject(jwk)) return undefined;
+  const jwk = Array.isArray(keys) ? keys.find((key) => isJsonObject(key) && isSigningJwk(key)) : own(runtime.json, 'jwk');
+  if (!isJsonObject(jwk) || !isSigningJwk(jwk)) return undefined;
   try {
     // Only the public members: a JWK with a private part must not become a private KeyObject.
     const { kty, crv, x, y, n, e } = jwk as Record<string, string>;
@@ -79,4 +80,45 @@ export function runtimeKeyOf(attestation: VerifiedAttestation): KeyObject | unde
 function isolationRuntime(attestation: VerifiedAttestation): RuntimeData | undefined {
   const runtime = attestation.azurevm?.isolationTee.sevsnp?.runtimeClaims ?? attestation.azurevm?.runtimeClaims;
   return runtime === undefined ? undefined : { source: 'x-ms-runtime', bytes: undefined, json: runtime };
+}
+
+/** JWS `alg` values (RFC 7518, RFC 8037) that sign with each key type, as an attested request-signing key may name them. */
+const SIGNING_ALGORITHMS: Readonly<Record<string, readonly string[]>> = {
+  EC: ['ES256'],
+  RSA: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
+  OKP: ['EdDSA', 'Ed25519'],
+};
+
+/**
+ * Whether a runtime JWK says it is for signatures, or says nothing: `use` absent or `sig`, `key_ops`
+ * absent or only `sign`/`verify` with `verify` among them, `alg` absent or a signature algorithm of its
+ * key type. An encryption key (`use: "enc"`, `key_ops: ["encrypt"]`, `alg: "ECDH-ES"`) proves nothing
+ * about who signed a request, and the enclave may hold it for another purpose.
+ */
+export function isSigningJwk(jwk: Readonly<Record<string, unknown>>): boolean {
+  const use = own(jwk, 'use');
+  if (use !== undefined && use !== 'sig') return false;
+  const ops = own(jwk, 'key_ops');
+  if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify') && ops.every((op) => op === 'verify' || op === 'sign'))) return false;
+  const alg = own(jwk, 'alg');
+  const kty = own(jwk, 'kty');
+  if (alg !== undefined && !(typeof kty === 'string' && typeof alg === 'string' && (SIGNING_ALGORITHMS[kty] ?? []).includes(alg))) return false;
+  return true;
+}
+
+/**
+ * A token carrying runtime data twice, as binary `x-ms-sgx-ehd` and as JSON `x-ms-runtime`, must carry
+ * the same data: otherwise a policy reading one and binding reading the other would judge different
+ * nonces and keys. Binary data that is not a JSON object cannot agree with JSON data. Throws
+ * ERR_CLAIM_INVALID on disagreement; a token with one form or none passes.
+ */
+export function checkRuntimeDataAgreement(claims: Readonly<Record<string, unknown>>, enclaveHeldData: () => Uint8Array | undefined): void {
+  // Both claims present is rare (MAA sends one form): the binary data is decoded only then.
+  const runtime = own(claims, 'x-ms-runtime');
+  if (runtime === undefined || own(claims, 'x-ms-sgx-ehd') === undefined) return;
+  const bytes = enclaveHeldData();
+  const binary = bytes === undefined ? undefined : parseJsonText(bytes);
+  if (binary === undefined || !isDeepStrictEqual(binary, runtime)) {
+    throw new AttestationError('ERR_CLAIM_INVALID', 'the token carries binary runtime data (x-ms-sgx-ehd) and JSON runtime data (x-ms-runtime) that disagree');
+  }
 }

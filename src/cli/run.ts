@@ -5,6 +5,7 @@
 import { inspectCommand, INSPECT_USAGE } from './inspect.js';
 import { type CliIo, UsageError } from './input.js';
 import { verifyCommand, VERIFY_USAGE } from './verify.js';
+import { keysCommand, KEYS_USAGE } from './keys.js';
 
 export type { CliIo } from './input.js';
 
@@ -18,10 +19,12 @@ const USAGE = `Usage:
   attestation-gate verify <token|file|-> --issuer <url> [--issuer <url> …] [--jwks <file>]
                           [--policy <file>] [--at <date>] [--allow-insecure-loopback]
                           [--min-rsa-bits <n>] [--json]
+  attestation-gate keys <certs.json|issuer-url> [--at <date>] [--collateral <file>] [--json]
 
 Commands:
   inspect   decode and explain a Microsoft Azure Attestation token WITHOUT verifying it
   verify    verify a token as a relying party and print the decision
+  keys      verify the MAA enclave quote in an instance's signing keys up to Intel's SGX root
 
 The token is given as is, as a file holding it, or as - to read it from stdin.
 Exit status: 0 accepted (verify) or decoded (inspect); 1 refused or not decodable; 2 usage error.
@@ -37,6 +40,7 @@ Run \`attestation-gate --help\` for more.
 const COMMANDS: Record<string, { run: (args: readonly string[], io: CliIo) => Promise<number>; usage: string }> = {
   inspect: { run: inspectCommand, usage: INSPECT_USAGE },
   verify: { run: verifyCommand, usage: VERIFY_USAGE },
+  keys: { run: keysCommand, usage: KEYS_USAGE },
 };
 
 export async function run(argv: string[], io: CliIo): Promise<number> {

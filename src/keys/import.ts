@@ -6,7 +6,7 @@ import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
 import { own, isJsonObject } from '../util/own.js';
 import { normalizeIssuer } from '../verify/issuers.js';
 import { certificateToPem } from './maa-kid.js';
-import { checkQuoteBindsKey, checkSignerPin, readMaaEnclaveIdentity, type MaaEnclaveIdentity, type SignerPin } from './maa-quote.js';
+import { verifyMaaSigningCertificate, type MaaKeyCheckFailure, type SignerPin, type VerifiedMaaEnclave } from './maa-quote.js';
 import type { KeySet, SigningKey } from './signing-key.js';
 
 export interface ImportOptions {
@@ -16,6 +16,11 @@ export interface ImportOptions {
   readonly signer?: SignerPin | undefined;
   /** The code thrown when the document as a whole is unusable (metadata vs. configuration). */
   readonly errorCode: AttestationErrorCode;
+  /**
+   * The verification time (`currentDate`), in milliseconds since the epoch: the PCK certificates in MAA's
+   * quotes must be valid then. Read once per key load. Default `Date.now`.
+   */
+  readonly verificationTime?: (() => number) | undefined;
 }
 
 /** More keys than any MAA instance publishes (3–5 seen); bounds the work one response can cause. */
@@ -48,12 +53,20 @@ export function importKeySet(jwks: unknown, issuer: string, options: ImportOptio
       continue;
     }
     const outcome = importKey(jwk as Record<string, unknown>, kid, issuer, options);
-    const reason = typeof outcome === 'string' ? outcome : keys.has(kid) || invalid.has(kid) ? 'the kid is published twice' : undefined;
-    if (reason !== undefined) {
+    const failure: MaaKeyCheckFailure | { step: undefined; reason: string } | undefined =
+      typeof outcome === 'string'
+        ? { step: undefined, reason: outcome }
+        : 'reason' in outcome
+          ? outcome
+          : keys.has(kid) || invalid.has(kid)
+            ? { step: undefined, reason: 'the kid is published twice' }
+            : undefined;
+    if (failure !== undefined) {
       // A duplicated kid is ambiguous: neither copy may verify anything.
       keys.delete(kid);
-      invalid.set(kid, reason);
-      publish(CHANNELS.keySkipped, () => ({ issuer, kid, reason }));
+      invalid.set(kid, failure.reason);
+      // `step` names the enclave-quote check that failed (see MaaKeyCheckStep); undefined for other reasons.
+      publish(CHANNELS.keySkipped, () => ({ issuer, kid, reason: failure.reason, step: failure.step }));
     } else {
       keys.set(kid, outcome as SigningKey);
     }
@@ -65,7 +78,12 @@ export function importKeySet(jwks: unknown, issuer: string, options: ImportOptio
 }
 
 /** Returns the key, or the reason it cannot be used. */
-function importKey(jwk: Record<string, unknown>, kid: string, issuer: string, { minRsaModulusBits, signer }: ImportOptions): SigningKey | string {
+function importKey(
+  jwk: Record<string, unknown>,
+  kid: string,
+  issuer: string,
+  { minRsaModulusBits, signer, verificationTime }: ImportOptions,
+): SigningKey | MaaKeyCheckFailure | string {
   const kty = own(jwk, 'kty');
   if (kty !== undefined && kty !== 'RSA') return `the key type ${quote(kty)} is not RSA`;
   const use = own(jwk, 'use');
@@ -101,30 +119,17 @@ function importKey(jwk: Record<string, unknown>, kid: string, issuer: string, { 
   if (key.asymmetricKeyType !== 'rsa') return 'the key is not an RSA key';
   const modulusBits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (modulusBits < minRsaModulusBits) return `the key has ${modulusBits} bits, below the minimum of ${minRsaModulusBits}`;
-  let enclave: MaaEnclaveIdentity | undefined;
+  let enclave: VerifiedMaaEnclave | undefined;
   if (signer !== undefined) {
-    const identity = checkEnclaveIdentity(x5c, key, kid, signer);
-    if (typeof identity === 'string') return identity;
-    enclave = identity;
+    if (!Array.isArray(x5c) || typeof x5c[0] !== 'string') return 'quote-extension: the key has no certificate to carry an MAA enclave quote, and a signer is pinned';
+    const verified = verifyMaaSigningCertificate(x5c[0], key, kid, signer, {
+      at: new Date((verificationTime ?? Date.now)()),
+      collateral: signer.collateral,
+    });
+    if ('reason' in verified) return verified;
+    enclave = verified;
   }
   return { kid, key, modulusBits, alg: alg as SigningAlgorithm | undefined, certificate, enclave };
-}
-
-/**
- * With a signer pin, a key is only trusted if its certificate carries a quote of MAA's own enclave that
- * binds this very key (and kid), from an enclave matching the pin. The quote's own signature is not
- * checked (that needs Intel's collateral), so this narrows which keys the issuer's TLS endpoint can
- * introduce; it does not replace TLS.
- */
-function checkEnclaveIdentity(x5c: unknown, key: KeyObject, kid: string, signer: SignerPin): MaaEnclaveIdentity | string {
-  if (!Array.isArray(x5c) || typeof x5c[0] !== 'string') return 'the key has no certificate to carry an MAA enclave quote, and a signer is pinned';
-  let identity: MaaEnclaveIdentity;
-  try {
-    identity = readMaaEnclaveIdentity(x5c[0]);
-  } catch (error) {
-    return error instanceof AttestationError ? error.message : 'the certificate carries no readable MAA enclave quote';
-  }
-  return checkQuoteBindsKey(identity, key, kid) ?? checkSignerPin(identity, signer) ?? identity;
 }
 
 /**

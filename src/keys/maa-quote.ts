@@ -1,26 +1,23 @@
 /**
- * MAA's own enclave identity, read from the SGX quote embedded in each of its token-signing certificates.
- *
- * What this does NOT do: verify the quote's ECDSA signature or its Intel PCK chain (that needs Intel's
- * collateral: TCB info, QE identity, CRLs). The identity read here is only as trustworthy as the channel
- * the certificate came over, i.e. TLS to the issuer's `/certs`. What it does give a relying party: a key
- * whose quote does not bind it, or that names an unexpected or debug MAA enclave, can be refused without
- * further ado, and the MAA enclave behind a key can be logged and pinned.
+ * MAA's own enclave identity, read from the SGX quote embedded in each of its token-signing certificates,
+ * and (with a signer pin) verified offline up to Intel's SGX root: the quote's signatures, its QE report
+ * and its PCK certificate chain (src/sgx), then the binding of the certificate's key and the pin.
  *
  * Layouts, as found in real MAA certificates (2020–2024):
  *
- * - Extension `1.3.6.1.4.1.311.105.1` (all seen 2022–2024): extnValue contents = a 16-byte Open Enclave
- *   report header (version u32 LE = 1, type u32 LE = 2 "SGX remote", size u64 LE = bytes that follow), then
- *   the quote.
+ * - Extension `1.3.6.1.4.1.311.105.1` (every certificate seen from May 2021 on): extnValue contents = an
+ *   Open Enclave report (16-byte header, then the quote).
  * - Extension `1.2.840.113556.10.1.1` (the 2020 format): extnValue contents = a DER OCTET STRING whose
  *   contents are the quote itself, with no Open Enclave header.
  *
- * The quote is an SGX ECDSA quote v3: a 48-byte header (version u16 LE = 3, attestation key type u16,
- * reserved u32, QE SVN u16, PCE SVN u16, QE vendor id[16], user data[20]), the 384-byte report body of the
- * MAA enclave, then signature data length u32 LE and the signature data.
+ * The quote is an SGX ECDSA (DCAP) quote of version 3; its layout is stated once, in `sgx/quote.ts`.
  */
 import type { KeyObject } from 'node:crypto';
 import { AttestationError, quote } from '../errors.js';
+import { verifyCollateral, type CollateralVerdict, type IntelSgxCollateral } from '../sgx/collateral.js';
+import { SgxVerificationError, type CertificateValidity, type SgxVerificationStep } from '../sgx/pck-chain.js';
+import { verifySgxQuote } from '../sgx/verify-quote.js';
+import { QUOTE_VERSION_3, QuoteFormatError, parseSgxQuote, toHex, unwrapOpenEnclaveReport, type SgxQuote } from '../sgx/quote.js';
 import { DerError, TAG_OCTET_STRING, readExtensions, readTlv } from './der.js';
 import { maaKeyId } from './maa-kid.js';
 
@@ -34,9 +31,12 @@ export const MAA_QUOTE_EXTENSION_OID_2020 = '1.2.840.113556.10.1.1';
  * alone breaks when it changes again, so pin a list and expect to update it.
  */
 export const MAA_MRSIGNERS = {
-  /** In every certificate seen from 2022 to 2024 (the change is dated July 2021). */
+  /** In every certificate seen from November 2021 to 2024. */
   since2021: '74ba5fba208571cf99e1f7158e6536a05bbb6ce7807eef8f6a97f64a7af64b83',
-  /** In the 2020-format certificate (UK South, May 2020). */
+  /**
+   * In the 2020-format certificate (UK South, May 2020), and still in a May 2021 certificate that already
+   * carries the quote under the current extension OID: the OID and the signer did not change together.
+   */
   before2021: '5e5410aaf99a32e32df2a97d579e65f8310f274816ec4f34cedeeb1be410a526',
 } as const;
 
@@ -58,51 +58,8 @@ export interface MaaEnclaveIdentity {
   extensionOid: string;
 }
 
-const OE_HEADER_SIZE = 16;
-const OE_HEADER_VERSION = 1;
-const OE_REPORT_TYPE_SGX_REMOTE = 2;
-
-const QUOTE_VERSION = 3;
-const QUOTE_HEADER_SIZE = 48;
-const REPORT_BODY_SIZE = 384;
-// Header, report body and the u32 signature-data length: the least a quote can be.
-const QUOTE_MIN_SIZE = QUOTE_HEADER_SIZE + REPORT_BODY_SIZE + 4;
-
-// Offsets inside the report body (Intel SGX sgx_report_body_t).
-const ATTRIBUTES_FLAGS = 48;
-const MRENCLAVE = 64;
-const MRSIGNER = 128;
-const ISV_PROD_ID = 256;
-const ISV_SVN = 258;
-const REPORT_DATA = 320;
-const SGX_FLAGS_DEBUG = 0x2;
-
 function invalid(message: string, cause?: unknown): AttestationError {
   return new AttestationError('ERR_KEY_INVALID', message, cause === undefined ? undefined : { cause });
-}
-
-function view(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function hex(bytes: Uint8Array, start: number, length: number): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, length).toString('hex');
-}
-
-/** Strips the Open Enclave header (2021 format) and checks that it describes what follows. */
-function unwrapOpenEnclave(value: Uint8Array): Uint8Array {
-  if (value.length < OE_HEADER_SIZE) throw invalid('MAA enclave quote extension is shorter than its Open Enclave header');
-  const header = view(value);
-  const version = header.getUint32(0, true);
-  const type = header.getUint32(4, true);
-  const sizeLow = header.getUint32(8, true);
-  const sizeHigh = header.getUint32(12, true);
-  if (version !== OE_HEADER_VERSION) throw invalid(`unsupported Open Enclave report header version ${version}`);
-  if (type !== OE_REPORT_TYPE_SGX_REMOTE) throw invalid(`Open Enclave report type ${type} is not an SGX remote quote`);
-  if (sizeHigh !== 0 || sizeLow !== value.length - OE_HEADER_SIZE) {
-    throw invalid('Open Enclave report header size does not match the extension length');
-  }
-  return value.subarray(OE_HEADER_SIZE);
 }
 
 /** Unwraps the 2020 format: the extnValue holds one DER OCTET STRING, and it holds the quote. */
@@ -114,27 +71,15 @@ function unwrapOctetString(value: Uint8Array): Uint8Array {
   return value.subarray(inner.contentStart, inner.end);
 }
 
-function parseQuote(quoteBytes: Uint8Array, extensionOid: string): MaaEnclaveIdentity {
-  if (quoteBytes.length < QUOTE_MIN_SIZE) throw invalid(`MAA enclave quote is truncated (${quoteBytes.length} bytes)`);
-  const data = view(quoteBytes);
-  const version = data.getUint16(0, true);
-  if (version !== QUOTE_VERSION) throw invalid(`unsupported SGX quote version ${version}`);
-  const signatureLength = data.getUint32(QUOTE_HEADER_SIZE + REPORT_BODY_SIZE, true);
-  if (signatureLength > quoteBytes.length - QUOTE_MIN_SIZE) {
-    throw invalid('SGX quote signature data runs past the end of the quote');
-  }
-
-  const body = quoteBytes.subarray(QUOTE_HEADER_SIZE, QUOTE_HEADER_SIZE + REPORT_BODY_SIZE);
-  const report = view(body);
-  // ATTRIBUTES.FLAGS is a u64; DEBUG sits in its low byte.
-  const flags = report.getUint32(ATTRIBUTES_FLAGS, true);
+function identityOf(quote: SgxQuote, extensionOid: string): MaaEnclaveIdentity {
+  const { body } = quote;
   return {
-    mrenclave: hex(body, MRENCLAVE, 32),
-    mrsigner: hex(body, MRSIGNER, 32),
-    productId: report.getUint16(ISV_PROD_ID, true),
-    svn: report.getUint16(ISV_SVN, true),
-    isDebuggable: (flags & SGX_FLAGS_DEBUG) !== 0,
-    reportData: hex(body, REPORT_DATA, 64),
+    mrenclave: toHex(body.mrenclave),
+    mrsigner: toHex(body.mrsigner),
+    productId: body.isvProdId,
+    svn: body.isvSvn,
+    isDebuggable: body.isDebuggable,
+    reportData: toHex(body.reportData),
     extensionOid,
   };
 }
@@ -148,15 +93,21 @@ function decodeBase64Der(certificateBase64Der: string): Buffer {
   return der;
 }
 
+/** The parsed quote of an MAA signing certificate, with the extension that carried it. */
+export interface MaaCertificateQuote {
+  readonly quote: SgxQuote;
+  readonly identity: MaaEnclaveIdentity;
+}
+
 /**
- * Reads MAA's enclave identity from one `x5c` entry (standard base64 of a DER certificate): the quote in
- * the certificate's MAA extension, in either the 2021 or the 2020 format.
+ * Reads the quote in an MAA signing certificate (one `x5c` entry: standard base64 of a DER certificate),
+ * in either the 2021 or the 2020 format, parsed strictly (quote version 3). Nothing is verified here.
  *
  * Throws `AttestationError('ERR_KEY_INVALID')` when the certificate carries no quote (the "Microsoft Azure
  * Attestation 20xx" chain certificates, any certificate not made by MAA) or anything in it is malformed.
  * Never throws anything else, whatever the input.
  */
-export function readMaaEnclaveIdentity(certificateBase64Der: string): MaaEnclaveIdentity {
+export function readMaaCertificateQuote(certificateBase64Der: string): MaaCertificateQuote {
   if (typeof certificateBase64Der !== 'string') throw invalid('certificate is not a string');
   const der = decodeBase64Der(certificateBase64Der);
   try {
@@ -168,12 +119,23 @@ export function readMaaEnclaveIdentity(certificateBase64Der: string): MaaEnclave
     // Two quotes could name two enclaves; there is no rule for which to believe.
     if (found.length > 1) throw invalid('certificate carries more than one MAA enclave quote extension');
     const quoteBytes =
-      extension.oid === MAA_QUOTE_EXTENSION_OID ? unwrapOpenEnclave(extension.value) : unwrapOctetString(extension.value);
-    return parseQuote(quoteBytes, extension.oid);
+      extension.oid === MAA_QUOTE_EXTENSION_OID ? unwrapOpenEnclaveReport(extension.value) : unwrapOctetString(extension.value);
+    // MAA's enclave is attested by DCAP's quoting library in its version-3 format, the only one it has
+    // produced; checked before parsing so a version-4 reading of version-3 bytes is never attempted.
+    const version = quoteBytes.length >= 2 ? (quoteBytes[0] ?? 0) | ((quoteBytes[1] ?? 0) << 8) : undefined;
+    if (version !== undefined && version !== QUOTE_VERSION_3) throw invalid(`unsupported SGX quote version ${version} in an MAA certificate`);
+    const quote = parseSgxQuote(quoteBytes);
+    return { quote, identity: identityOf(quote, extension.oid) };
   } catch (error) {
     if (error instanceof DerError) throw invalid(`certificate DER is malformed: ${error.message}`, error);
+    if (error instanceof QuoteFormatError) throw invalid(`MAA enclave quote is malformed: ${error.message}`, error);
     throw error;
   }
+}
+
+/** MAA's enclave identity from one `x5c` entry, without verifying anything (see `readMaaCertificateQuote`). */
+export function readMaaEnclaveIdentity(certificateBase64Der: string): MaaEnclaveIdentity {
+  return readMaaCertificateQuote(certificateBase64Der).identity;
 }
 
 /**
@@ -200,10 +162,16 @@ export interface SignerPin {
   /** Lowest accepted ISVSVN. */
   minSvn?: number;
   /**
-   * Accept a debuggable MAA enclave. Default false. Note: the certificates MAA served in 2020–2022 all carry
-   * the DEBUG attribute (seen in every such certificate in the fixtures); those from 2024 do not.
+   * Accept a debuggable MAA enclave. Default false. Note: the certificates MAA served from 2020 to mid-2022
+   * carry the DEBUG attribute (every such certificate in the fixtures); those from October 2022 on do not.
    */
   allowDebug?: boolean;
+  /**
+   * Intel's collateral for the platforms MAA runs on, fetched by you from Intel's Provisioning Certification
+   * Service (this library never contacts Intel). With it, each key's quote also gets its TCB level, its
+   * Quoting Enclave identity and revocation checked; without it they are NOT checked (`keyStatus()` says so).
+   */
+  collateral?: IntelSgxCollateral;
 }
 
 function listed(value: string, allowed: readonly string[]): boolean {
@@ -225,4 +193,79 @@ export function checkSignerPin(identity: MaaEnclaveIdentity, pin: SignerPin): st
     return 'MAA enclave is debuggable (SGX DEBUG attribute set) and allowDebug is not set';
   }
   return undefined;
+}
+
+/** What was verified about the MAA enclave behind a signing key. */
+export interface MaaEnclaveVerification {
+  /** The quote's ISV and QE report signatures and its PCK chain verified up to the pinned Intel SGX Root CA key. */
+  readonly verifiedToIntelRoot: true;
+  /** The time the PCK chain was checked at (the verifier's `currentDate` when the keys were loaded). */
+  readonly verifiedAt: Date;
+  /** Which Intel CA issued the platform's PCK certificate. */
+  readonly pckIssuingCa: 'processor' | 'platform';
+  readonly pckValidity: CertificateValidity;
+  /** TCB level, QE identity and revocation from Intel's collateral; undefined when none was supplied: NOT checked. */
+  readonly collateral: CollateralVerdict | undefined;
+}
+
+/** An MAA enclave identity whose quote verified, with what was verified. */
+export interface VerifiedMaaEnclave extends MaaEnclaveIdentity {
+  readonly verification: MaaEnclaveVerification;
+}
+
+/** Every step a signing key's certificate goes through with a signer pin, in order. */
+export type MaaKeyCheckStep = 'quote-extension' | SgxVerificationStep | 'key-binding' | 'signer-pin';
+
+/** Why a key failed, naming the step. */
+export interface MaaKeyCheckFailure {
+  readonly step: MaaKeyCheckStep;
+  readonly reason: string;
+}
+
+export interface MaaKeyCheckOptions {
+  /** The time certificates must be valid at. */
+  readonly at: Date;
+  readonly collateral?: IntelSgxCollateral | undefined;
+  /** Trusted root key (SPKI SHA-256). Default Intel's; for tests. */
+  readonly rootSpkiSha256?: string;
+}
+
+/**
+ * Verifies the MAA enclave behind one signing key: reads the quote from `x5c[0]`, verifies it to Intel's
+ * root (and against the collateral, if any), checks it binds this key and `kid`, and, given a pin, that the
+ * enclave matches it. Returns the verified identity, or the first failing step and why. Never throws.
+ */
+export function verifyMaaSigningCertificate(
+  certificateBase64Der: string,
+  publicKey: KeyObject,
+  kid: string,
+  pin: SignerPin | undefined,
+  options: MaaKeyCheckOptions,
+): VerifiedMaaEnclave | MaaKeyCheckFailure {
+  let read: MaaCertificateQuote;
+  try {
+    read = readMaaCertificateQuote(certificateBase64Der);
+  } catch (error) {
+    return { step: 'quote-extension', reason: `quote-extension: ${error instanceof Error ? error.message : 'unreadable quote extension'}` };
+  }
+  let verification: MaaEnclaveVerification;
+  try {
+    const { chain } = verifySgxQuote(read.quote, { at: options.at, rootSpkiSha256: options.rootSpkiSha256 });
+    const collateral = options.collateral === undefined ? undefined : verifyCollateral(read.quote, chain, options.collateral, options.at);
+    verification = {
+      verifiedToIntelRoot: true,
+      verifiedAt: options.at,
+      pckIssuingCa: chain.issuingCa,
+      pckValidity: chain.pckValidity,
+      collateral,
+    };
+  } catch (error) {
+    if (error instanceof SgxVerificationError) return { step: error.step, reason: error.message };
+    return { step: 'quote-format', reason: 'the quote could not be verified' };
+  }
+  const unbound = checkQuoteBindsKey(read.identity, publicKey, kid);
+  if (unbound !== undefined) return { step: 'key-binding', reason: `key-binding: ${unbound}` };
+  const unpinned = pin === undefined ? undefined : checkSignerPin(read.identity, pin);
+  if (unpinned !== undefined) return { step: 'signer-pin', reason: `signer-pin: ${unpinned}` };
+  return { ...read.identity, verification };
 }

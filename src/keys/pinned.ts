@@ -1,6 +1,6 @@
 import { importKeySet, type ImportOptions } from './import.js';
 import { findKey, keyNotFound } from './lookup.js';
-import type { KeySet, KeySource, KeyStatus, SigningKey } from './signing-key.js';
+import { reportKeySet, type KeySet, type KeySource, type KeyStatus, type SigningKey } from './signing-key.js';
 
 /** Keys from a JWKS given in the configuration (air-gapped relying parties; recorded certificates in tests). */
 export class PinnedKeySource implements KeySource {
@@ -36,6 +36,7 @@ export class PinnedKeySource implements KeySource {
       lastError: undefined,
       consecutiveFailures: 0,
       nextAttemptAt: undefined,
+      ...reportKeySet(this.keySet),
     };
   }
 }

@@ -1,11 +1,11 @@
 import { LRUCache } from 'lru-cache';
-import { CHANNELS, publish } from '../diagnostics.js';
+import { CHANNELS, printable, publish } from '../diagnostics.js';
 import { AttestationError } from '../errors.js';
 import { discoverJwksUri } from './discovery.js';
 import { fetchJson, type FetchOptions } from './fetch.js';
 import { importKeySet, type ImportOptions } from './import.js';
 import { findKey, keyNotFound } from './lookup.js';
-import type { KeySet, KeySource, KeyStatus, SigningKey } from './signing-key.js';
+import { reportKeySet, type KeySet, type KeySource, type KeyStatus, type SigningKey } from './signing-key.js';
 
 export interface RemoteKeySourceOptions extends Omit<FetchOptions, 'issuer'>, Omit<ImportOptions, 'errorCode'> {
   /** How long a fetched key set is fresh, in milliseconds. */
@@ -85,7 +85,7 @@ export class RemoteKeySource implements KeySource {
     const entry = await this.#current(lookup);
     const key = findKey(entry.set, kid, this.issuer);
     if (key !== undefined) return key;
-    publish(CHANNELS.unknownKid, () => ({ issuer: this.issuer, kid }));
+    publish(CHANNELS.unknownKid, () => ({ issuer: this.issuer, kid: printable(kid) }));
     // A set fetched for this very call (a cold cache) is as fresh as a refresh would be.
     if (lookup.fetch === 'miss' || (lookup.fetch === 'inflight' && !lookup.returnedStale)) throw keyNotFound(this.issuer);
     const refreshed = await this.#refreshForUnknownKid(kid);
@@ -123,6 +123,7 @@ export class RemoteKeySource implements KeySource {
       lastError: this.#lastError === undefined ? undefined : { code: this.#lastError.error.code, message: this.#lastError.error.message, at: new Date(this.#lastError.at) },
       consecutiveFailures: this.#failures,
       nextAttemptAt: this.#failures === 0 ? undefined : new Date(this.#nextAttemptAt),
+      ...reportKeySet(entry?.set),
     };
   }
 
@@ -181,6 +182,7 @@ export class RemoteKeySource implements KeySource {
       const set = importKeySet(await fetchJson(jwksUri, fetchOptions), this.issuer, {
         minRsaModulusBits: this.#options.minRsaModulusBits,
         signer: this.#options.signer,
+        verificationTime: this.#options.verificationTime,
         errorCode: 'ERR_METADATA_UNAVAILABLE',
       });
       this.#failures = 0;

@@ -26,6 +26,15 @@ const DERIVED_COMPONENTS = ['@method', '@authority', '@path', '@query'] as const
  */
 export const DEFAULT_REQUIRED_COMPONENTS: readonly string[] = Object.freeze(['@method', '@authority', '@path', '@query', 'authorization']);
 
+/** Method, target and authority: what every request signature must cover, wherever the token travels. */
+export const REQUEST_COMPONENTS: readonly string[] = Object.freeze(['@method', '@authority', '@path', '@query']);
+
+/**
+ * Longest signature base built, in characters: well above a 16 KiB token in `authorization` plus the
+ * other covered fields, and a bound on the work a request can ask for before its signature is checked.
+ */
+export const MAX_SIGNATURE_BASE_LENGTH = 128 * 1024;
+
 /** Header values as node:http (`IncomingHttpHeaders`) and most frameworks present them. */
 export type HeaderFields = Readonly<Record<string, string | readonly string[] | undefined>>;
 
@@ -150,9 +159,26 @@ export function componentValue(message: MessageComponents, name: string): string
       const lines = headerLines(message.headers, name);
       if (lines === undefined) refuse(`the covered header ${quote(name)} is missing`);
       if (!lines.every((line) => FIELD_VALUE.test(line))) refuse(`the covered header ${quote(name)} has characters outside visible ASCII`);
-      return lines.map((line) => line.replace(/^[ \t]+|[ \t]+$/g, '')).join(', ');
+      return lines.map(trimWhitespace).join(', ');
     }
   }
+}
+
+/**
+ * Strips leading and trailing SP and HTAB (RFC 9421 §2.1), in one pass from each end. Not a regex: the
+ * obvious `/^[ \t]+|[ \t]+$/g` retries the trailing alternative at every position of a long inner run
+ * of spaces, quadratic work an attacker without the key could ask for before the signature is checked.
+ */
+export function trimWhitespace(line: string): string {
+  let start = 0;
+  let end = line.length;
+  while (start < end && isWhitespace(line.charCodeAt(start))) start += 1;
+  while (end > start && isWhitespace(line.charCodeAt(end - 1))) end -= 1;
+  return start === 0 && end === line.length ? line : line.slice(start, end);
+}
+
+function isWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x09;
 }
 
 function parameterItem([name, value]: SignatureParameter): readonly [string, BareItem] {
@@ -192,7 +218,13 @@ export function buildSignatureBase(message: MessageComponents, input: SignatureI
     checkComponents(input.components);
     signatureParams = serializeSignatureParams(input);
   }
-  const lines = input.components.map((name) => `${serializeBareItem({ type: 'string', value: name })}: ${componentValue(message, name)}`);
+  let length = signatureParams.length;
+  const lines = input.components.map((name) => {
+    const line = `${serializeBareItem({ type: 'string', value: name })}: ${componentValue(message, name)}`;
+    length += line.length + 1;
+    if (length > MAX_SIGNATURE_BASE_LENGTH) refuse('the covered components are too long');
+    return line;
+  });
   lines.push(`"@signature-params": ${signatureParams}`);
   return lines.join('\n');
 }

@@ -63,6 +63,18 @@ export interface VerifyRequestSignatureOptions {
   readonly requireNonce?: boolean;
   /** Verify the signature with this label and ignore others; by default exactly one signature is accepted. */
   readonly label?: string;
+  /**
+   * The component of the field that carried the token (`authorization`, a header name, `cookie`, or
+   * `@query` for a query parameter): the signature must cover it, or it could travel with any token.
+   * The request gate sets it from where it found the token.
+   */
+  readonly tokenComponent?: string;
+}
+
+/** A request signature that verified; what it would consume is left for the caller to use up last. */
+export interface RequestProof {
+  /** Uses up the signature's nonce in the nonce store (once every other proof has passed); resolves when there is none to use. */
+  consumeNonce(): Promise<void>;
 }
 
 const MAX_NONCE_LENGTH = 128;
@@ -93,6 +105,13 @@ export function checkSignatureOptions(options: VerifyRequestSignatureOptions) {
   if (options.label !== undefined && (typeof options.label !== 'string' || !isKey(options.label))) {
     misconfigured('label must be a structured-field key such as "sig1"');
   }
+  if (options.tokenComponent !== undefined && (typeof options.tokenComponent !== 'string' || !isSupportedComponent(options.tokenComponent))) {
+    misconfigured('tokenComponent must be authorization, a lower-case header name, cookie or @query');
+  }
+  if (options.nonceStore !== undefined && (typeof options.nonceStore !== 'object' || options.nonceStore === null || typeof options.nonceStore.once !== 'function')) {
+    misconfigured('nonceStore must have a once(key, ttlMs) method');
+  }
+  if (options.now !== undefined && typeof options.now !== 'function') misconfigured('now must be a function returning milliseconds since the epoch');
   return { maxAgeSeconds, clockTolerance, required: required as readonly string[] };
 }
 
@@ -110,15 +129,26 @@ function singleField(headers: HeaderFields, name: string, display: string): stri
  * options), and with nothing else.
  */
 export async function verifyRequestSignature(request: SignedRequest, publicKey: KeyObject, options: VerifyRequestSignatureOptions = {}): Promise<void> {
+  const proof = checkRequestSignature(request, publicKey, options);
+  await proof.consumeNonce();
+}
+
+/**
+ * Every check of {@link verifyRequestSignature} that consumes nothing, synchronously; the returned proof
+ * uses up the nonce later. Throws `ERR_POSSESSION` (or `ERR_CONFIG_INVALID`), and nothing else.
+ */
+export function checkRequestSignature(request: SignedRequest, publicKey: KeyObject, options: VerifyRequestSignatureOptions = {}): RequestProof {
   try {
-    await verify(request, publicKey, options);
+    return check(request, publicKey, options);
   } catch (error) {
     if (isAttestationError(error)) throw error;
     throw new AttestationError('ERR_POSSESSION', 'the request signature could not be checked', { cause: error });
   }
 }
 
-async function verify(request: SignedRequest, publicKey: KeyObject, options: VerifyRequestSignatureOptions): Promise<void> {
+const NO_NONCE: RequestProof = Object.freeze({ consumeNonce: () => Promise.resolve() });
+
+function check(request: SignedRequest, publicKey: KeyObject, options: VerifyRequestSignatureOptions): RequestProof {
   const { maxAgeSeconds, clockTolerance, required } = checkSignatureOptions(options);
   if (!(publicKey instanceof KeyObject) || publicKey.type !== 'public') misconfigured('the key to verify with must be a public KeyObject');
   const allowed = algorithmsForKey(publicKey);
@@ -133,6 +163,9 @@ async function verify(request: SignedRequest, publicKey: KeyObject, options: Ver
   if (!(body instanceof Uint8Array)) misconfigured('the request body must be a Uint8Array');
   const covered = new Set(input.components);
   for (const name of required) if (!covered.has(name)) refuse(`the signature does not cover ${quote(name)}`);
+  if (options.tokenComponent !== undefined && !covered.has(options.tokenComponent)) {
+    refuse(`the signature does not cover ${quote(options.tokenComponent)}, which carries the token`);
+  }
   if (body.length > 0 && !covered.has('content-digest')) refuse('the request has a body but the signature does not cover content-digest');
 
   // Freshness: `created` bounds how long a captured request can be replayed; the signer's claim, so
@@ -161,16 +194,22 @@ async function verify(request: SignedRequest, publicKey: KeyObject, options: Ver
   const base = buildSignatureBase({ method: request.method, authority: request.authority, path, query, headers }, input);
   if (!verifyWith(input.alg, publicKey, Buffer.from(base, 'utf8'), signature)) refuse('the request signature does not verify with the attested key');
 
-  // Only after the signature verifies: otherwise anyone could burn a legitimate client's nonces.
-  if (options.nonceStore !== undefined && input.nonce !== undefined) {
-    // Long enough to outlive the window in which `created` still passes.
-    const ttlMs = Math.ceil((maxAgeSeconds + 2 * clockTolerance) * 1000);
-    let first: boolean;
-    try {
-      first = await options.nonceStore.once(`${keyThumbprint(publicKey)}:${input.nonce}`, ttlMs);
-    } catch (error) {
-      throw new AttestationError('ERR_POSSESSION', 'the nonce store failed; the nonce could not be checked', { cause: error });
-    }
-    if (first !== true) refuse('the nonce has been used before');
-  }
+  const store = options.nonceStore;
+  const nonce = input.nonce;
+  if (store === undefined || nonce === undefined) return NO_NONCE;
+  // Used up only by the caller, after the signature verified: otherwise anyone could burn a legitimate
+  // client's nonces. Long enough to outlive the window in which `created` still passes.
+  const ttlMs = Math.ceil((maxAgeSeconds + 2 * clockTolerance) * 1000);
+  const key = `${keyThumbprint(publicKey)}:${nonce}`;
+  return {
+    async consumeNonce() {
+      let first: unknown;
+      try {
+        first = await store.once(key, ttlMs);
+      } catch (error) {
+        throw new AttestationError('ERR_POSSESSION', 'the nonce store failed; the nonce could not be checked', { cause: error });
+      }
+      if (first !== true) refuse('the nonce has been used before');
+    },
+  };
 }

@@ -11,16 +11,21 @@
 export {
   createTestAttestationService,
   TestAttestationService,
-  type AddKeyOptions,
-  type Fault,
-  type FaultRoute,
-  type MintAlgorithm,
-  type MintOptions,
   type RequestCounters,
   type TestAttestationServiceOptions,
-  type TestJwk,
-  type TestJwks,
 } from './service.js';
+export type { AddKeyOptions, TestJwk, TestJwks } from './keys.js';
+export type { MintAlgorithm, MintOptions } from './minting.js';
+export type { Fault, FaultRoute } from './faults.js';
+export {
+  ATTEST_API_VERSIONS,
+  type AttestApiVersion,
+  type EvidenceType,
+  type InstancePolicy,
+  type InstancePolicyContext,
+  type InstancePolicyResult,
+} from './attestation.js';
+export { MAX_ATTEST_BODY_BYTES } from './attest-route.js';
 export {
   DEFAULT_COLLATERAL,
   DEFAULT_MRENCLAVE,
@@ -49,3 +54,14 @@ export {
   type SelfSignedCertificateOptions,
 } from './certificate.js';
 export { certificateToPem, maaKeyId } from '../keys/maa-kid.js';
+export {
+  createBindingRuntimeData,
+  createOpenEnclaveReport,
+  createSgxQuote,
+  createSgxReportBody,
+  reportDataFor,
+  type BindingRuntimeDataOptions,
+  type BytesLike,
+  type SgxQuoteOptions,
+  type SgxReportOptions,
+} from './evidence.js';

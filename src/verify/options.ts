@@ -5,6 +5,7 @@ import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_METADATA_BYTES } from '../keys/fe
 import { DEFAULT_MAX_TOKEN_BYTES } from '../token/parse.js';
 import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
 import type { SignerPin } from '../keys/maa-quote.js';
+import { collateralShapeProblem } from '../sgx/collateral.js';
 import { normalizeIssuer } from './issuers.js';
 import type { TokenCacheOptions } from './token-cache.js';
 
@@ -51,7 +52,10 @@ export interface VerifierOptions {
   readonly keysMaxStale?: number;
   /** The clock the key cache ages by, in milliseconds since the epoch. For tests; default `Date.now`. Token times use `currentDate`. */
   readonly clock?: () => number;
-  /** A policy every verification must satisfy (ERR_POLICY_DENIED otherwise); `verify(token, { policy })` overrides it. */
+  /**
+   * A policy every verification must satisfy (ERR_POLICY_DENIED otherwise): a floor. A per-call policy
+   * (`verify(token, { policy })`, a gate's or route's) narrows it; it never replaces it: both must pass.
+   */
   readonly policy?: AttestationPolicy | CompiledPolicy;
   /**
    * Remember verified tokens (by SHA-256), so a client's repeated token costs a hash and a lookup. Time
@@ -153,7 +157,7 @@ const HEX64 = /^[0-9a-fA-F]{64}$/;
 function resolveSigner(signer: SignerPin | undefined, issuer: string): SignerPin | undefined {
   if (signer === undefined) return undefined;
   const where = `issuer ${quote(issuer)} signer`;
-  if (typeof signer !== 'object' || signer === null) invalid(`${where} must be { mrsigner?, mrenclave?, minSvn?, allowDebug? }`);
+  if (typeof signer !== 'object' || signer === null) invalid(`${where} must be { mrsigner?, mrenclave?, minSvn?, allowDebug?, collateral? }`);
   for (const name of ['mrsigner', 'mrenclave'] as const) {
     const list = signer[name];
     if (list !== undefined && (!Array.isArray(list) || list.length === 0 || !list.every((value) => typeof value === 'string' && HEX64.test(value)))) {
@@ -163,6 +167,8 @@ function resolveSigner(signer: SignerPin | undefined, issuer: string): SignerPin
   if (signer.mrsigner === undefined && signer.mrenclave === undefined) invalid(`${where} must pin mrsigner or mrenclave`);
   if (signer.minSvn !== undefined && !(Number.isInteger(signer.minSvn) && signer.minSvn >= 0 && signer.minSvn <= 0xffff)) invalid(`${where}.minSvn must be an integer 0..65535`);
   if (signer.allowDebug !== undefined && typeof signer.allowDebug !== 'boolean') invalid(`${where}.allowDebug must be a boolean`);
+  const collateralProblem = signer.collateral === undefined ? undefined : collateralShapeProblem(signer.collateral);
+  if (collateralProblem !== undefined) invalid(`${where}.collateral ${collateralProblem}`);
   return signer;
 }
 

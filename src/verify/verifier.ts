@@ -1,4 +1,5 @@
-import { checkBinding, checkSingleUse, type BindingOptions } from '../binding/bind.js';
+import { bindingNonce, checkSingleUse, singleUseKey, type BindingOptions } from '../binding/bind.js';
+import { checkRuntimeDataAgreement } from '../binding/runtime-data.js';
 import type { ReplayStore } from '../binding/replay-store.js';
 import { readAttestationResult } from '../claims/attestation.js';
 import { verificationChannel } from '../diagnostics.js';
@@ -17,7 +18,10 @@ import { ENTRY_FIXED_BYTES, VerifiedTokenCache, type CachedVerification } from '
 import { checkTimes, type TimeOptions, type TokenTimes } from './time.js';
 
 export interface VerifyOptions {
-  /** The policy this verification must satisfy, instead of the verifier's own. Compile it once with `compilePolicy`. */
+  /**
+   * A policy this verification must satisfy as well as the verifier's own: the verifier's policy is a
+   * floor every verification meets, this one narrows it (both must pass). Compile it once with `compilePolicy`.
+   */
   readonly policy?: CompiledPolicy | AttestationPolicy;
   /** Require the token to be bound to a challenge nonce this relying party issued, consumed once. */
   readonly binding?: BindingOptions;
@@ -43,6 +47,14 @@ export interface Verifier {
    * `verify`. Throws the same AttestationErrors as `verify` for a remembered token that no longer passes.
    */
   verifyCached(token: unknown, options?: VerifyOptions): VerifiedAttestation | undefined;
+  /**
+   * Uses up what makes an attestation fresh: the challenge nonce it is bound to (`binding`), then its
+   * `jti` (`singleUse`, remembered until the last instant this verifier would still accept the token:
+   * `exp` plus the clock tolerance, plus a margin). `verify` with `binding` or `singleUse` calls it after
+   * the policy; the request gate calls it only once the request signature has verified too, so a request
+   * failing any check consumes nothing.
+   */
+  consume(attestation: VerifiedAttestation, options: Pick<VerifyOptions, 'binding' | 'singleUse'>): Promise<void>;
   /** The trusted issuers, normalised. */
   readonly issuers: readonly string[];
   /** Fetches every issuer's keys now (start-up health checks); rejects with ERR_METADATA_UNAVAILABLE if one is unreachable. */
@@ -64,9 +76,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
 /** A pinned key set when the configuration gives one, the issuer's metadata endpoints otherwise. */
 export function createKeySource({ issuer, jwks, signer }: ResolvedIssuer, resolved: ResolvedOptions): KeySource {
-  if (jwks !== undefined) return new PinnedKeySource(issuer, jwks, { minRsaModulusBits: resolved.minRsaModulusBits, signer });
+  if (jwks !== undefined) return new PinnedKeySource(issuer, jwks, { minRsaModulusBits: resolved.minRsaModulusBits, signer, verificationTime: resolved.now });
   return new RemoteKeySource(issuer, {
     signer,
+    verificationTime: resolved.now,
     dispatcher: resolved.dispatcher,
     timeoutMs: resolved.fetchTimeoutMs,
     maxBytes: resolved.maxMetadataBytes,
@@ -84,18 +97,26 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
   const knownHeaders = new KnownHeaders();
   // Policies already checked against this verifier's issuers: a per-call policy is checked once.
   const checkedPolicies = new WeakSet<CompiledPolicy>();
+  const floor = resolved.policy;
 
-  function policyFor(options: VerifyOptions | undefined): CompiledPolicy | undefined {
+  /** The call's policy, compiled and checked once; the floor applies besides it. */
+  function callPolicy(options: VerifyOptions | undefined): CompiledPolicy | undefined {
     const given = options?.policy;
-    if (given === undefined) return resolved.policy;
-    if (isCompiledPolicy(given) && checkedPolicies.has(given)) return given;
+    if (given === undefined) return undefined;
+    if (isCompiledPolicy(given) && checkedPolicies.has(given)) return given === floor ? undefined : given;
     const policy = checkedPolicy(given, issuers);
     checkedPolicies.add(policy);
-    return policy;
+    return policy === floor ? undefined : policy;
+  }
+
+  /** The verifier's floor first, then the call's narrowing: an attestation must satisfy both. */
+  function assertPolicies(result: VerifiedAttestation, narrowing: CompiledPolicy | undefined): void {
+    if (floor !== undefined) assertPolicy(floor, result);
+    if (narrowing !== undefined) assertPolicy(narrowing, result);
   }
 
   /** The synchronous part shared by both entry points: a cache hit, re-checked for time and policy. */
-  function fromCache(digest: string | undefined, policy: CompiledPolicy | undefined): VerifiedAttestation | undefined {
+  function fromCache(digest: string | undefined, narrowing: CompiledPolicy | undefined): VerifiedAttestation | undefined {
     const entry = digest === undefined ? undefined : cache?.get(digest);
     if (entry === undefined) return undefined;
     const now = resolved.now() / 1000;
@@ -109,24 +130,21 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
         throw error;
       }
     }
-    checkPolicy(policy, entry.result, entry);
+    // Every entry passed the floor before it was cached, and evaluating a policy depends only on the
+    // policy and the frozen result: only a narrowing other than the one this entry last passed is evaluated.
+    if (narrowing !== undefined && entry.passedPolicy !== narrowing) {
+      assertPolicy(narrowing, entry.result);
+      entry.passedPolicy = narrowing;
+    }
     return entry.result;
   }
 
-  /** The policy's verdict, skipped when this entry already satisfied this very policy. */
-  function checkPolicy(policy: CompiledPolicy | undefined, result: VerifiedAttestation, entry: CachedVerification | undefined): void {
-    if (policy === undefined || entry?.passedPolicy === policy) return;
-    assertPolicy(policy, result);
-    if (entry !== undefined) entry.passedPolicy = policy;
-  }
-
-  /** Remembers an authentic token's verification; undefined when there is no cache or it has expired already. */
-  function remember(digest: string | undefined, completed: Completed, key: SigningKey, source: KeySource): CachedVerification | undefined {
-    if (cache === undefined || digest === undefined) return undefined;
-    const entry: CachedVerification = { result: completed.result, key, source, ...validSpan(completed.times, resolved), passedPolicy: undefined };
-    if (entry.validUntil * 1000 <= resolved.now()) return undefined;
+  /** Remembers a verification that passed its policies (not when there is no cache, or it has expired already). */
+  function remember(digest: string | undefined, completed: Completed, key: SigningKey, source: KeySource, narrowing: CompiledPolicy | undefined): void {
+    if (cache === undefined || digest === undefined) return;
+    const entry: CachedVerification = { result: completed.result, key, source, ...validSpan(completed.times, resolved), passedPolicy: narrowing };
+    if (entry.validUntil * 1000 <= resolved.now()) return;
     cache.set(digest, entry, ENTRY_FIXED_BYTES + completed.heapBytes);
-    return entry;
   }
 
   // The last token seen on each connection and its digest: a keep-alive client sends the same token with
@@ -145,8 +163,9 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
   }
 
   function refusal(cause: unknown, started: number): AttestationError {
-    // Nothing but an AttestationError leaves the verifier: an unexpected error is a refusal, never a pass.
-    const error = cause instanceof AttestationError ? cause : new AttestationError('ERR_TOKEN_MALFORMED', 'the token could not be verified', { cause });
+    // Nothing but an AttestationError leaves the verifier: an unexpected error is a refusal, never a pass,
+    // and reported as the library's failure (ERR_INTERNAL), not blamed on the token.
+    const error = cause instanceof AttestationError ? cause : new AttestationError('ERR_INTERNAL', 'the token could not be verified: an unexpected error occurred', { cause });
     if (verificationChannel.hasSubscribers) verificationChannel.publish({ outcome: 'rejected', code: error.code, durationMs: performance.now() - started });
     return error;
   }
@@ -162,10 +181,17 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
     return options?.binding !== undefined || options?.singleUse !== undefined;
   }
 
-  /** Binding and single use run on every verification, cached or not: they consume state. */
-  async function checkFreshness(attestation: VerifiedAttestation, options: VerifyOptions | undefined): Promise<void> {
-    if (options?.binding !== undefined) await checkBinding(attestation, options.binding);
-    if (options?.singleUse !== undefined) await checkSingleUse(attestation, options.singleUse, resolved.now());
+  /**
+   * Binding and single use run on every verification, cached or not: they consume state. Both are
+   * checked before either consumes, so a token with a nonce but no jti burns no nonce.
+   */
+  async function consume(attestation: VerifiedAttestation, options: Pick<VerifyOptions, 'binding' | 'singleUse'> | undefined): Promise<void> {
+    const binding = options?.binding;
+    const singleUse = options?.singleUse;
+    const nonce = binding === undefined ? undefined : bindingNonce(attestation, binding);
+    if (singleUse !== undefined) singleUseKey(attestation);
+    if (binding !== undefined && nonce !== undefined) await binding.challenges.consume(nonce);
+    if (singleUse !== undefined) await checkSingleUse(attestation, singleUse, resolved.now(), resolved.clockTolerance);
   }
 
   function verifyCached(token: unknown, options?: VerifyOptions): VerifiedAttestation | undefined {
@@ -174,7 +200,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
     try {
       // A binding or single use consumes something in a store, which is I/O: never answered synchronously.
       if (needsFreshness(options)) return undefined;
-      const result = fromCache(digestOf(token, options?.connection), policyFor(options));
+      const result = fromCache(digestOf(token, options?.connection), callPolicy(options));
       return result === undefined ? undefined : accepted(result, started, true);
     } catch (cause) {
       throw refusal(cause, started);
@@ -184,20 +210,22 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
   async function verify(token: unknown, options?: VerifyOptions): Promise<VerifiedAttestation> {
     const started = verificationChannel.hasSubscribers ? performance.now() : 0;
     try {
-      const policy = policyFor(options);
+      const narrowing = callPolicy(options);
       const digest = digestOf(token, options?.connection);
-      const hit = fromCache(digest, policy);
+      const hit = fromCache(digest, narrowing);
       if (hit !== undefined) {
-        if (needsFreshness(options)) await checkFreshness(hit, options);
+        if (needsFreshness(options)) await consume(hit, options);
         return accepted(hit, started, true);
       }
       const prepared = prepare(token, resolved, sources, knownHeaders);
       const key = prepared.source.peekKey(prepared.kid) ?? (await prepared.source.getKey(prepared.kid));
       const completed = await complete(prepared, key, resolved, knownHeaders);
       const { result } = completed;
-      const entry = remember(digest, completed, key, prepared.source);
-      checkPolicy(policy, result, entry);
-      if (needsFreshness(options)) await checkFreshness(result, options);
+      assertPolicies(result, narrowing);
+      // Cached only once it passed the policies it was checked against: genuine tokens the policy refuses
+      // (anyone can get them for a debug enclave from a shared instance) cannot push accepted ones out.
+      remember(digest, completed, key, prepared.source, narrowing);
+      if (needsFreshness(options)) await consume(result, options);
       return accepted(result, started, false);
     } catch (cause) {
       throw refusal(cause, started);
@@ -207,6 +235,13 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
   return {
     verify,
     verifyCached,
+    async consume(attestation, options) {
+      try {
+        await consume(attestation, options);
+      } catch (cause) {
+        throw cause instanceof AttestationError ? cause : new AttestationError('ERR_INTERNAL', 'an unexpected error occurred while consuming single-use values', { cause });
+      }
+    },
     issuers,
     async warmUp() {
       await Promise.all([...sources.values()].map((source) => source.refresh()));
@@ -278,6 +313,7 @@ async function complete(prepared: PreparedToken, key: SigningKey, options: Resol
 function readResult({ header, fresh, payload, source, kid }: PreparedToken, options: ResolvedOptions): Completed {
   const times = checkTimes(payload, options.now() / 1000, options);
   const result = readAttestationResult(payload);
+  checkRuntimeDataAgreement(payload, () => result.sgx?.enclaveHeldData);
   // Frozen whole: a result may be shared by the cache and by every handler of a request. Parsed JSON
   // first (fast, and it sizes the entry), then the result and its views, whose getters never run.
   let heapBytes = freezeJson(payload);

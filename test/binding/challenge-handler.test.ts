@@ -80,7 +80,9 @@ describe.each([
 describe('challengeHandler', () => {
   it('refuses a missing challenge store at construction', () => {
     expect(() => challengeHandler(undefined as unknown as ChallengeStore)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
-    expect(() => challengeHandler(createChallengeStore(), { retryAfter: -1 })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    for (const retryAfter of [-1, 1.5, Number.NaN, 'abc']) {
+      expect(() => challengeHandler(createChallengeStore(), { retryAfter: retryAfter as number })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    }
   });
 
   it('survives a challenge store that throws synchronously', async () => {

@@ -43,9 +43,13 @@ describe('runtime data in real MAA tokens', () => {
     expect(attestation.runtimeKey).toBeUndefined();
   });
 
-  it('exposes the confidential VM\'s runtime key from the nested SEV-SNP evidence', async () => {
+  it('offers no request-signing key from a confidential VM whose runtime keys are all marked for encryption', async () => {
+    // The real token's only key in the nested SEV-SNP runtime data is HCLAkPub with key_ops ["encrypt"]
+    // (and x-ms-runtime holds TpmEphemeralEncryptionKey, likewise): neither may prove a request signature.
     const attestation = await realToken('cvmguest-azurevm-sharedweu-2023.jwt');
-    expect(attestation.runtimeKey?.asymmetricKeyType).toBe('rsa');
+    const keys = attestation.azurevm?.isolationTee.sevsnp?.runtimeClaims?.keys as { key_ops?: string[] }[];
+    expect(keys.map((key) => key.key_ops)).toEqual([['encrypt']]);
+    expect(attestation.runtimeKey).toBeUndefined();
   });
 
   it('has no runtimeKey when the token carries no runtime data', async () => {

@@ -206,14 +206,14 @@ describe('readMaaEnclaveIdentity on crafted quote extensions', () => {
   });
 
   it.each([
-    ['an empty extension', () => Buffer.alloc(0), /shorter than its Open Enclave header/],
-    ['Open Enclave header version 2', patch((v) => v.writeUInt32LE(2, 0)), /header version 2/],
+    ['an empty extension', () => Buffer.alloc(0), /shorter than its header/],
+    ['Open Enclave header version 2', patch((v) => v.writeUInt32LE(2, 0)), /Open Enclave report version 2/],
     ['a local (not remote) report', patch((v) => v.writeUInt32LE(1, 4)), /type 1/],
-    ['a header size one too large', patch((v) => v.writeUInt32LE(v.readUInt32LE(8) + 1, 8)), /size does not match/],
-    ['a header size above 4 GiB', patch((v) => v.writeUInt32LE(1, 12)), /size does not match/],
-    ['quote version 4', patch((v) => v.writeUInt16LE(4, 16)), /quote version 4/],
-    ['signature data longer than the quote', patch((v) => v.writeUInt32LE(v.readUInt32LE(16 + 432) + 1, 16 + 432)), /signature data runs past/],
-    ['signature length 0xffffffff', patch((v) => v.writeUInt32LE(0xffffffff, 16 + 432)), /signature data runs past/],
+    ['a header size one too large', patch((v) => v.writeUInt32LE(v.readUInt32LE(8) + 1, 8)), /header size \d+ does not match/],
+    ['a header size above 4 GiB', patch((v) => v.writeUInt32LE(1, 12)), /header size \d+ does not match/],
+    ['quote version 4', patch((v) => v.writeUInt16LE(4, 16)), /version 4/],
+    ['signature data longer than the quote', patch((v) => v.writeUInt32LE(v.readUInt32LE(16 + 432) + 1, 16 + 432)), /signature data length \d+ does not match/],
+    ['signature length 0xffffffff', patch((v) => v.writeUInt32LE(0xffffffff, 16 + 432)), /signature data length 4294967295 does not match/],
     ['a quote cut after the report body', (v: Buffer) => {
       const cut = Buffer.from(v.subarray(0, 16 + 432));
       cut.writeUInt32LE(432, 8);
@@ -242,7 +242,7 @@ describe('readMaaEnclaveIdentity on crafted quote extensions', () => {
       const value = Buffer.from(full2022.subarray(0, end));
       value.writeUInt32LE(end - 16, 8);
       expect(keyInvalid(() => readMaaEnclaveIdentity(certificateWith({ oid: MAA_QUOTE_EXTENSION_OID, value }))).message).toMatch(
-        /truncated|signature data runs past/,
+        /truncated|signature data length \d+ does not match/,
       );
     }
     const full2020 = value2020();

@@ -43,7 +43,7 @@ describe('single flight', () => {
     const token = maa.mint();
     const codes = await Promise.all(Array.from({ length: 1000 }, () => codeOf(verifier, token)));
     expect(new Set(codes)).toEqual(new Set(['accepted']));
-    expect(maa.requests).toEqual({ discovery: 1, certs: 1, total: 2 });
+    expect(maa.requests).toEqual({ discovery: 1, certs: 1, attest: 0, total: 2 });
   });
 
   it('concurrent verifications on a stale cache are served at once and share one background refresh', async () => {

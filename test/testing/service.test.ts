@@ -410,9 +410,9 @@ describe('counters', () => {
     maa.setFault('certs', { status: 500, times: 1 });
     await fetch(maa.jwksUri).then((r) => r.text());
     await fetch(`${maa.issuer}/other`).then((r) => r.text());
-    expect(live).toEqual({ discovery: 1, certs: 2, total: 4 });
+    expect(live).toEqual({ discovery: 1, certs: 2, attest: 0, total: 4 });
     maa.resetCounters();
-    expect(maa.requests).toEqual({ discovery: 0, certs: 0, total: 0 });
+    expect(maa.requests).toEqual({ discovery: 0, certs: 0, attest: 0, total: 0 });
     expect(maa.requests).toBe(live);
   });
 });

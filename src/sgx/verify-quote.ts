@@ -1,0 +1,90 @@
+/**
+ * Verifies an SGX DCAP quote offline, from nothing but the quote and the pinned Intel root key:
+ *
+ * 1. `quote-format`: parsed strictly and bounded (quote.ts).
+ * 2. `isv-report-signature`: the attestation key signed header ‖ report body.
+ * 3. `qe-report-data`: the Quoting Enclave's report data is SHA-256(attestation key ‖ QE authentication
+ *    data) followed by 32 zero bytes, so the QE vouches for that attestation key.
+ * 4. `pck-chain`: the PCK certificate chain in the certification data verifies up to Intel's root.
+ * 5. `qe-report-signature`: the PCK key (held by the platform's Provisioning Certification Enclave) signed
+ *    the QE report.
+ *
+ * With Intel's collateral supplied (collateral.ts) the TCB level, the QE identity and revocation are
+ * checked too; without it they are not, and the result says so.
+ */
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { CERTIFICATION_DATA_TYPE, QuoteFormatError, parseSgxQuote, type SgxQuote } from './quote.js';
+import { SgxVerificationError, splitPemChain, verifyPckChain, type VerifiedPckChain } from './pck-chain.js';
+
+export interface QuoteVerificationOptions {
+  /** The time certificates must be valid at. */
+  readonly at: Date;
+  /** SPKI SHA-256 of the trusted root key. Default: Intel's (`INTEL_SGX_ROOT_CA_SPKI_SHA256`). For tests. */
+  readonly rootSpkiSha256?: string;
+}
+
+export interface VerifiedSgxQuote {
+  readonly quote: SgxQuote;
+  readonly chain: VerifiedPckChain;
+}
+
+/** An ECDSA P-256 public key from the quote's raw x ‖ y form. */
+export function p256KeyFromRaw(raw: Uint8Array): KeyObject {
+  if (raw.length !== 64) throw new TypeError('a raw P-256 key is 64 bytes');
+  const x = Buffer.from(raw.subarray(0, 32)).toString('base64url');
+  const y = Buffer.from(raw.subarray(32)).toString('base64url');
+  return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x, y }, format: 'jwk' });
+}
+
+/** ECDSA P-256 / SHA-256 over `data` with a raw r ‖ s signature, as SGX writes them. */
+export function verifyP256(data: Uint8Array, key: KeyObject, signature: Uint8Array): boolean {
+  try {
+    return verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** Parses (if given bytes) and verifies a quote; throws SgxVerificationError naming the failed step. */
+export function verifySgxQuote(input: Uint8Array | SgxQuote, options: QuoteVerificationOptions): VerifiedSgxQuote {
+  let quote: SgxQuote;
+  if (input instanceof Uint8Array) {
+    try {
+      quote = parseSgxQuote(input);
+    } catch (error) {
+      if (error instanceof QuoteFormatError) throw new SgxVerificationError('quote-format', error.message, { cause: error });
+      throw error;
+    }
+  } else {
+    quote = input;
+  }
+  const { signatureData } = quote;
+
+  let attestationKey: KeyObject;
+  try {
+    attestationKey = p256KeyFromRaw(signatureData.attestationKey);
+  } catch (cause) {
+    throw new SgxVerificationError('isv-report-signature', 'the attestation key is not a P-256 public key', { cause });
+  }
+  if (!verifyP256(quote.signedBytes, attestationKey, signatureData.isvReportSignature)) {
+    throw new SgxVerificationError('isv-report-signature', 'the ISV report signature does not verify with the attestation key');
+  }
+
+  const expected = createHash('sha256').update(signatureData.attestationKey).update(signatureData.qeAuthenticationData).digest();
+  const reportData = signatureData.qeReport.reportData;
+  if (!expected.equals(reportData.subarray(0, 32)) || reportData.subarray(32).some((byte) => byte !== 0)) {
+    throw new SgxVerificationError('qe-report-data', 'the QE report data does not bind the attestation key and the QE authentication data');
+  }
+
+  const { certificationData } = signatureData;
+  if (certificationData.type !== CERTIFICATION_DATA_TYPE.pckCertificateChain) {
+    throw new SgxVerificationError('pck-chain', `certification data of type ${certificationData.type} is not a PCK certificate chain (type 5)`);
+  }
+  const text = Buffer.from(certificationData.data.buffer, certificationData.data.byteOffset, certificationData.data.byteLength).toString('latin1');
+  const chain = verifyPckChain(splitPemChain(text), options.at, options.rootSpkiSha256);
+
+  if (!verifyP256(signatureData.qeReport.bytes, chain.pck.publicKey, signatureData.qeReportSignature)) {
+    throw new SgxVerificationError('qe-report-signature', "the QE report signature does not verify with the PCK certificate's key");
+  }
+  return { quote, chain };
+}
