@@ -8,7 +8,8 @@ export type { SigningAlgorithm } from './token/header.js';
 export type { EnclaveReport, KeyReport, KeyStatus } from './keys/signing-key.js';
 export type { SgxClaims } from './claims/sgx.js';
 export type { SevSnpClaims } from './claims/sevsnp.js';
-export type { AzureVmClaims } from './claims/azurevm.js';
+export type { AzureVmClaims, IsolationTeeClaims } from './claims/azurevm.js';
+export type { IsolationTdxClaims, TdxClaims, TdxRtmrs } from './claims/tdx.js';
 export {
   compilePolicy,
   evaluatePolicy,

@@ -2,6 +2,7 @@ import { AttestationError, quote } from '../errors.js';
 import { own } from '../util/own.js';
 import { storeUnavailable, type ReplayStore } from './replay-store.js';
 import type { VerifiedAttestation } from '../verify/result.js';
+import { findChallengeNonce } from './nonce-location.js';
 import { checkReportDataBinding, readRuntimeData } from './runtime-data.js';
 import { DEFAULT_CLOCK_TOLERANCE } from '../verify/options.js';
 
@@ -25,12 +26,8 @@ export interface BindingOptions {
  */
 export function bindingNonce(attestation: VerifiedAttestation, options: BindingOptions): string {
   const runtime = readRuntimeData(attestation);
-  if (runtime === undefined) throw new AttestationError('ERR_BINDING_MISMATCH', 'the token carries no runtime data to bind it to a challenge');
-  if (runtime.bytes !== undefined) checkReportDataBinding(attestation, runtime.bytes);
-  const field = options.nonceField ?? 'nonce';
-  const nonce = runtime.json !== undefined ? own(runtime.json, field) : runtime.bytes?.length === 32 ? Buffer.from(runtime.bytes).toString('base64url') : undefined;
-  if (typeof nonce !== 'string') throw new AttestationError('ERR_BINDING_MISMATCH', `the runtime data carries no challenge nonce (${quote(field)})`);
-  return nonce;
+  if (runtime?.bytes !== undefined) checkReportDataBinding(attestation, runtime.bytes);
+  return findChallengeNonce(attestation, options.nonceField).nonce;
 }
 
 /**

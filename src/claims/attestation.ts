@@ -7,6 +7,7 @@ import { type AzureVmClaims, readAzureVmClaims } from './azurevm.js';
 import { type ClaimSet, omitUndefined, optionalBase64Url, optionalObject, optionalString, ownClaim } from './read.js';
 import { type SevSnpClaims, readSevSnpClaims } from './sevsnp.js';
 import { type SgxClaims, readSgxClaims } from './sgx.js';
+import { type TdxClaims, readTdxClaims } from './tdx.js';
 
 export interface AttestationResult {
   /** `x-ms-attestation-type`: `sgx`, `sevsnpvm`, `azurevm`, `tdxvm`, … */
@@ -20,6 +21,7 @@ export interface AttestationResult {
   sgx?: SgxClaims;
   sevsnp?: SevSnpClaims;
   azurevm?: AzureVmClaims;
+  tdx?: TdxClaims;
 }
 
 const SUPPORTED_VERSION = '1.0';
@@ -30,6 +32,12 @@ const SUPPORTED_VERSION = '1.0';
 function readAttestationType(payload: ClaimSet): string {
   const type = ownClaim(payload, 'x-ms-attestation-type');
   if (typeof type === 'string' && type !== '') return type;
+  if (isLegacySgxResult(payload)) {
+    throw new AttestationError(
+      'ERR_CLAIM_INVALID',
+      "the token is an SGX result in MAA's 2020 claim format (tee, sgx-mrenclave, maa-*; no x-ms-attestation-type), which this library does not accept: attest again against a current MAA instance",
+    );
+  }
   const found = type === undefined ? 'is missing' : `is ${quote(type)}`;
   throw new AttestationError(
     'ERR_CLAIM_INVALID',
@@ -56,21 +64,47 @@ function readTypedView(attestationType: string, payload: ClaimSet): Partial<Atte
       return { sevsnp: readSevSnpClaims(payload) };
     case 'azurevm':
       return { azurevm: readAzureVmClaims(payload) };
+    case 'tdxvm':
+      return { tdx: readTdxClaims(payload) };
     default:
       return {};
   }
 }
 
 /**
- * Reads and checks a verified payload as an attestation result. Types without a typed view (e.g.
- * `tdxvm`) are accepted with the common claims only. Throws ERR_CLAIM_INVALID.
+ * An SGX attestation result in MAA's 2020 claim format: `tee: "sgx"` and the enclave identity under its
+ * legacy names, but no `x-ms-attestation-type`. It is evidence (unlike a policy-management response),
+ * only in a format this library does not read.
  */
+export function isLegacySgxResult(payload: ClaimSet): boolean {
+  return (
+    !Object.hasOwn(payload, 'x-ms-attestation-type') &&
+    ownClaim(payload, 'tee') === 'sgx' &&
+    Object.hasOwn(payload, 'sgx-mrenclave') &&
+    Object.hasOwn(payload, 'sgx-mrsigner')
+  );
+}
+
 /**
- * `x-ms-policy-hash` of MAA's default SGX policy (the text a shared instance starts with), which issues
- * tokens for any enclave, debug ones included: a token appraised by it proves nothing about the enclave
- * unless the relying party's own policy pins it.
+ * `x-ms-policy-hash` of MAA's default SGX policy as the shared instances served it until 2022 (the text
+ * in the testing kit), which issues tokens for any enclave, debug ones included: a token appraised by it
+ * proves nothing about the enclave unless the relying party's own policy pins it.
  */
 export const MAA_DEFAULT_POLICY_HASH = 'bROrN897ZfWmWY2V0FLUlu3uwk5xatGnKYHn3zBbSlw';
+
+/**
+ * The default policies of MAA's shared instances, per attestation type, as real tokens show them (a
+ * shared instance cannot be given another policy). Each issues tokens for any TEE of its type, so a
+ * relying party facing one of these hashes must pin the TEE itself.
+ */
+export const MAA_DEFAULT_POLICY_HASHES: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  // 2020–2022; then, with x-ms-sgx-tcbidentifier "10", 2023–2024 (sharedeus, eus2).
+  sgx: Object.freeze([MAA_DEFAULT_POLICY_HASH, 'OwEvpSVEWA5eisCEncBt8NSZFLYDRKoLaoONPrZgoeY']),
+  // sharedwus 2022, sharedweu 2023, sharedeus2 2022 and 2024.
+  azurevm: Object.freeze(['wm9mHlvTU82e8UqoOy1Yj1FBRSNkfe99-69IYDq9eWs']),
+});
+
+/** Reads and checks a verified payload as an attestation result. Throws ERR_CLAIM_INVALID. */
 
 export function readAttestationResult(payload: ClaimSet): AttestationResult {
   const attestationType = readAttestationType(payload);

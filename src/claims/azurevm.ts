@@ -4,26 +4,30 @@
  * `x-ms-isolation-tee`.
  */
 import { AttestationError, isAttestationError, quote } from '../errors.js';
+import { ISOLATION_TEE } from './catalog.js';
 import {
   type ClaimSet,
   omitUndefined,
   optionalBoolean,
   optionalObject,
   optionalString,
-  optionalUint,
+  optionalIntegerClaim,
   optionalUintArray,
   requiredBoolean,
   requiredNonEmptyString,
   requiredObject,
 } from './read.js';
 import { type SevSnpClaims, readSevSnpClaims } from './sevsnp.js';
+import { type IsolationTdxClaims, readIsolationTdxClaims } from './tdx.js';
 
 export interface IsolationTeeClaims {
-  /** The hardware evidence type, e.g. `sevsnpvm`. */
+  /** The hardware evidence type: `sevsnpvm` or `tdxvm`. */
   attestationType: string;
   complianceStatus?: string;
   /** Present when `attestationType` is `sevsnpvm`. */
   sevsnp?: SevSnpClaims;
+  /** Present when `attestationType` is `tdxvm`. */
+  tdx?: IsolationTdxClaims;
 }
 
 export interface AzureVmClaims {
@@ -52,10 +56,10 @@ export interface AzureVmClaims {
   attestationProtocolVersion?: string;
   /** Runtime data as JSON (`x-ms-runtime`): the TPM-held keys and the client payload (nonce). */
   runtimeClaims?: Record<string, unknown>;
+  /** The hardware evidence: SEV-SNP or TDX. */
   isolationTee: IsolationTeeClaims;
 }
 
-const ISOLATION_TEE = 'x-ms-isolation-tee';
 
 function readIsolationTee(tee: ClaimSet): IsolationTeeClaims {
   const attestationType = requiredNonEmptyString(tee, 'x-ms-attestation-type');
@@ -63,6 +67,7 @@ function readIsolationTee(tee: ClaimSet): IsolationTeeClaims {
     attestationType,
     complianceStatus: optionalString(tee, 'x-ms-compliance-status'),
     sevsnp: attestationType === 'sevsnpvm' ? readSevSnpClaims(tee) : undefined,
+    tdx: attestationType === 'tdxvm' ? readIsolationTdxClaims(tee) : undefined,
   });
 }
 
@@ -107,7 +112,7 @@ export function readAzureVmClaims(payload: ClaimSet): AzureVmClaims {
   if (dbxValidated !== undefined) claims.dbxValidated = dbxValidated;
   const defaultSecureBootKeysValidated = optionalBoolean(payload, 'x-ms-azurevm-default-securebootkeysvalidated');
   if (defaultSecureBootKeysValidated !== undefined) claims.defaultSecureBootKeysValidated = defaultSecureBootKeysValidated;
-  const hvciPolicy = optionalUint(payload, 'x-ms-azurevm-hvci-policy');
+  const hvciPolicy = optionalIntegerClaim(payload, 'x-ms-azurevm-hvci-policy');
   if (hvciPolicy !== undefined) claims.hvciPolicy = hvciPolicy;
   const vmId = optionalString(payload, 'x-ms-azurevm-vmid');
   if (vmId !== undefined) claims.vmId = vmId;
@@ -117,9 +122,9 @@ export function readAzureVmClaims(payload: ClaimSet): AzureVmClaims {
   if (osDistro !== undefined) claims.osDistro = osDistro;
   const osBuild = optionalString(payload, 'x-ms-azurevm-osbuild');
   if (osBuild !== undefined) claims.osBuild = osBuild;
-  const osVersionMajor = optionalUint(payload, 'x-ms-azurevm-osversion-major');
+  const osVersionMajor = optionalIntegerClaim(payload, 'x-ms-azurevm-osversion-major');
   if (osVersionMajor !== undefined) claims.osVersionMajor = osVersionMajor;
-  const osVersionMinor = optionalUint(payload, 'x-ms-azurevm-osversion-minor');
+  const osVersionMinor = optionalIntegerClaim(payload, 'x-ms-azurevm-osversion-minor');
   if (osVersionMinor !== undefined) claims.osVersionMinor = osVersionMinor;
   const attestedPcrs = optionalUintArray(payload, 'x-ms-azurevm-attested-pcrs');
   if (attestedPcrs !== undefined) claims.attestedPcrs = attestedPcrs;

@@ -13,6 +13,7 @@ import { Buffer } from 'node:buffer';
 import { AttestationError, quote } from '../errors.js';
 import { isCanonicalBase64Url } from '../token/base64url.js';
 import { isJsonObject, own } from '../util/own.js';
+import { type ClaimType, describeType, MAA_CLAIMS } from './catalog.js';
 
 /** A JSON object as parsed: the verified payload, or an object nested in it. */
 export type ClaimSet = Readonly<Record<string, unknown>>;
@@ -177,6 +178,68 @@ export function optionalBase64UrlBytes(obj: ClaimSet, name: string): Uint8Array 
   const text = optionalBase64Url(obj, name);
   return text === undefined ? undefined : new Uint8Array(Buffer.from(text, 'base64url'));
 }
+
+// Readers whose format comes from the claim catalogue: a view names the claim, the catalogue says how
+// many hex digits it has, how large an integer it may be, and which strings it may hold.
+
+function kindOfType(type: ClaimType): Kind<unknown> | undefined {
+  switch (type.kind) {
+    case 'hex':
+      return hexKind(type.digits);
+    case 'integer':
+      return integerKind(type.max);
+    case 'string':
+      return type.values === undefined ? STRING : enumeratedKind(type.values, describeType(type));
+    default:
+      return undefined;
+  }
+}
+
+const integerKinds = new Map<number, Kind<number>>([[0xffff, UINT16], [Number.MAX_SAFE_INTEGER, UINT]]);
+
+function integerKind(max: number): Kind<number> {
+  let kind = integerKinds.get(max);
+  if (kind === undefined) {
+    kind = { expected: `an integer 0..${max}`, parse: (value) => (isUint(value) && value <= max ? value : undefined) };
+    integerKinds.set(max, kind);
+  }
+  return kind;
+}
+
+function enumeratedKind(values: readonly string[], expected: string): Kind<string> {
+  return { expected, parse: (value) => (typeof value === 'string' && values.includes(value) ? value : undefined) };
+}
+
+const cataloguedKinds = new Map<string, Kind<unknown>>();
+
+// A view naming a claim the catalogue does not type this way is a bug in this library, not bad input.
+function cataloguedKind(name: string, kind: ClaimType['kind']): Kind<unknown> {
+  let found = cataloguedKinds.get(name);
+  if (found === undefined) {
+    const type = MAA_CLAIMS.get(name)?.type;
+    found = type?.kind === kind ? kindOfType(type) : undefined;
+    if (found === undefined) throw new TypeError(`the claim catalogue types ${name} as ${type === undefined ? 'nothing' : type.kind}, not ${kind}`);
+    cataloguedKinds.set(name, found);
+  }
+  return found;
+}
+
+/** Hex of the length the catalogue gives `name`, lower-cased. */
+export const requiredHexClaim = (obj: ClaimSet, name: string): string => readRequired(obj, name, cataloguedKind(name, 'hex')) as string;
+export const optionalHexClaim = (obj: ClaimSet, name: string): string | undefined =>
+  readOptional(obj, name, cataloguedKind(name, 'hex')) as string | undefined;
+
+/** An integer in the range the catalogue gives `name`. */
+export const requiredIntegerClaim = (obj: ClaimSet, name: string): number =>
+  readRequired(obj, name, cataloguedKind(name, 'integer')) as number;
+export const optionalIntegerClaim = (obj: ClaimSet, name: string): number | undefined =>
+  readOptional(obj, name, cataloguedKind(name, 'integer')) as number | undefined;
+
+/** A string, one of the values the catalogue lists for `name` when it lists any. */
+export const requiredStringClaim = (obj: ClaimSet, name: string): string =>
+  readRequired(obj, name, cataloguedKind(name, 'string')) as string;
+export const optionalStringClaim = (obj: ClaimSet, name: string): string | undefined =>
+  readOptional(obj, name, cataloguedKind(name, 'string')) as string | undefined;
 
 /**
  * The view with its undefined members removed, so an absent claim is absent from the view too (`in`,

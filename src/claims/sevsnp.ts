@@ -13,12 +13,13 @@
  */
 import {
   type ClaimSet,
-  optionalHex,
+  optionalBoolean,
+  optionalHexClaim,
+  optionalIntegerClaim,
   optionalObject,
   optionalString,
-  optionalUint,
   requiredBoolean,
-  requiredHex,
+  requiredHexClaim,
 } from './read.js';
 
 export interface SevSnpClaims {
@@ -51,6 +52,18 @@ export interface SevSnpClaims {
   microcodeSvn?: number;
   /** The VM privilege level that requested the report (0 is the most privileged). */
   vmpl?: number;
+  /** Guest policy (2025–): ciphertext hiding for DRAM required. */
+  ciphertextHidingDramEnabled?: boolean;
+  /** Guest policy (2025–): CXL memory may back the guest. */
+  cxlAllowed?: boolean;
+  /** Guest policy (2025–): AES-256-XTS memory encryption required. */
+  memAes256XtsRequired?: boolean;
+  /** Guest policy (2025–): page swap commands disabled. */
+  pageSwapDisabled?: boolean;
+  /** Guest policy (2025–): RAPL (a power side channel) disabled. */
+  raplDisabled?: boolean;
+  /** Guest policy (2025–): the guest runs on a single socket only. */
+  singleSocket?: boolean;
   /** `azure-compliant-cvm`, `azure-compliant-uvm`, … */
   complianceStatus?: string;
   /** Runtime data as JSON (`x-ms-runtime`), e.g. the paravisor's keys. */
@@ -62,37 +75,49 @@ export function readSevSnpClaims(obj: ClaimSet): SevSnpClaims {
   // Named assignments, not a copy by computed names: V8 keeps a view built this way in fast
   // (hidden-class) mode; a copy by computed names past a dozen members turns into a slow dictionary.
   const claims: SevSnpClaims = {
-    launchMeasurement: requiredHex(obj, 'x-ms-sevsnpvm-launchmeasurement', 96),
+    launchMeasurement: requiredHexClaim(obj, 'x-ms-sevsnpvm-launchmeasurement'),
     isDebuggable: requiredBoolean(obj, 'x-ms-sevsnpvm-is-debuggable'),
     migrationAllowed: requiredBoolean(obj, 'x-ms-sevsnpvm-migration-allowed'),
     smtAllowed: requiredBoolean(obj, 'x-ms-sevsnpvm-smt-allowed'),
   };
-  const hostData = optionalHex(obj, 'x-ms-sevsnpvm-hostdata', 64);
+  const hostData = optionalHexClaim(obj, 'x-ms-sevsnpvm-hostdata');
   if (hostData !== undefined) claims.hostData = hostData;
-  const idKeyDigest = optionalHex(obj, 'x-ms-sevsnpvm-idkeydigest', 96);
+  const idKeyDigest = optionalHexClaim(obj, 'x-ms-sevsnpvm-idkeydigest');
   if (idKeyDigest !== undefined) claims.idKeyDigest = idKeyDigest;
-  const authorKeyDigest = optionalHex(obj, 'x-ms-sevsnpvm-authorkeydigest', 96);
+  const authorKeyDigest = optionalHexClaim(obj, 'x-ms-sevsnpvm-authorkeydigest');
   if (authorKeyDigest !== undefined) claims.authorKeyDigest = authorKeyDigest;
-  const familyId = optionalHex(obj, 'x-ms-sevsnpvm-familyId', 32);
+  const familyId = optionalHexClaim(obj, 'x-ms-sevsnpvm-familyId');
   if (familyId !== undefined) claims.familyId = familyId;
-  const imageId = optionalHex(obj, 'x-ms-sevsnpvm-imageId', 32);
+  const imageId = optionalHexClaim(obj, 'x-ms-sevsnpvm-imageId');
   if (imageId !== undefined) claims.imageId = imageId;
-  const reportData = optionalHex(obj, 'x-ms-sevsnpvm-reportdata', 128);
+  const reportData = optionalHexClaim(obj, 'x-ms-sevsnpvm-reportdata');
   if (reportData !== undefined) claims.reportData = reportData;
-  const reportId = optionalHex(obj, 'x-ms-sevsnpvm-reportid', 64);
+  const reportId = optionalHexClaim(obj, 'x-ms-sevsnpvm-reportid');
   if (reportId !== undefined) claims.reportId = reportId;
-  const guestSvn = optionalUint(obj, 'x-ms-sevsnpvm-guestsvn');
+  const guestSvn = optionalIntegerClaim(obj, 'x-ms-sevsnpvm-guestsvn');
   if (guestSvn !== undefined) claims.guestSvn = guestSvn;
-  const bootloaderSvn = optionalUint(obj, 'x-ms-sevsnpvm-bootloader-svn');
+  const bootloaderSvn = optionalIntegerClaim(obj, 'x-ms-sevsnpvm-bootloader-svn');
   if (bootloaderSvn !== undefined) claims.bootloaderSvn = bootloaderSvn;
-  const teeSvn = optionalUint(obj, 'x-ms-sevsnpvm-tee-svn');
+  const teeSvn = optionalIntegerClaim(obj, 'x-ms-sevsnpvm-tee-svn');
   if (teeSvn !== undefined) claims.teeSvn = teeSvn;
-  const snpfwSvn = optionalUint(obj, 'x-ms-sevsnpvm-snpfw-svn');
+  const snpfwSvn = optionalIntegerClaim(obj, 'x-ms-sevsnpvm-snpfw-svn');
   if (snpfwSvn !== undefined) claims.snpfwSvn = snpfwSvn;
-  const microcodeSvn = optionalUint(obj, 'x-ms-sevsnpvm-microcode-svn');
+  const microcodeSvn = optionalIntegerClaim(obj, 'x-ms-sevsnpvm-microcode-svn');
   if (microcodeSvn !== undefined) claims.microcodeSvn = microcodeSvn;
-  const vmpl = optionalUint(obj, 'x-ms-sevsnpvm-vmpl');
+  const vmpl = optionalIntegerClaim(obj, 'x-ms-sevsnpvm-vmpl');
   if (vmpl !== undefined) claims.vmpl = vmpl;
+  const ciphertextHidingDramEnabled = optionalBoolean(obj, 'x-ms-sevsnpvm-ciphertext-hiding-dram-enabled');
+  if (ciphertextHidingDramEnabled !== undefined) claims.ciphertextHidingDramEnabled = ciphertextHidingDramEnabled;
+  const cxlAllowed = optionalBoolean(obj, 'x-ms-sevsnpvm-cxl-allowed');
+  if (cxlAllowed !== undefined) claims.cxlAllowed = cxlAllowed;
+  const memAes256XtsRequired = optionalBoolean(obj, 'x-ms-sevsnpvm-mem-aes256-xts-required');
+  if (memAes256XtsRequired !== undefined) claims.memAes256XtsRequired = memAes256XtsRequired;
+  const pageSwapDisabled = optionalBoolean(obj, 'x-ms-sevsnpvm-page-swap-disabled');
+  if (pageSwapDisabled !== undefined) claims.pageSwapDisabled = pageSwapDisabled;
+  const raplDisabled = optionalBoolean(obj, 'x-ms-sevsnpvm-rapl-disabled');
+  if (raplDisabled !== undefined) claims.raplDisabled = raplDisabled;
+  const singleSocket = optionalBoolean(obj, 'x-ms-sevsnpvm-singlesocket');
+  if (singleSocket !== undefined) claims.singleSocket = singleSocket;
   const complianceStatus = optionalString(obj, 'x-ms-compliance-status');
   if (complianceStatus !== undefined) claims.complianceStatus = complianceStatus;
   const runtimeClaims = optionalObject(obj, 'x-ms-runtime');

@@ -2,19 +2,20 @@
  * The typed view of an SGX / Open Enclave attestation result (`x-ms-attestation-type: "sgx"`).
  */
 import { AttestationError, quote } from '../errors.js';
+import { MAA_CLAIMS } from './catalog.js';
 import {
   type ClaimSet,
   optionalBase64Url,
   optionalBase64UrlBytes,
-  optionalHex,
+  optionalHexClaim,
+  optionalIntegerClaim,
   optionalObject,
   optionalString,
   optionalStringRecord,
-  optionalUint16,
   ownClaim,
   requiredBoolean,
-  requiredHex,
-  requiredUint16,
+  requiredHexClaim,
+  requiredIntegerClaim,
 } from './read.js';
 
 export interface SgxClaims {
@@ -49,27 +50,22 @@ export interface SgxClaims {
   isvFamilyId?: string;
 }
 
-const MEASUREMENT_HEX = 64;
-
 /**
- * The default policy also issues the identity under legacy names. Only the `x-ms-*` claims are
- * authoritative, but a custom policy can reuse a legacy name for another value, and code downstream (a
- * policy engine, Key Vault-style rules, a log) may read the legacy name. A token in which the two
- * disagree would let that reader see a different enclave from the one checked here, so the
- * disagreement itself is refused. Absent aliases are fine: custom policies drop them.
+ * The default policy also issues the identity under its 2020 names (the catalogue's `alias` entries).
+ * Only the `x-ms-*` claims are authoritative, but a custom policy can reuse a legacy name for another
+ * value, and code downstream (a policy engine, Key Vault-style rules, a log) may read the legacy name. A
+ * token in which the two disagree would let that reader see a different enclave from the one checked
+ * here, so the disagreement itself is refused. Absent aliases are fine: custom policies drop them.
+ * Only verbatim aliases of scalar claims are compared (objects and other spellings cannot be).
  */
-const LEGACY_ALIASES = [
-  ['is-debuggable', 'x-ms-sgx-is-debuggable', 'isDebuggable'],
-  ['sgx-mrenclave', 'x-ms-sgx-mrenclave', 'mrenclave'],
-  ['sgx-mrsigner', 'x-ms-sgx-mrsigner', 'mrsigner'],
-  ['product-id', 'x-ms-sgx-product-id', 'productId'],
-  ['svn', 'x-ms-sgx-svn', 'svn'],
-] as const satisfies ReadonlyArray<readonly [string, string, keyof SgxClaims]>;
+const VERBATIM_ALIASES: readonly (readonly [string, string])[] = [...MAA_CLAIMS]
+  .filter(([, spec]) => spec.alias?.verbatim === true && spec.type.kind !== 'object')
+  .map(([name, spec]) => [name, spec.alias!.of] as const);
 
 // Hex is compared without regard to case, like the readers accept it; everything else must be the very
 // same JSON value (so "1" does not agree with 1).
-function agrees(legacy: unknown, checked: string | number | boolean): boolean {
-  if (typeof checked === 'string') return typeof legacy === 'string' && legacy.toLowerCase() === checked;
+function agrees(legacy: unknown, checked: unknown, isHex: boolean): boolean {
+  if (isHex && typeof checked === 'string') return typeof legacy === 'string' && legacy.toLowerCase() === checked.toLowerCase();
   return legacy === checked;
 }
 
@@ -80,14 +76,17 @@ function contradiction(legacyName: string, claimName: string, legacy: unknown): 
   );
 }
 
-function checkLegacyAliases(payload: ClaimSet, claims: SgxClaims): void {
-  for (const [legacyName, claimName, field] of LEGACY_ALIASES) {
+function checkLegacyAliases(payload: ClaimSet): void {
+  for (const [legacyName, claimName] of VERBATIM_ALIASES) {
     if (!Object.hasOwn(payload, legacyName)) continue;
     const legacy = ownClaim(payload, legacyName);
-    if (!agrees(legacy, claims[field])) throw contradiction(legacyName, claimName, legacy);
-  }
-  if (Object.hasOwn(payload, 'tee') && ownClaim(payload, 'tee') !== 'sgx') {
-    throw contradiction('tee', 'x-ms-attestation-type', ownClaim(payload, 'tee'));
+    // This view reads only sgx tokens; any other alias of a claim the token lacks mirrors nothing
+    // the view checked.
+    const checked = claimName === 'x-ms-attestation-type' ? 'sgx' : ownClaim(payload, claimName);
+    if (checked === undefined) continue;
+    if (!agrees(legacy, checked, MAA_CLAIMS.get(claimName)?.type.kind === 'hex')) {
+      throw contradiction(legacyName, claimName, legacy);
+    }
   }
 }
 
@@ -96,13 +95,13 @@ export function readSgxClaims(payload: ClaimSet): SgxClaims {
   // Named assignments, not a copy by computed names: V8 keeps a view built this way in fast
   // (hidden-class) mode; a copy by computed names past a dozen members turns into a slow dictionary.
   const claims: SgxClaims = {
-    mrenclave: requiredHex(payload, 'x-ms-sgx-mrenclave', MEASUREMENT_HEX),
-    mrsigner: requiredHex(payload, 'x-ms-sgx-mrsigner', MEASUREMENT_HEX),
-    productId: requiredUint16(payload, 'x-ms-sgx-product-id'),
-    svn: requiredUint16(payload, 'x-ms-sgx-svn'),
+    mrenclave: requiredHexClaim(payload, 'x-ms-sgx-mrenclave'),
+    mrsigner: requiredHexClaim(payload, 'x-ms-sgx-mrsigner'),
+    productId: requiredIntegerClaim(payload, 'x-ms-sgx-product-id'),
+    svn: requiredIntegerClaim(payload, 'x-ms-sgx-svn'),
     isDebuggable: requiredBoolean(payload, 'x-ms-sgx-is-debuggable'),
   };
-  const reportData = optionalHex(payload, 'x-ms-sgx-report-data', 128);
+  const reportData = optionalHexClaim(payload, 'x-ms-sgx-report-data');
   if (reportData !== undefined) claims.reportData = reportData;
   const runtimeClaims = optionalObject(payload, 'x-ms-runtime');
   if (runtimeClaims !== undefined) claims.runtimeClaims = runtimeClaims;
@@ -112,14 +111,15 @@ export function readSgxClaims(payload: ClaimSet): SgxClaims {
   if (collateral !== undefined) claims.collateral = collateral;
   const tcbIdentifier = optionalString(payload, 'x-ms-sgx-tcbidentifier');
   if (tcbIdentifier !== undefined) claims.tcbIdentifier = tcbIdentifier;
-  const configId = optionalHex(payload, 'x-ms-sgx-config-id', 128);
+  const configId = optionalHexClaim(payload, 'x-ms-sgx-config-id');
   if (configId !== undefined) claims.configId = configId;
-  const configSvn = optionalUint16(payload, 'x-ms-sgx-config-svn');
+  const configSvn = optionalIntegerClaim(payload, 'x-ms-sgx-config-svn');
   if (configSvn !== undefined) claims.configSvn = configSvn;
-  const isvExtendedProductId = optionalHex(payload, 'x-ms-sgx-isv-extended-product-id', 32);
+  const isvExtendedProductId = optionalHexClaim(payload, 'x-ms-sgx-isv-extended-product-id');
   if (isvExtendedProductId !== undefined) claims.isvExtendedProductId = isvExtendedProductId;
-  const isvFamilyId = optionalHex(payload, 'x-ms-sgx-isv-family-id', 32);
-  if (isvFamilyId !== undefined) claims.isvFamilyId = isvFamilyId;  checkLegacyAliases(payload, claims);
+  const isvFamilyId = optionalHexClaim(payload, 'x-ms-sgx-isv-family-id');
+  if (isvFamilyId !== undefined) claims.isvFamilyId = isvFamilyId;
+  checkLegacyAliases(payload);
   if (optionalBase64Url(payload, 'x-ms-sgx-ehd') !== undefined) {
     // Bytes cannot be frozen, and a verified result may be shared (cached, handed to several handlers):
     // each read gets its own copy, so no reader can change what the next one sees.

@@ -4,16 +4,18 @@
  * verifier makes that can be judged from the token alone is listed, in the verifier's order.
  */
 import { parseArgs } from 'node:util';
-import { MAA_DEFAULT_POLICY_HASH, readAttestationResult } from '../claims/attestation.js';
+import { isLegacySgxResult, MAA_DEFAULT_POLICY_HASHES, readAttestationResult } from '../claims/attestation.js';
+import { ISOLATION_TEE, ISOLATION_TEE_TYPES } from '../claims/catalog.js';
 import { AttestationError, type AttestationErrorCode } from '../errors.js';
 import { MAX_KID_LENGTH, RSA_ALGORITHMS } from '../token/header.js';
 import { DEFAULT_MAX_TOKEN_BYTES, parseCompactJws } from '../token/parse.js';
-import { isJsonObject, own, ownPath } from '../util/own.js';
+import { isJsonObject, own } from '../util/own.js';
 import { normalizeIssuer } from '../verify/issuers.js';
 import { DEFAULT_CLOCK_TOLERANCE as CLOCK_TOLERANCE } from '../verify/options.js';
 import { MAX_NUMERIC_DATE } from '../verify/time.js';
 import { displayValue, isoSeconds, printable, relativeTime, safeJson, shorten, table, utcIso } from './format.js';
 import { type CliIo, parsingArgs, parseDateOption, readTokenArgument, UsageError } from './input.js';
+import { describeFlag, explainType, renderExplanation, type TypeExplanation } from './explain.js';
 import { claimMeaning, LEGACY_ALIASES } from './meanings.js';
 
 export const INSPECT_USAGE = `Usage: attestation-gate inspect <token|file|-> [--json] [--at <date>] [--full]
@@ -28,7 +30,6 @@ Decodes an MAA token and explains it WITHOUT verifying its signature.
 /** Far above any real token, so that an oversized one can still be explained rather than rejected. */
 const INSPECT_MAX_BYTES = 1024 * 1024;
 const MAA_ATTESTATION_LIFETIME = 8 * 3600;
-const TYPED_VIEWS = new Set(['sgx', 'sevsnpvm', 'azurevm']);
 
 type Severity = 'refuse' | 'warn' | 'note';
 
@@ -62,6 +63,8 @@ export interface InspectReport {
   readonly observations: readonly Observation[];
   /** The distinct codes a verifier would refuse with, judging from the token alone. */
   readonly refusals: readonly AttestationErrorCode[];
+  /** For a type this library knows: what to pin (values whole), its flags, a policy to start from. */
+  readonly explanation?: TypeExplanation;
 }
 
 /** Decodes and explains a token. Throws the parser's AttestationError when it cannot be decoded at all. */
@@ -83,10 +86,12 @@ function inspectToken(token: string, now: Date): InspectReport {
   checkIssuer(issuer, sink);
   const times = checkTimes(payload, nowSeconds, sink);
   const attestationType = own(payload, 'x-ms-attestation-type');
-  checkAttestation(payload, attestationType, sink);
+  const explanation = explainType(payload);
+  checkAttestation(payload, attestationType, explanation, sink);
 
   const refusals = [...new Set(observations.flatMap((o) => (o.code === undefined ? [] : [o.code])))];
   return {
+    ...(explanation === undefined ? {} : { explanation }),
     signatureVerified: false,
     at: isoSeconds(now),
     header,
@@ -217,7 +222,19 @@ function checkTimes(payload: Readonly<Record<string, unknown>>, nowSeconds: numb
   return times;
 }
 
-function checkAttestation(payload: Readonly<Record<string, unknown>>, attestationType: unknown, sink: Sink): void {
+function checkAttestation(
+  payload: Readonly<Record<string, unknown>>,
+  attestationType: unknown,
+  explanation: TypeExplanation | undefined,
+  sink: Sink,
+): void {
+  if (attestationType === undefined && isLegacySgxResult(payload)) {
+    sink.refuse(
+      'ERR_CLAIM_INVALID',
+      "no x-ms-attestation-type, but tee \"sgx\" and sgx-mrenclave: an SGX result in MAA's 2020 claim format (maa-*, aas-ehd), which this library does not accept; attest again against a current MAA instance",
+    );
+    return;
+  }
   if (attestationType === undefined) {
     sink.refuse(
       'ERR_CLAIM_INVALID',
@@ -232,10 +249,13 @@ function checkAttestation(payload: Readonly<Record<string, unknown>>, attestatio
     if (!(error instanceof AttestationError)) throw error;
     sink.refuse(error.code, printable(error.message));
   }
-  if (typeof attestationType === 'string' && attestationType !== '' && !TYPED_VIEWS.has(attestationType)) {
+  if (explanation === undefined && typeof attestationType === 'string' && attestationType !== '') {
     sink.warn(`attestation type ${show(attestationType)}: no typed view, only the common claims are checked; a policy refuses it unless allowDebug (its debug flag is unknown)`);
   }
-  debugFlags(payload, sink);
+  if (explanation?.attestationType === 'azurevm' && explanation.isolationTee === undefined) {
+    sink.warn(`${ISOLATION_TEE}.x-ms-attestation-type is not ${ISOLATION_TEE_TYPES.join(' or ')}: its debug flags are unknown, so a policy refuses it unless allowDebug`);
+  }
+  for (const flag of explanation?.flags ?? []) if (flag.dangerous) sink.warn(describeFlag(flag));
 
   const legacy = Object.keys(LEGACY_ALIASES).filter((name) => Object.hasOwn(payload, name));
   if (legacy.length > 0) {
@@ -249,8 +269,9 @@ function checkAttestation(payload: Readonly<Record<string, unknown>>, attestatio
     sink.note('no runtime data: a bearer token, bound to no key or session; whoever holds it can present it');
   }
   const policyHash = own(payload, 'x-ms-policy-hash');
-  if (policyHash === MAA_DEFAULT_POLICY_HASH) {
-    sink.warn("x-ms-policy-hash is MAA's default SGX policy, which issues tokens for any enclave, debug ones included");
+  const defaults = typeof attestationType === 'string' ? (MAA_DEFAULT_POLICY_HASHES[attestationType] ?? []) : [];
+  if (typeof policyHash === 'string' && defaults.includes(policyHash)) {
+    sink.warn(`x-ms-policy-hash is MAA's default ${show(attestationType)} policy, which issues tokens for any TEE of the type, debug ones included: pin the TEE itself`);
   } else if (typeof policyHash === 'string') {
     sink.note(`x-ms-policy-hash ${show(policyHash)}: pin it to accept only evidence appraised by your instance policy`);
   }
@@ -263,27 +284,6 @@ function lifetime(payload: Readonly<Record<string, unknown>>, sink: Sink): void 
   if (typeof iat === 'number' && typeof exp === 'number' && exp - iat !== MAA_ATTESTATION_LIFETIME) {
     sink.note(`lifetime ${exp - iat} s: MAA's attestation tokens live 8 h (28800 s)`);
   }
-}
-
-const DEBUG_FLAGS: readonly (readonly [string, boolean, string])[] = [
-  ['x-ms-sgx-is-debuggable', true, 'debug enclave: the host can read its memory; a policy refuses it unless allowDebug'],
-  ['x-ms-sevsnpvm-is-debuggable', true, 'debug guest: the host can read its memory; a policy refuses it unless allowDebug'],
-  ['x-ms-isolation-tee.x-ms-sevsnpvm-is-debuggable', true, 'debug guest (x-ms-isolation-tee): the host can read its memory; a policy refuses it unless allowDebug'],
-  ['x-ms-azurevm-kerneldebug-enabled', true, 'kernel debugging enabled in the guest'],
-  ['x-ms-azurevm-bootdebug-enabled', true, 'boot debugging enabled in the guest'],
-  ['x-ms-azurevm-hypervisordebug-enabled', true, 'hypervisor debugging enabled'],
-  ['x-ms-azurevm-debuggersdisabled', false, 'debuggers not disabled in the guest'],
-  ['x-ms-azurevm-testsigning-enabled', true, 'test signing enabled in the guest'],
-];
-
-function debugFlags(payload: Readonly<Record<string, unknown>>, sink: Sink): void {
-  for (const [path, value, message] of DEBUG_FLAGS) {
-    if (claimAt(payload, path) === value) sink.warn(message);
-  }
-}
-
-function claimAt(payload: Readonly<Record<string, unknown>>, path: string): unknown {
-  return ownPath(payload, path.split('.'));
 }
 
 // The only nested object whose members are claims in their own right (a policy addresses them dotted).
@@ -333,6 +333,8 @@ function renderInspect(report: InspectReport, options: { full: boolean }): strin
     return [printable(shorten(name, 64)), shown, report.meanings[name] ?? ''];
   });
   out.push(rows.length > 0 ? table(rows, { header: ['claim', 'value', 'meaning'] }) : '  (no claims)\n');
+
+  if (report.explanation !== undefined) out.push(renderExplanation(report.explanation));
 
   out.push(`Times (judged at ${report.at})`);
   const timeRows = (['iat', 'nbf', 'exp'] as const).map((name) => {

@@ -98,8 +98,11 @@ function typedRows(prefix: string, view: object): string[][] {
   for (const [name, value] of Object.entries(view)) {
     if (value === undefined) continue;
     const label = `${prefix}${name}`;
-    if (isJsonObject(value) && (name === 'isolationTee' || name === 'sevsnp')) {
+    if (isJsonObject(value) && (name === 'isolationTee' || name === 'sevsnp' || name === 'tdx')) {
       rows.push(...typedRows(`${label}.`, value));
+    } else if (name === 'rtmr' && Array.isArray(value)) {
+      // Each register whole, as the other measurements: they are what a policy pins.
+      value.forEach((register, index) => rows.push([`${label}[${index}]`, printable(String(register))]));
     } else if (value instanceof Uint8Array) {
       rows.push([label, `${value.length} bytes: ${displayValue(Buffer.from(value).toString('base64url'), 48)}`]);
     } else if (typeof value === 'string') {
@@ -117,6 +120,12 @@ function debugWarnings(result: VerifiedAttestation): string[] {
   if (result.sgx?.isDebuggable === true) warnings.push('debug enclave: the host can read its memory (a policy refuses it unless allowDebug)');
   if (result.sevsnp?.isDebuggable === true) warnings.push('debug guest: the host can read its memory (a policy refuses it unless allowDebug)');
   if (result.azurevm?.isolationTee.sevsnp?.isDebuggable === true) warnings.push('debug guest (x-ms-isolation-tee): the host can read its memory');
+  if (result.tdx?.isDebuggable === true || result.azurevm?.isolationTee.tdx?.isDebuggable === true) {
+    warnings.push('debug TD: the host can read its CPU state and memory (a policy refuses it unless allowDebug)');
+  }
+  if (result.sevsnp?.migrationAllowed === true || result.azurevm?.isolationTee.sevsnp?.migrationAllowed === true) {
+    warnings.push("migratable guest: a migration agent can take its memory off the machine (a policy refuses it unless allowMigration)");
+  }
   if (result.nonce !== undefined) warnings.push('nonce: NOT inside the quote, it proves nothing about the enclave');
   return warnings;
 }
@@ -139,6 +148,7 @@ function renderAccepted(result: VerifiedAttestation, now: Date, values: VerifyVa
   const views: [string, object | undefined][] = [
     ['SGX claims', result.sgx],
     ['SEV-SNP claims', result.sevsnp],
+    ['TDX claims', result.tdx],
     ['Confidential VM claims', result.azurevm],
   ];
   for (const [title, view] of views) {
@@ -166,6 +176,7 @@ function accepted(result: VerifiedAttestation, now: Date, values: VerifyValues):
     sgx: result.sgx ?? null,
     sevsnp: result.sevsnp ?? null,
     azurevm: result.azurevm ?? null,
+    tdx: result.tdx ?? null,
     header: result.header,
     claims: result.claims,
   };

@@ -5,12 +5,12 @@
 import { isAttestationError } from '../errors.js';
 import { normalizeIssuer } from '../verify/issuers.js';
 import { type AuthorityNode, policyError, type RuleNode, show } from './ast.js';
-import { IDENTITY_CLAIMS } from './catalog.js';
 import { allChecks, allOfRule, anyOfRule, type CompiledRule, fail, type FailureSite } from './check.js';
 import { type CompiledPolicy, createCompiledPolicy, isCompiledPolicy } from './compiled.js';
 import { compileCondition } from './condition.js';
-import { DEBUG_GUARD } from './debug.js';
 import { parsePolicy } from './document.js';
+import { compileGuard } from './guard.js';
+import { IDENTITY_CLAIMS } from './identity.js';
 
 interface Context {
   readonly allowUnknownClaims: boolean;
@@ -19,8 +19,8 @@ interface Context {
 }
 
 const ANONYMOUS =
-  `can be satisfied without an equals on an enclave identity claim (${IDENTITY_CLAIMS.join(', ')}, ` +
-  'or the SEV-SNP ones under x-ms-isolation-tee): pin the enclave, or set allowAnyEnclave: true';
+  `can be satisfied without an equals on a workload identity claim (${IDENTITY_CLAIMS.join(', ')}; ` +
+  'host data, RTMRs and owner IDs never suffice alone): pin it, or set allowAnyEnclave: true';
 
 function normalizeAuthority(node: AuthorityNode): string {
   if (typeof node.authority !== 'string') throw policyError(node.path, `must be an issuer URL, got ${show(node.authority)}`);
@@ -75,6 +75,7 @@ export function compilePolicy(input: unknown): CompiledPolicy {
   const context: Context = { allowUnknownClaims: flags.allowUnknownClaims, authorities: new Set() };
   const rule = compileRule(root, context);
   if (!flags.allowAnyEnclave && rule.anonymousAt !== undefined) throw policyError(rule.anonymousAt, ANONYMOUS);
-  const check = flags.allowDebug ? rule.check : allChecks([DEBUG_GUARD, rule.check]);
+  const guard = compileGuard({ debug: !flags.allowDebug, migration: !flags.allowMigration });
+  const check = guard === undefined ? rule.check : allChecks([guard, rule.check]);
   return createCompiledPolicy({ form, ...flags, authorities: [...context.authorities] }, check);
 }

@@ -8,7 +8,7 @@
 import type { AttestationError } from '../errors.js';
 import { ownPath } from '../util/own.js';
 import { type ConditionNode, policyError, show } from './ast.js';
-import { type ClaimEntry, type ClaimType, describeType, lookupClaim } from './catalog.js';
+import { type ClaimSpec, type ClaimType, describeType, lookupClaim } from '../claims/catalog.js';
 import { type CompiledRule, fail, type FailureSite } from './check.js';
 import type { ClaimValue, PolicyOperator } from './types.js';
 
@@ -43,10 +43,14 @@ function fitsType(value: ClaimValue, type: ClaimType): boolean {
   switch (type.kind) {
     case 'hex':
       return typeof value === 'string' && value.length === type.digits && HEX.test(value);
+    case 'integer':
+      return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= type.max;
     case 'string':
-    case 'number':
+      return typeof value === 'string' && (type.values === undefined || type.values.includes(value));
+    case 'base64url':
+      return typeof value === 'string';
     case 'boolean':
-      return typeof value === type.kind;
+      return typeof value === 'boolean';
     default:
       return false;
   }
@@ -76,7 +80,7 @@ function ordering(holds: (actual: number, limit: number) => boolean): MatcherFac
     if (typeof limit !== 'number' || !Number.isFinite(limit)) {
       throw policyError(node.path, `${node.operator} compares finite numbers, got ${show(limit)}`);
     }
-    if (type !== undefined && type.kind !== 'number') {
+    if (type !== undefined && type.kind !== 'integer') {
       throw policyError(node.path, `claim ${show(node.claim)} holds ${describeType(type)}: ${node.operator} compares numbers only`);
     }
     return (actual) => typeof actual === 'number' && holds(actual, limit);
@@ -117,9 +121,9 @@ function splitClaim(node: ConditionNode): readonly string[] {
   return segments;
 }
 
-const UNTYPED: Pick<ClaimEntry, 'identity'> & { readonly type: undefined } = { type: undefined, identity: false };
+const UNTYPED = { type: undefined, role: undefined } as const;
 
-function claimEntry(node: ConditionNode, segments: readonly string[], allowUnknownClaims: boolean): typeof UNTYPED | ClaimEntry {
+function claimEntry(node: ConditionNode, segments: readonly string[], allowUnknownClaims: boolean): typeof UNTYPED | ClaimSpec {
   const found = lookupClaim(segments);
   switch (found.found) {
     case 'typed':
@@ -140,7 +144,7 @@ function claimEntry(node: ConditionNode, segments: readonly string[], allowUnkno
 
 export function compileCondition(node: ConditionNode, allowUnknownClaims: boolean): CompiledRule {
   const segments = splitClaim(node);
-  const { type, identity } = claimEntry(node, segments, allowUnknownClaims);
+  const { type, role } = claimEntry(node, segments, allowUnknownClaims);
   const matches = MATCHERS[node.operator](node, type);
   const site: FailureSite = {
     path: node.path,
@@ -154,6 +158,6 @@ export function compileCondition(node: ConditionNode, allowUnknownClaims: boolea
       const actual = ownPath(input.claims, segments);
       return matches(actual) || fail(failures, site, actual);
     },
-    anonymousAt: identity && node.operator === 'equals' ? undefined : node.path,
+    anonymousAt: role === 'identity' && node.operator === 'equals' ? undefined : node.path,
   };
 }

@@ -44,18 +44,41 @@ export type AuthorityBlock = { readonly authority: string } & PolicyGroup;
 /** Members both forms accept. Each defaults to false. */
 export interface PolicyFlags {
   /**
-   * Accept debug enclaves and guests, whose memory the host can read. MAA's default policy issues tokens
-   * for them, so they are refused unless this is true. Tokens of a type whose debug flag this library
-   * does not know (anything but sgx, sevsnpvm and azurevm) are refused too unless this is true.
+   * Accept debug TEEs, whose memory the host can read: SGX debug enclaves, SEV-SNP debug guests, debug
+   * TDs, and confidential VMs with boot, kernel or hypervisor debugging on. MAA's default policies issue
+   * tokens for them, so they are refused unless this is true. Tokens of a type whose debug flags this
+   * library does not know (anything but sgx, sevsnpvm, tdxvm and azurevm on SEV-SNP or TDX) are refused
+   * too unless this is true.
    */
   readonly allowDebug?: boolean;
+  /**
+   * Accept SEV-SNP guests whose policy allows a migration agent (`x-ms-sevsnpvm-migration-allowed`): such
+   * an agent can move the guest's memory to another machine. Refused unless this is true.
+   */
+  readonly allowMigration?: boolean;
   /** Accept a policy that can be satisfied without an `equals` on an enclave identity claim. */
   readonly allowAnyEnclave?: boolean;
   /** Accept claim names that are not in the catalogue of MAA claims (they are then compared untyped). */
   readonly allowUnknownClaims?: boolean;
 }
 
-type ShorthandMember = 'authority' | 'attestationType' | 'mrenclave' | 'mrsigner' | 'productId' | 'minSvn' | 'policyHash';
+type ShorthandMember =
+  | 'authority'
+  | 'attestationType'
+  | 'mrenclave'
+  | 'mrsigner'
+  | 'productId'
+  | 'minSvn'
+  | 'launchMeasurement'
+  | 'hostData'
+  | 'minGuestSvn'
+  | 'mrtd'
+  | 'rtmr'
+  | 'mrSeam'
+  | 'tcbStatus'
+  | 'minSeamSvn'
+  | 'complianceStatus'
+  | 'policyHash';
 
 /** The JSON of an Azure Key Vault secure key release policy, so an existing one can be reused as is. */
 export type SkrPolicy = PolicyFlags & { readonly version?: '1.0.0' } & { readonly [K in ShorthandMember]?: never } & (
@@ -64,20 +87,51 @@ export type SkrPolicy = PolicyFlags & { readonly version?: '1.0.0' } & { readonl
   );
 
 /**
- * The common SGX case. Lists are allowlists: during a rotation the old and new values stand side by side.
- * Compiles into the same rule tree as the SKR form.
+ * The common cases, one TEE per policy. Lists are allowlists: during a rotation the old and new values
+ * stand side by side. Compiles into the same rule tree as the SKR form.
+ *
+ * ```ts
+ * { attestationType: 'sgx', mrsigner: ['…64 hex…'], productId: 1, minSvn: 2 }
+ * { attestationType: 'sevsnpvm', launchMeasurement: ['…96 hex…'], complianceStatus: ['azure-compliant-cvm'] }
+ * { attestationType: 'tdxvm', mrtd: ['…96 hex…'], rtmr: { 3: ['…96 hex…'] }, tcbStatus: ['UpToDate'] }
+ * { attestationType: 'azurevm', mrtd: ['…'] }   // the TDX claims under x-ms-isolation-tee, which must be tdxvm
+ * ```
  */
 export type ShorthandPolicy = PolicyFlags & {
   /** The issuer(s) whose tokens the policy accepts; absent: any issuer the verifier trusts. */
   readonly authority?: string | readonly string[];
-  /** `x-ms-attestation-type`; default `sgx`. The SGX members below require `sgx`. */
+  /**
+   * `x-ms-attestation-type`; default `sgx`. SGX members need `sgx`; SEV-SNP members `sevsnpvm` or
+   * `azurevm`; TDX members `tdxvm` or `azurevm` (for `azurevm` they name the claims under
+   * `x-ms-isolation-tee`, and the isolation TEE must be of their kind).
+   */
   readonly attestationType?: string;
+  /** SGX: `x-ms-sgx-mrenclave` allowlist. */
   readonly mrenclave?: readonly string[];
+  /** SGX: `x-ms-sgx-mrsigner` allowlist. */
   readonly mrsigner?: readonly string[];
-  /** `x-ms-sgx-product-id` must equal this. */
+  /** SGX: `x-ms-sgx-product-id` must equal this. */
   readonly productId?: number;
-  /** `x-ms-sgx-svn` must be at least this. */
+  /** SGX: `x-ms-sgx-svn` must be at least this. */
   readonly minSvn?: number;
+  /** SEV-SNP: `x-ms-sevsnpvm-launchmeasurement` allowlist (the guest's identity). */
+  readonly launchMeasurement?: readonly string[];
+  /** SEV-SNP: `x-ms-sevsnpvm-hostdata` allowlist; chosen by the host, so only beside `launchMeasurement`. */
+  readonly hostData?: readonly string[];
+  /** SEV-SNP: `x-ms-sevsnpvm-guestsvn` must be at least this. */
+  readonly minGuestSvn?: number;
+  /** TDX: `tdx_mrtd` allowlist (the TD's identity). */
+  readonly mrtd?: readonly string[];
+  /** TDX: an allowlist per runtime measurement register, keyed "0" to "3". */
+  readonly rtmr?: { readonly [K in '0' | '1' | '2' | '3']?: readonly string[] };
+  /** TDX: `tdx_mrseam` allowlist (the Intel TDX module builds you accept). */
+  readonly mrSeam?: readonly string[];
+  /** TDX: `attester_tcb_status` allowlist, e.g. `['UpToDate']`. */
+  readonly tcbStatus?: readonly string[];
+  /** TDX: `tdx_seamsvn` must be at least this. */
+  readonly minSeamSvn?: number;
+  /** SEV-SNP or TDX: `x-ms-compliance-status` allowlist, e.g. `['azure-compliant-cvm']`. */
+  readonly complianceStatus?: readonly string[];
   /** `x-ms-policy-hash`: pins the instance policy that appraised the evidence. */
   readonly policyHash?: readonly string[];
   readonly anyOf?: never;

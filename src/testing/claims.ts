@@ -1,26 +1,48 @@
 /**
- * SGX attestation claims as MAA's default policy issues them, for minting realistic test tokens.
+ * Attestation claims as MAA issues them, per attestation type, for minting realistic test tokens. The
+ * claim set and every value come from the claim catalogue (`example`, taken from real tokens and
+ * Microsoft's samples); this module only assembles them the way MAA nests them.
  *
- * The shape follows real tokens from the shared West US instance (see test/fixtures/maa/decoded): the
+ * SGX follows real default-policy tokens of the shared instances (see test/fixtures/maa/decoded): the
  * `x-ms-*` claims MAA derives from the quote, plus the legacy duplicates the default policy issues. One
- * deliberate difference: real default-policy tokens come from debug enclaves, these default to a
- * production enclave (`x-ms-sgx-is-debuggable: false`) so that a test which forgets to think about debug
- * mode exercises the safe path; set it to `true` to test rejection.
+ * deliberate difference for every type: real default-policy tokens often come from debug TEEs, these
+ * default to production ones (debug flags false, no migration) so that a test which forgets to think
+ * about debug mode exercises the safe path; set the flag to test rejection.
  */
 import { createHash } from 'node:crypto';
 import { isJsonObject } from '../util/own.js';
-import { MAA_DEFAULT_POLICY_HASH } from '../claims/attestation.js';
+import { MAA_DEFAULT_POLICY_HASHES } from '../claims/attestation.js';
+import {
+  type AttestationTypeName,
+  claimsOf,
+  claimSpec,
+  ISOLATION_TEE,
+  type IsolationTeeType,
+  MAA_CLAIMS,
+} from '../claims/catalog.js';
+
+function example<T>(name: string): T {
+  const value = claimSpec(name)?.example;
+  if (value === undefined) throw new TypeError(`the claim catalogue has no example for ${name}`);
+  return value as T;
+}
 
 /** MRENCLAVE of the default test enclave (64 lowercase hex). */
-export const DEFAULT_MRENCLAVE = 'a2d29bfd01ade8cae250dfa0e0d84ffb1b206f1f6d44cc79fe346585407a634e';
+export const DEFAULT_MRENCLAVE: string = example('x-ms-sgx-mrenclave');
 /** MRSIGNER of the default test enclave (64 lowercase hex). */
-export const DEFAULT_MRSIGNER = '7c4755f5325364a14e4c1a8a4ad7311e7b672d1e409b6f987884ee7d77b90a83';
+export const DEFAULT_MRSIGNER: string = example('x-ms-sgx-mrsigner');
 /** ISVPRODID of the default test enclave. */
-export const DEFAULT_PRODUCT_ID = 1;
+export const DEFAULT_PRODUCT_ID: number = example('x-ms-sgx-product-id');
 /** ISVSVN of the default test enclave. */
-export const DEFAULT_SVN = 1;
+export const DEFAULT_SVN: number = example('x-ms-sgx-svn');
 /** 64 zero bytes as 128 hex: the report data of a quote taken without runtime data. */
-export const DEFAULT_REPORT_DATA = '0'.repeat(128);
+export const DEFAULT_REPORT_DATA: string = example('x-ms-sgx-report-data');
+/** `x-ms-sgx-tcbidentifier` of today's default SGX policy. */
+export const DEFAULT_TCB_IDENTIFIER: string = example('x-ms-sgx-tcbidentifier');
+/** Launch measurement of the default SEV-SNP guest (96 lowercase hex). */
+export const DEFAULT_LAUNCH_MEASUREMENT: string = example('x-ms-sevsnpvm-launchmeasurement');
+/** MRTD of the default TD (96 lowercase hex). */
+export const DEFAULT_MRTD: string = example('tdx_mrtd');
 
 /** SHA-256 hex of the (pretend) collateral MAA used; real tokens repeat the certs and CRL hashes likewise. */
 export const DEFAULT_COLLATERAL: Readonly<SgxCollateral> = Object.freeze({
@@ -34,9 +56,10 @@ export const DEFAULT_COLLATERAL: Readonly<SgxCollateral> = Object.freeze({
 });
 
 /**
- * MAA's default SGX policy, byte for byte as the shared instances return it (decoded from the real
- * get-policy response in the fixtures). Every instance starts with it, so its hash is the one relying
- * parties see most.
+ * MAA's default SGX policy of 2020–2022, byte for byte as the shared instances returned it (decoded from
+ * the real get-policy response in the fixtures); `policyHash(DEFAULT_POLICY_TEXT)` is the hash those
+ * tokens carry. Today's default (with `x-ms-sgx-tcbidentifier`) is not published as text: see
+ * `DEFAULT_POLICY_HASH`.
  */
 export const DEFAULT_POLICY_TEXT =
   'version= 1.0;authorizationrules{=> permit();};issuancerules{' +
@@ -55,8 +78,23 @@ export function policyHash(policyText: string): string {
   return createHash('sha256').update(encoded, 'ascii').digest('base64url');
 }
 
-/** `policyHash(DEFAULT_POLICY_TEXT)`: the value real default-policy tokens carry. */
-export const DEFAULT_POLICY_HASH = MAA_DEFAULT_POLICY_HASH;
+/**
+ * The `x-ms-policy-hash` of today's default SGX policy, as real 2023–2024 shared-instance tokens carry it
+ * (with `x-ms-sgx-tcbidentifier: "10"`). Minted SGX tokens carry it.
+ */
+export const DEFAULT_POLICY_HASH: string = MAA_DEFAULT_POLICY_HASHES['sgx']!.at(-1)!;
+
+/**
+ * The `x-ms-policy-hash` minted tokens of each type carry: the shared instances' default policies for
+ * `sgx` and `azurevm`; for `sevsnpvm` the pre-production sharedweu instance's (2025), for `tdxvm` that of
+ * Microsoft's published sample (2023).
+ */
+export const DEFAULT_POLICY_HASHES: Readonly<Record<AttestationTypeName, string>> = Object.freeze({
+  sgx: DEFAULT_POLICY_HASH,
+  sevsnpvm: '9NY0VnTQ-IiBriBplVUpFbczcDaEBUwsiFYAzHu_gco',
+  tdxvm: 'B56nbp5slhw66peoRYkpdq1WykMkEworvdol08hnMXE',
+  azurevm: MAA_DEFAULT_POLICY_HASHES['azurevm']!.at(-1)!,
+});
 
 /** The seven collateral hashes MAA reports in `x-ms-sgx-collateral`. */
 export interface SgxCollateral {
@@ -84,8 +122,8 @@ export type LegacyPolicyClaims = {
  * `Record<string, unknown>`.
  *
  * Not included, because MAA's default policy on a non-KSS platform does not issue them:
- * `x-ms-sgx-tcbidentifier` (custom-policy tokens carry e.g. `"10"`), `x-ms-sgx-ehd` / `x-ms-runtime`
- * (only when the client sent runtime data: see `runtimeDataClaims`), `nonce`, `x-ms-policy-signer`.
+ * `x-ms-sgx-ehd` / `x-ms-runtime` (only when the client sent runtime data: see `runtimeDataClaims`),
+ * `nonce`, `x-ms-policy-signer`.
  */
 export type DefaultSgxClaims = LegacyPolicyClaims & {
   'maa-attestationcollateral': SgxCollateral;
@@ -99,6 +137,7 @@ export type DefaultSgxClaims = LegacyPolicyClaims & {
   'x-ms-sgx-product-id': number;
   'x-ms-sgx-report-data': string;
   'x-ms-sgx-svn': number;
+  'x-ms-sgx-tcbidentifier': string;
   'x-ms-ver': string;
 };
 
@@ -128,24 +167,77 @@ export function defaultSgxClaims(): DefaultSgxClaims {
     'x-ms-sgx-product-id': DEFAULT_PRODUCT_ID,
     'x-ms-sgx-report-data': DEFAULT_REPORT_DATA,
     'x-ms-sgx-svn': DEFAULT_SVN,
-    'x-ms-ver': '1.0',
+    'x-ms-sgx-tcbidentifier': DEFAULT_TCB_IDENTIFIER,
+    'x-ms-ver': example('x-ms-ver'),
+  };
+}
+
+/** The attestation types `mint` can shape a token as. */
+export type MintType = AttestationTypeName;
+
+/**
+ * The paravisor's runtime data of an Azure confidential VM (the sharedeus2 token of December 2024): its
+ * vTPM attestation key, the VM configuration and the 64 bytes of user data the guest wrote (none).
+ */
+const HCL_RUNTIME = {
+  keys: [
+    {
+      e: 'AQAB',
+      key_ops: ['sign'],
+      kid: 'HCLAkPub',
+      kty: 'RSA',
+      n: 'p5uigAAAL175E0DxAta28tOOA1IKTxbwl3LWkRNfTpvf9kJPt-j1hpNFZfxTepQaNFJbtqSBqQaPpc8b8UEKN5Ikv1LIfKAAxFuFRIfo0dPqhnQt8hf-4g4Bnm4yt0TLwzRXPvm0pxfJaOjHBlpDeagsRX9kRNUjqgUitQpmT6H3Wq4s-7wwNPEQtGdnads_nk_vaz2yIu4_XKF2E-b7QLZzrMYk2l-X9Mik4GNW3VgSFsMeNhIVFjvQoF2LyZDfvUZwyz1ZEDV3EU3VI2rwDzDLrJtZN1_piALzK0JndXcUiCwYqalzJKan_tyefWrXUwsi0u7_Sn263CwOFOTUyw',
+    },
+  ],
+  'user-data': '0'.repeat(128),
+  'vm-configuration': { 'console-enabled': true, 'secure-boot': true, 'tpm-enabled': true, vmUniqueId: example<string>('x-ms-azurevm-vmid') },
+};
+
+// The catalogue's examples of the claims a type carries at `names`' level.
+function examplesOf(claims: readonly [string, { readonly example?: unknown; readonly alias?: unknown }][]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of claims) if (spec.example !== undefined && spec.alias === undefined) out[name] = structuredClone(spec.example);
+  return out;
+}
+
+function teeClaims(tee: IsolationTeeType): Record<string, unknown> {
+  const nested = claimsOf('azurevm', tee)
+    .filter(([name]) => name.startsWith(`${ISOLATION_TEE}.`))
+    .map(([name, spec]) => [name.slice(ISOLATION_TEE.length + 1), spec] as [string, typeof spec]);
+  return { 'x-ms-attestation-type': tee, ...examplesOf(nested), 'x-ms-runtime': structuredClone(HCL_RUNTIME) };
+}
+
+/**
+ * A fresh copy (safe to mutate) of the claims MAA issues for a TEE of `type` with the catalogue's
+ * default values: `sgx` (`defaultSgxClaims()`), `sevsnpvm`, `tdxvm` (Microsoft's TDX profile), or
+ * `azurevm` (a confidential VM guest) on `isolationTee` `sevsnpvm` (default) or `tdxvm`. Registered
+ * claims (`iss`, `iat`, ...) are not included.
+ */
+export function defaultClaims(type: MintType = 'sgx', isolationTee: IsolationTeeType = 'sevsnpvm'): Record<string, unknown> {
+  if (type === 'sgx') return defaultSgxClaims();
+  const own = examplesOf(claimsOf(type).filter(([name]) => MAA_CLAIMS.get(name)?.types !== 'all'));
+  const common = { 'x-ms-attestation-type': type, 'x-ms-policy-hash': DEFAULT_POLICY_HASHES[type], 'x-ms-ver': example<string>('x-ms-ver') };
+  if (type !== 'azurevm') return { ...own, ...common };
+  return {
+    ...own,
+    ...common,
+    [ISOLATION_TEE]: teeClaims(isolationTee),
+    // What Azure's guest attestation client sends when given no nonce.
+    'x-ms-runtime': { 'client-payload': {} },
   };
 }
 
 /**
- * Which legacy claims duplicate which `x-ms-*` claim under the default policy (the `tee` rule copies
- * `x-ms-attestation-type`, per the policy text). Used by `mergeClaims` to keep overrides self-consistent.
+ * Which legacy claims duplicate which `x-ms-*` claim under the default policy: the catalogue's verbatim
+ * aliases (the `tee` rule copies `x-ms-attestation-type`, per the policy text). Used by `mergeClaims` to
+ * keep overrides self-consistent.
  */
-export const LEGACY_CLAIM_ALIASES: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  'x-ms-sgx-is-debuggable': ['is-debuggable'],
-  'x-ms-sgx-mrenclave': ['sgx-mrenclave'],
-  'x-ms-sgx-mrsigner': ['sgx-mrsigner'],
-  'x-ms-sgx-product-id': ['product-id'],
-  'x-ms-sgx-svn': ['svn'],
-  'x-ms-attestation-type': ['tee'],
-  'x-ms-sgx-collateral': ['maa-attestationcollateral'],
-  'x-ms-sgx-ehd': ['maa-ehd', 'aas-ehd'],
-});
+export const LEGACY_CLAIM_ALIASES: Readonly<Record<string, readonly string[]>> = Object.freeze(
+  [...MAA_CLAIMS].reduce<Record<string, string[]>>((aliases, [name, spec]) => {
+    if (spec.alias?.verbatim === true) (aliases[spec.alias.of] ??= []).push(name);
+    return aliases;
+  }, {}),
+);
 
 /** Sets `target[name]` to `value`, or removes the member when `value` is `undefined`. */
 export function setOrDelete(target: Record<string, unknown>, name: string, value: unknown): void {
@@ -154,7 +246,9 @@ export function setOrDelete(target: Record<string, unknown>, name: string, value
 }
 
 /**
- * `base` with `overrides` laid over it, shallowly. An override whose value is `undefined` removes the claim.
+ * `base` with `overrides` laid over it, shallowly, except for `x-ms-isolation-tee`: an object given for it
+ * is laid over the base's member by member, so `{ 'x-ms-isolation-tee': { 'x-ms-sevsnpvm-is-debuggable':
+ * true } }` changes one nested claim. An override whose value is `undefined` removes the claim.
  *
  * So that a test which changes one measurement still gets a self-consistent token, overriding an `x-ms-*`
  * claim also changes (or removes) its legacy duplicates that `base` carries — top-level and inside a
@@ -167,6 +261,13 @@ export function mergeClaims(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [name, value] of Object.entries(overrides)) setOrDelete(out, name, value);
+  const baseTee = base[ISOLATION_TEE];
+  const teeOverride = overrides[ISOLATION_TEE];
+  if (isJsonObject(baseTee) && isJsonObject(teeOverride)) {
+    const tee: Record<string, unknown> = { ...baseTee };
+    for (const [name, value] of Object.entries(teeOverride)) setOrDelete(tee, name, value);
+    out[ISOLATION_TEE] = tee;
+  }
 
   const basePolicy = base['x-ms-policy'];
   const policy = !Object.hasOwn(overrides, 'x-ms-policy') && isJsonObject(basePolicy) ? { ...basePolicy } : undefined;

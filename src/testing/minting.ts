@@ -6,12 +6,21 @@
  * the 1024-bit RSA keys MAA really served.
  */
 import { constants, sign, type KeyObject } from 'node:crypto';
+import type { IsolationTeeType } from '../claims/catalog.js';
+import type { MintType } from './claims.js';
 
 /** Signature algorithms `mint` can produce. `none` gives an empty signature, as MAA's draft-policy responses. */
 export type MintAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'none';
 
 /** Options of `TestAttestationService.mint`. */
 export interface MintOptions {
+  /**
+   * The attestation type to shape the token as, from the claim catalogue's defaults: `sgx` (default),
+   * `sevsnpvm`, `tdxvm` or `azurevm` (see `defaultClaims`).
+   */
+  type?: MintType;
+  /** For `type: 'azurevm'`: the confidential VM's hardware TEE, `sevsnpvm` (default) or `tdxvm`. */
+  isolationTee?: IsolationTeeType;
   /** Sign with this key (published or retired) and name it in the header. Default: the active key. */
   kid?: string;
   /** Issue time: seconds since the epoch, or a Date. Default: the service clock. `nbf` equals it. */

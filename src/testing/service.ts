@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { randomBytes, type KeyObject } from 'node:crypto';
 import type { SelfSignedCertificate } from './certificate.js';
-import { DEFAULT_POLICY_TEXT, defaultSgxClaims, mergeClaims, policyHash, setOrDelete } from './claims.js';
+import { DEFAULT_POLICY_TEXT, defaultClaims, mergeClaims, policyHash, setOrDelete } from './claims.js';
 import { compileInstancePolicy, type AttestOutcome, type CompiledInstancePolicy, type InstancePolicy } from './attestation.js';
 import { attestRouteOf, handleAttest } from './attest-route.js';
 import { FaultInjector, JSON_TYPE, type Fault, type FaultRoute, type NormalResponse } from './faults.js';
@@ -237,12 +237,12 @@ export class TestAttestationService {
 
   /**
    * Mints a compact JWS shaped like MAA's: header `{alg, jku, kid, typ}` in that order, payload with
-   * `exp`, `iat`, `iss`, `jti`, `nbf` and `defaultSgxClaims()`, with `claims` merged on top by
+   * `exp`, `iat`, `iss`, `jti`, `nbf` and `defaultClaims(options.type, options.isolationTee)`, with `claims` merged on top by
    * `mergeClaims` (an `undefined` value removes a claim; legacy duplicates follow their `x-ms-*` claim).
    * Payload members are sorted by name, as MAA serializes them.
    */
   mint(claims: Record<string, unknown> = {}, options: MintOptions = {}): string {
-    return this.#encode((registered) => mergeClaims({ ...registered, ...defaultSgxClaims() }, claims), options);
+    return this.#encode((registered) => mergeClaims({ ...registered, ...defaultClaims(options.type, options.isolationTee) }, claims), options);
   }
 
   /** Injects `fault` into `route` (replacing any fault there), or clears it with `null`. */

@@ -3,6 +3,7 @@ import { runtimeKeyOf } from '../binding/runtime-data.js';
 import type { AzureVmClaims } from '../claims/azurevm.js';
 import type { SevSnpClaims } from '../claims/sevsnp.js';
 import type { SgxClaims } from '../claims/sgx.js';
+import type { TdxClaims } from '../claims/tdx.js';
 
 /**
  * Freezes any object graph without running a getter: members are read through their property
@@ -102,8 +103,10 @@ export class Attestation {
   readonly sgx: SgxClaims | undefined;
   /** Typed SEV-SNP claims, when `attestationType` is `sevsnpvm`. */
   readonly sevsnp: SevSnpClaims | undefined;
-  /** Typed confidential-VM claims with the nested SEV-SNP evidence, when `attestationType` is `azurevm`. */
+  /** Typed confidential-VM claims with the nested SEV-SNP or TDX evidence, when `attestationType` is `azurevm`. */
   readonly azurevm: AzureVmClaims | undefined;
+  /** Typed Intel TDX claims, when `attestationType` is `tdxvm`. */
+  readonly tdx: TdxClaims | undefined;
   // A private field is not a property: it stays writable after the instance is frozen.
   #runtimeKey: KeyObject | undefined | typeof NOT_YET = NOT_YET;
 
@@ -121,6 +124,7 @@ export class Attestation {
     this.sgx = fields.sgx;
     this.sevsnp = fields.sevsnp;
     this.azurevm = fields.azurevm;
+    this.tdx = fields.tdx;
   }
 
   /**

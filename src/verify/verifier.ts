@@ -333,6 +333,7 @@ function readResult({ header, fresh, payload, source, kid }: PreparedToken, opti
       sgx: result.sgx,
       sevsnp: result.sevsnp,
       azurevm: result.azurevm,
+      tdx: result.tdx,
     }),
   );
   return { result: attestation, times, heapBytes };

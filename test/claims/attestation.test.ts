@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readAttestationResult } from '../../src/claims/attestation.js';
+import { isLegacySgxResult, readAttestationResult } from '../../src/claims/attestation.js';
 import { readAzureVmClaims } from '../../src/claims/azurevm.js';
 import { readSevSnpClaims } from '../../src/claims/sevsnp.js';
 import { readSgxClaims } from '../../src/claims/sgx.js';
@@ -46,8 +46,8 @@ describe('attestation results', () => {
   });
 
   it('accepts a type without a typed view, with the common claims only', () => {
-    const result = readAttestationResult({ 'x-ms-attestation-type': 'tdxvm', 'x-ms-ver': '1.0', nonce: 'n', tdx_mrtd: 'ab' });
-    expect(result).toEqual({ attestationType: 'tdxvm', nonce: 'n' });
+    const result = readAttestationResult({ 'x-ms-attestation-type': 'tpm', 'x-ms-ver': '1.0', nonce: 'n', tdx_mrtd: 'ab' });
+    expect(result).toEqual({ attestationType: 'tpm', nonce: 'n' });
   });
 
   it('runs the typed view: an SGX token missing its measurement is refused', () => {
@@ -58,7 +58,7 @@ describe('attestation results', () => {
 
   it('reads nonce and policy signer', () => {
     const signer = { alg: 'RS256', kty: 'RSA', x5c: ['MIIB'] };
-    const result = readAttestationResult({ 'x-ms-attestation-type': 'tdxvm', nonce: 'abc', 'x-ms-policy-signer': signer });
+    const result = readAttestationResult({ 'x-ms-attestation-type': 'tpm', nonce: 'abc', 'x-ms-policy-signer': signer });
     expect(result.nonce).toBe('abc');
     expect(result.policySigner).toEqual(signer);
   });
@@ -87,14 +87,14 @@ describe('not an attestation result', () => {
 });
 
 describe('common claims', () => {
-  const base = (): Payload => ({ 'x-ms-attestation-type': 'tdxvm' });
+  const base = (): Payload => ({ 'x-ms-attestation-type': 'tpm' });
 
   it.each([['1.1'], ['1'], ['1.0 '], [1], [null], ['']])('refuses x-ms-ver = %j', (version) => {
     expect(claimError(() => readAttestationResult({ ...base(), 'x-ms-ver': version })).message).toContain('x-ms-ver');
   });
 
   it('accepts a token without x-ms-ver', () => {
-    expect(readAttestationResult(base()).attestationType).toBe('tdxvm');
+    expect(readAttestationResult(base()).attestationType).toBe('tpm');
   });
 
   it.each([
@@ -107,5 +107,15 @@ describe('common claims', () => {
     ['nonce', null],
   ])('refuses %s = %j', (name, value) => {
     expect(claimError(() => readAttestationResult({ ...base(), [name]: value })).message).toContain(name);
+  });
+});
+
+describe("MAA's 2020 claim format", () => {
+  it('is refused as an SGX result in the 2020 format, not as a policy-management response', () => {
+    const message = claimError(() => readAttestationResult(loadPayload('skr-sgx-legacy-shareduks-2020-07'))).message;
+    expect(message).toMatch(/SGX result in MAA's 2020 claim format/);
+    expect(isLegacySgxResult(loadPayload('skr-sgx-legacy-shareduks-2020-07'))).toBe(true);
+    expect(isLegacySgxResult(loadPayload('cpp-policy-get-sgx-shared-2022'))).toBe(false);
+    expect(isLegacySgxResult(loadPayload('teaclave-sgx-sharedeus-2023-09'))).toBe(false);
   });
 });

@@ -101,10 +101,10 @@ describe('x-ms-isolation-tee', () => {
     expect(claimError(() => readAzureVmClaims(withTee(tee))).message).toContain('x-ms-sevsnpvm-launchmeasurement');
   });
 
-  it('gives other hardware types no SEV-SNP view', () => {
-    const tee = { 'x-ms-attestation-type': 'tdxvm', 'x-ms-compliance-status': 'azure-compliant-cvm' };
+  it('gives hardware types it does not know no typed view', () => {
+    const tee = { 'x-ms-attestation-type': 'cca', 'x-ms-compliance-status': 'azure-compliant-cvm' };
     expect(readAzureVmClaims(withTee(tee)).isolationTee).toEqual({
-      attestationType: 'tdxvm',
+      attestationType: 'cca',
       complianceStatus: 'azure-compliant-cvm',
     });
   });

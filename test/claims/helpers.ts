@@ -28,4 +28,5 @@ export const SGX_PAYLOADS = [
   'cpp-openenclave-runtimejson-aad-2022',
   'cpp-sgx-draftpolicy-unsigned-2022',
   'faasm-sgx-custom-eus2-2024',
+  'teaclave-sgx-sharedeus-2023-09',
 ] as const;

@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   omitUndefined,
   optionalBase64Url,
+  optionalHexClaim,
+  optionalIntegerClaim,
+  optionalStringClaim,
+  requiredHexClaim,
+  requiredIntegerClaim,
   optionalBase64UrlBytes,
   optionalBoolean,
   optionalHex,
@@ -249,5 +254,23 @@ describe('omitUndefined', () => {
   it('drops undefined members only', () => {
     const view = omitUndefined({ a: 1, b: undefined, c: false, d: null, e: '' });
     expect(Object.keys(view)).toEqual(['a', 'c', 'd', 'e']);
+  });
+});
+
+describe('readers whose format comes from the claim catalogue', () => {
+  it('take hex lengths, integer ranges and enumerations from the catalogue', () => {
+    expect(requiredHexClaim({ tdx_mrtd: 'AB'.repeat(48) }, 'tdx_mrtd')).toBe('ab'.repeat(48));
+    claimError(() => requiredHexClaim({ tdx_mrtd: 'ab'.repeat(32) }, 'tdx_mrtd'));
+    expect(optionalHexClaim({}, 'tdx_xfam')).toBeUndefined();
+    expect(requiredIntegerClaim({ 'x-ms-sgx-svn': 65535 }, 'x-ms-sgx-svn')).toBe(65535);
+    claimError(() => requiredIntegerClaim({ 'x-ms-sgx-svn': 65536 }, 'x-ms-sgx-svn'));
+    claimError(() => optionalIntegerClaim({ 'x-ms-sevsnpvm-snpfw-svn': 256 }, 'x-ms-sevsnpvm-snpfw-svn'));
+    expect(optionalStringClaim({ dbgstat: 'disabled' }, 'dbgstat')).toBe('disabled');
+    expect(claimError(() => optionalStringClaim({ dbgstat: 'off' }, 'dbgstat')).message).toContain('one of "enabled"');
+  });
+
+  it('refuse, as a bug in this library, a claim the catalogue does not type that way', () => {
+    expect(() => requiredHexClaim({ x: 'ab' }, 'x-ms-not-a-claim')).toThrow(TypeError);
+    expect(() => optionalIntegerClaim({}, 'x-ms-sgx-mrenclave')).toThrow(/types x-ms-sgx-mrenclave as hex, not integer/);
   });
 });

@@ -130,3 +130,43 @@ describe('prototype keys never supply a claim', () => {
     expect(claimError(() => readSevSnpClaims(Object.assign({}, payload) as Payload)).message).toContain('missing');
   });
 });
+
+describe('the 2025–2026 guest-policy claims (protocol 3.0)', () => {
+  const v3 = {
+    'x-ms-sevsnpvm-ciphertext-hiding-dram-enabled': false,
+    'x-ms-sevsnpvm-cxl-allowed': false,
+    'x-ms-sevsnpvm-mem-aes256-xts-required': true,
+    'x-ms-sevsnpvm-page-swap-disabled': true,
+    'x-ms-sevsnpvm-rapl-disabled': false,
+    'x-ms-sevsnpvm-singlesocket': true,
+  };
+
+  it('are typed when present', () => {
+    expect(readSevSnpClaims({ ...minimal(), ...v3 })).toMatchObject({
+      ciphertextHidingDramEnabled: false,
+      cxlAllowed: false,
+      memAes256XtsRequired: true,
+      pageSwapDisabled: true,
+      raplDisabled: false,
+      singleSocket: true,
+    });
+  });
+
+  it('are absent from older tokens, and refused when not booleans', () => {
+    expect(readSevSnpClaims(minimal())).not.toHaveProperty('cxlAllowed');
+    for (const name of Object.keys(v3)) claimError(() => readSevSnpClaims({ ...minimal(), [name]: 'false' }));
+  });
+
+  it('refuse a TCB component above one byte', () => {
+    claimError(() => readSevSnpClaims({ ...minimal(), 'x-ms-sevsnpvm-microcode-svn': 256 }));
+  });
+});
+
+describe('real azurevm tokens of 2022-09 and 2024-12', () => {
+  it.each(['cvmguest-aks-azurevm-snp-sharedwus-2022-09', 'jesserc-azurevm-snp-sharedeus2-2024-12'])('%s has a SEV-SNP view', (name) => {
+    const tee = loadPayload(name)['x-ms-isolation-tee'] as Payload;
+    const view = readSevSnpClaims(tee);
+    expect(view.launchMeasurement).toBe(tee['x-ms-sevsnpvm-launchmeasurement']);
+    expect(view).toMatchObject({ isDebuggable: false, migrationAllowed: false, complianceStatus: 'azure-compliant-cvm' });
+  });
+});

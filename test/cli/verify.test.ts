@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestAttestationService, DEFAULT_MRENCLAVE, DEFAULT_MRSIGNER, type TestAttestationService } from '../../src/testing/index.js';
+import { createTestAttestationService, DEFAULT_MRENCLAVE, DEFAULT_MRSIGNER, DEFAULT_MRTD, type TestAttestationService } from '../../src/testing/index.js';
 import { expectedOutcome, fixtureText, manifest } from '../helpers/fixtures.js';
 import { cli, entry, fixturePath, insideWindowIso, tempFile } from './helpers.js';
 
@@ -152,6 +152,23 @@ describe('verify against a local MAA instance (URL issuer)', () => {
     expect(stdout).toMatch(/svn\s+3/);
     expect(stdout).toMatch(/isDebuggable\s+false/);
     expect(maa.requests.certs).toBeGreaterThanOrEqual(1);
+  });
+
+  it('prints the TDX view whole, RTMRs one per row, and warns of a debug TD', async () => {
+    const { code, stdout } = await cli(['verify', maa.mint({}, { type: 'tdxvm' }), '--issuer', maa.issuer, '--allow-insecure-loopback']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('TDX claims');
+    expect(stdout).toMatch(new RegExp(`mrtd\\s+${DEFAULT_MRTD}`));
+    expect(stdout).toMatch(/rtmr\[3\]\s+0{96}/);
+    const debug = maa.mint({ tdx_td_attributes: '0100000000000000', tdx_td_attributes_debug: true, dbgstat: 'enabled' }, { type: 'tdxvm' });
+    expect((await cli(['verify', debug, '--issuer', maa.issuer, '--allow-insecure-loopback'])).stdout).toContain('debug TD');
+  });
+
+  it('prints the nested TDX view of a confidential VM and warns of a migratable SNP guest', async () => {
+    const onTdx = await cli(['verify', maa.mint({}, { type: 'azurevm', isolationTee: 'tdxvm' }), '--issuer', maa.issuer, '--allow-insecure-loopback']);
+    expect(onTdx.stdout).toMatch(new RegExp(`isolationTee\\.tdx\\.mrtd\\s+${DEFAULT_MRTD}`));
+    const migratable = maa.mint({ 'x-ms-isolation-tee': { 'x-ms-sevsnpvm-migration-allowed': true } }, { type: 'azurevm' });
+    expect((await cli(['verify', migratable, '--issuer', maa.issuer, '--allow-insecure-loopback'])).stdout).toContain('allowMigration');
   });
 
   it('refuses a forged token (a genuine kid, another key)', async () => {

@@ -185,7 +185,7 @@ describe('compilePolicy refuses, naming the JSON path', () => {
   });
 
   it('a value of the wrong type for a known claim', () => {
-    expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-sgx-svn', equals: '3' }]))).toMatch(/claim "x-ms-sgx-svn" holds a number, got "3"/);
+    expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-sgx-svn', equals: '3' }]))).toMatch(/claim "x-ms-sgx-svn" holds an integer 0\.\.65535, got "3"/);
     expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-sgx-is-debuggable', equals: 'false' }]))).toMatch(/holds a boolean, got "false"/);
     expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-sgx-is-debuggable', notEquals: 0 }]))).toMatch(/holds a boolean, got 0/);
     expect(refusal(skr([{ claim: 'x-ms-sgx-mrenclave', equals: 5 }]))).toMatch(/holds 64 hex digits, got 5/);
@@ -221,7 +221,7 @@ describe('compilePolicy refuses, naming the JSON path', () => {
 
   it('a path descending into a claim that holds no object, even with allowUnknownClaims', () => {
     const policy = skr([PIN_MRSIGNER, { claim: 'x-ms-sgx-svn.major', equals: 1 }], { allowUnknownClaims: true });
-    expect(refusal(policy)).toMatch(/^policy\.anyOf\[0\]\.allOf\[1\]: claim "x-ms-sgx-svn" holds a number: a claim path cannot descend into it/);
+    expect(refusal(policy)).toMatch(/^policy\.anyOf\[0\]\.allOf\[1\]: claim "x-ms-sgx-svn" holds an integer 0\.\.65535: a claim path cannot descend into it/);
   });
 
   it('flags that are not booleans', () => {
@@ -238,7 +238,7 @@ describe('compilePolicy refuses, naming the JSON path', () => {
 });
 
 describe('a policy must name an enclave identity', () => {
-  const anonymous = /can be satisfied without an equals on an enclave identity claim .*allowAnyEnclave/;
+  const anonymous = /can be satisfied without an equals on a workload identity claim .*allowAnyEnclave/;
 
   it('refuses a policy pinning no identity, unless allowAnyEnclave', () => {
     const svnOnly = skr([{ claim: 'x-ms-sgx-svn', greaterOrEquals: 2 }]);
@@ -252,6 +252,13 @@ describe('a policy must name an enclave identity', () => {
       { claim: 'x-ms-sgx-mrenclave', exists: true },
       { claim: 'sgx-mrenclave', equals: HEX64 },
       { claim: 'x-ms-sevsnpvm-idkeydigest', equals: HEX96 },
+      // Chosen by the host at launch: it may accompany the launch measurement, never replace it.
+      { claim: 'x-ms-sevsnpvm-hostdata', equals: HEX64 },
+      { claim: 'x-ms-isolation-tee.x-ms-sevsnpvm-hostdata', equals: HEX64 },
+      // RTMRs and owner IDs accompany MRTD.
+      { claim: 'tdx_rtmr3', equals: HEX96 },
+      { claim: 'tdx_mrowner', equals: HEX96 },
+      { claim: 'x-ms-isolation-tee.tdx_rtmr0', equals: HEX96 },
     ]) {
       expect(refusal(skr([rule]))).toMatch(anonymous);
     }
@@ -259,9 +266,9 @@ describe('a policy must name an enclave identity', () => {
       { claim: 'x-ms-sgx-mrenclave', equals: HEX64 },
       { claim: 'x-ms-sgx-mrsigner', equals: HEX64 },
       { claim: 'x-ms-sevsnpvm-launchmeasurement', equals: HEX96 },
-      { claim: 'x-ms-sevsnpvm-hostdata', equals: HEX64 },
       { claim: 'x-ms-isolation-tee.x-ms-sevsnpvm-launchmeasurement', equals: HEX96 },
-      { claim: 'x-ms-isolation-tee.x-ms-sevsnpvm-hostdata', equals: HEX64 },
+      { claim: 'tdx_mrtd', equals: HEX96 },
+      { claim: 'x-ms-isolation-tee.tdx_mrtd', equals: HEX96 },
     ]) {
       expect(() => compilePolicy(skr([rule]))).not.toThrow();
     }

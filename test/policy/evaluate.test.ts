@@ -284,10 +284,10 @@ describe('other attestation types', () => {
   });
 
   it('refuses a type whose debug flag is unknown unless allowDebug, and a known type missing its flag', () => {
-    const tdx = rawAttestation({ 'x-ms-attestation-type': 'tdxvm', 'x-ms-sgx-mrsigner': WUS_MRSIGNER });
+    const tdx = rawAttestation({ 'x-ms-attestation-type': 'tpm', 'x-ms-sgx-mrsigner': WUS_MRSIGNER });
     const decision = decide(skr([PIN_MRSIGNER]), tdx);
     expect(decision.reasons).toEqual([
-      expect.objectContaining({ path: 'policy.allowDebug', claim: 'x-ms-attestation-type', operator: 'oneOf', actual: 'tdxvm' }),
+      expect.objectContaining({ path: 'policy.allowDebug', claim: 'x-ms-attestation-type', operator: 'oneOf', actual: 'tpm' }),
     ]);
     expect(decision.reasons[0]?.message).toMatch(/allowDebug: true/);
     expect(decide(skr([PIN_MRSIGNER], { allowDebug: true }), tdx).allowed).toBe(true);

@@ -26,7 +26,7 @@ export function loadPayload(name: string): Payload {
 
 /** A VerifiedAttestation as the verifier builds it, typed views read by the real claim readers. */
 export function attestationOf(payload: Payload, issuer = payload['iss'] as string): VerifiedAttestation {
-  const { attestationType, policyHash, policySigner, nonce, sgx, sevsnp, azurevm } = readAttestationResult(payload);
+  const { attestationType, policyHash, policySigner, nonce, sgx, sevsnp, azurevm, tdx } = readAttestationResult(payload);
   return new Attestation({
     issuer,
     header: {},
@@ -41,6 +41,7 @@ export function attestationOf(payload: Payload, issuer = payload['iss'] as strin
     sgx,
     sevsnp,
     azurevm,
+    tdx,
   });
 }
 

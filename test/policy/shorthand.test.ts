@@ -140,7 +140,7 @@ describe('the shorthand refuses', () => {
   it('bad values, with the path of the member or list entry', () => {
     expect(refusal({ mrenclave: [HEX64, HEX64.slice(2)] })).toMatch(/^policy\.mrenclave\[1\]: claim "x-ms-sgx-mrenclave" holds 64 hex digits/);
     expect(refusal({ mrsigner: [HEX64, 5] })).toMatch(/^policy\.mrsigner\[1\]: claim "x-ms-sgx-mrsigner" holds 64 hex digits, got 5/);
-    expect(refusal({ mrsigner: [HEX64], productId: '1' })).toMatch(/^policy\.productId: claim "x-ms-sgx-product-id" holds a number, got "1"/);
+    expect(refusal({ mrsigner: [HEX64], productId: '1' })).toMatch(/^policy\.productId: claim "x-ms-sgx-product-id" holds an integer 0\.\.65535, got "1"/);
     expect(refusal({ mrsigner: [HEX64], minSvn: '1' })).toMatch(/^policy\.minSvn: greaterOrEquals compares finite numbers, got "1"/);
     expect(refusal({ mrsigner: [HEX64], policyHash: [{}] })).toMatch(/^policy\.policyHash\[0\]: equals takes a string/);
     expect(refusal({ mrsigner: [HEX64], authority: [WUS, 'ftp://x'] })).toMatch(/^policy\.authority\[1\]: .*https/);
@@ -156,7 +156,7 @@ describe('the shorthand refuses', () => {
 
   it('a policy pinning no enclave, unless allowAnyEnclave', () => {
     for (const policy of [{ minSvn: 1 }, { policyHash: [POLICY_HASH] }, { authority: WUS }, { attestationType: 'sgx' }, { productId: 1, minSvn: 2 }]) {
-      expect(refusal(policy)).toMatch(/can be satisfied without an equals on an enclave identity claim/);
+      expect(refusal(policy)).toMatch(/can be satisfied without an equals on a workload identity claim/);
       expect(compilePolicy({ ...policy, allowAnyEnclave: true }).allowAnyEnclave).toBe(true);
     }
   });
