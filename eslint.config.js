@@ -15,4 +15,10 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', { selector: 'CallExpression[callee.property.name="only"]', message: 'Focused tests hide the rest of the suite.' }],
     },
   },
+  {
+    // The CommonJS consumer projects are written as CommonJS users write them.
+    files: ['test-consumers/**/*.cjs', 'test-consumers/jest/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node, ...globals.jest } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -3,6 +3,7 @@ export { CHANNELS } from './diagnostics.js';
 export { createVerifier, type Verifier, type VerifyOptions } from './verify/verifier.js';
 export { verifyAttestationToken } from './verify/one-shot.js';
 export type { VerifierOptions, IssuerConfig, JsonWebKeySet } from './verify/options.js';
+export type { IssuerResolver } from './verify/tenant-issuers.js';
 export type { VerifiedAttestation } from './verify/result.js';
 export type { SigningAlgorithm } from './token/header.js';
 export type { EnclaveReport, KeyReport, KeyStatus } from './keys/signing-key.js';
@@ -88,3 +89,24 @@ export {
   type VerifyRequestSignatureOptions,
   type SignatureAlgorithm as RequestSignatureAlgorithm,
 } from './possession/index.js';
+// Types named by the public signatures above, so every option and result can be named by users too
+// (checked by test/package/public-types.test.ts).
+export type { TokenCacheOptions } from './verify/token-cache.js';
+export type { PolicyForm, ResolvedFlags } from './policy/document.js';
+export type {
+  AuthorityBlock,
+  ClaimValue,
+  OperatorValues,
+  PolicyCondition,
+  PolicyFlags,
+  PolicyGroup,
+  PolicyOperator,
+  PolicyRule,
+} from './policy/types.js';
+export type { HeaderFields } from './possession/signature-base.js';
+export type { PossessionOptions as GatePossessionOptions } from './gate/types.js';
+export type { RequestLike } from './express/index.js';
+export type { ResponseLike } from './express/respond.js';
+export type { AttestationTypeName, IsolationTeeType } from './claims/catalog.js';
+export type { SgxQuote, SgxQuoteHeader, SgxQuoteSignatureData, SgxReportBody, CertificationData } from './sgx/quote.js';
+export type { SgxVerificationStep } from './sgx/pck-chain.js';

@@ -44,7 +44,7 @@ function isObject(value: unknown): boolean {
 export function resolveGateOptions(options: RequestGateOptions, name = 'createRequestGate'): ResolvedGateOptions {
   if (!isObject(options)) invalid(`${name} needs { verifier, policy }`);
   const { verifier } = options;
-  if (!isObject(verifier) || typeof verifier.verify !== 'function' || typeof verifier.verifyCached !== 'function' || typeof verifier.consume !== 'function' || !Array.isArray(verifier.issuers)) {
+  if (!isObject(verifier) || typeof verifier.verify !== 'function' || typeof verifier.verifyCached !== 'function' || typeof verifier.consume !== 'function' || !(Array.isArray(verifier.issuers) || verifier.issuers === undefined)) {
     invalid(`${name} needs { verifier, policy }: a verifier from createVerifier`);
   }
   if (options.policy === undefined) invalid(`${name} needs a policy: which enclaves may pass`);

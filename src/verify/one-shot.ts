@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { KeySource } from '../keys/signing-key.js';
 import { resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifierOptions } from './options.js';
 import type { VerifiedAttestation } from './result.js';
-import { buildVerifier, createKeySource } from './verifier.js';
+import { buildVerifier, createKeySource, tenantIssuers } from './verifier.js';
 
 /** Bound on the issuers a script can make the one-shot form remember. */
 const MAX_SHARED_SOURCES = 64;
@@ -20,6 +20,8 @@ const sharedSources = new WeakMap<object, LRUCache<string, KeySource>>();
  */
 export function verifyAttestationToken(token: unknown, options: VerifierOptions): Promise<VerifiedAttestation> {
   const resolved = resolveOptions(options);
+  // Issuers from a function are resolved for this call alone: nothing is kept between calls.
+  if (resolved.resolver !== undefined) return buildVerifier({ ...resolved, tokenCache: false }, tenantIssuers(resolved.resolver, resolved)).verify(token);
   const sources = new Map<string, KeySource>();
   for (const entry of resolved.issuers) sources.set(entry.issuer, sharedSource(entry, resolved));
   // The verifier lives for this one call: a token cache would hash the token and be thrown away.

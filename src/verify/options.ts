@@ -7,6 +7,7 @@ import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
 import type { SignerPin } from '../keys/maa-quote.js';
 import { collateralShapeProblem } from '../sgx/collateral.js';
 import { normalizeIssuer } from './issuers.js';
+import type { IssuerResolver } from './tenant-issuers.js';
 import type { TokenCacheOptions } from './token-cache.js';
 
 /** A JWKS as MAA's `/certs` serves it: `{ keys: [{ kid, kty, x5c }] }`. */
@@ -22,8 +23,19 @@ export interface JsonWebKeySet {
 export type IssuerConfig = string | { readonly issuer: string; readonly jwks?: JsonWebKeySet; readonly signer?: SignerPin };
 
 export interface VerifierOptions {
-  /** The MAA instances whose tokens are trusted, e.g. `https://myattestation.weu.attest.azure.net`. Required. */
-  readonly issuers: readonly IssuerConfig[];
+  /**
+   * The MAA instances whose tokens are trusted, e.g. `https://myattestation.weu.attest.azure.net`. Required.
+   * Or a function resolving a token's `iss` at run time (one MAA instance per tenant): see `IssuerResolver`,
+   * `maxIssuers` and `issuerResolverMaxAge`.
+   */
+  readonly issuers: readonly IssuerConfig[] | IssuerResolver;
+  /** With an `issuers` function: how many resolved issuers, each with its key cache, are kept at once. Default 100. */
+  readonly maxIssuers?: number;
+  /**
+   * With an `issuers` function: how long its answer about an issuer (trusted or not) is kept before it is
+   * asked again, in seconds. A tenant removed from the resolver is refused at most this long after. Default 300.
+   */
+  readonly issuerResolverMaxAge?: number;
   /** Signature algorithms accepted. Default `['RS256']`, MAA's only one. `none` and HMAC are never accepted. */
   readonly algorithms?: readonly SigningAlgorithm[];
   /** Seconds of clock skew tolerated on `exp`, `nbf`, `iat`. Default 30. */
@@ -71,7 +83,12 @@ export interface ResolvedIssuer {
 }
 
 export interface ResolvedOptions {
+  /** The fixed list; empty when issuers are resolved at run time. */
   readonly issuers: readonly ResolvedIssuer[];
+  readonly resolver: IssuerResolver | undefined;
+  readonly allowInsecureLoopback: boolean;
+  readonly maxIssuers: number;
+  readonly issuerResolverMaxAgeMs: number;
   readonly algorithms: ReadonlySet<string>;
   readonly clockTolerance: number;
   readonly maxTokenAge: number | undefined;
@@ -95,16 +112,17 @@ export const DEFAULT_CLOCK_TOLERANCE = 30;
 /** Validates and normalises options once, at construction; every mistake is an ERR_CONFIG_INVALID. */
 export function resolveOptions(options: VerifierOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) invalid('options must be an object');
-  if (!Array.isArray(options.issuers) || options.issuers.length === 0) invalid('issuers must list at least one trusted MAA instance');
+  const resolver = typeof options.issuers === 'function' ? options.issuers : undefined;
+  if (resolver === undefined && (!Array.isArray(options.issuers) || options.issuers.length === 0)) {
+    invalid('issuers must list at least one trusted MAA instance, or be a function resolving one');
+  }
   const allowInsecureLoopback = options.allowInsecureLoopback === true;
   const seen = new Set<string>();
-  const issuers = options.issuers.map((entry): ResolvedIssuer => {
-    const url = typeof entry === 'string' ? entry : entry?.issuer;
-    if (typeof url !== 'string') invalid('each issuer is a URL string or { issuer, jwks }');
-    const issuer = normalizeIssuer(url, allowInsecureLoopback);
-    if (seen.has(issuer)) invalid(`issuer ${quote(issuer)} is listed twice`);
-    seen.add(issuer);
-    return typeof entry === 'string' ? { issuer, jwks: undefined, signer: undefined } : { issuer, jwks: entry.jwks, signer: resolveSigner(entry.signer, issuer) };
+  const issuers = (resolver === undefined ? (options.issuers as readonly IssuerConfig[]) : []).map((entry): ResolvedIssuer => {
+    const resolved = resolveIssuerEntry(entry, allowInsecureLoopback);
+    if (seen.has(resolved.issuer)) invalid(`issuer ${quote(resolved.issuer)} is listed twice`);
+    seen.add(resolved.issuer);
+    return resolved;
   });
 
   const algorithms = options.algorithms ?? ['RS256'];
@@ -123,6 +141,10 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
 
   return {
     issuers,
+    resolver,
+    allowInsecureLoopback,
+    maxIssuers: positive('maxIssuers', options.maxIssuers, 100),
+    issuerResolverMaxAgeMs: nonNegative('issuerResolverMaxAge', options.issuerResolverMaxAge, 300) * 1000,
     algorithms: new Set(algorithms),
     clockTolerance: nonNegative('clockTolerance', options.clockTolerance, DEFAULT_CLOCK_TOLERANCE),
     maxTokenAge: options.maxTokenAge === undefined ? undefined : nonNegative('maxTokenAge', options.maxTokenAge, 0),
@@ -136,17 +158,31 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     keysMaxAgeMs: positive('keysMaxAge', options.keysMaxAge, 3600) * 1000,
     keysMaxStaleMs: nonNegative('keysMaxStale', options.keysMaxStale, 86_400) * 1000,
     clock: resolveClock(options.clock),
-    policy: options.policy === undefined ? undefined : checkedPolicy(options.policy, issuers.map((entry) => entry.issuer)),
+    policy: options.policy === undefined ? undefined : checkedPolicy(options.policy, resolver === undefined ? issuers.map((entry) => entry.issuer) : undefined),
     tokenCache: resolveTokenCache(options.tokenCache),
   };
 }
 
 /**
+ * One configured issuer, checked and normalised: from the static list at construction, or from a
+ * resolver's answer at run time (a mistake there is an ERR_CONFIG_INVALID refusal of that token).
+ */
+export function resolveIssuerEntry(entry: IssuerConfig, allowInsecureLoopback: boolean): ResolvedIssuer {
+  const url = typeof entry === 'string' ? entry : (entry as { issuer?: unknown } | null)?.issuer;
+  if (typeof url !== 'string') invalid('each issuer is a URL string or { issuer, jwks }');
+  const issuer = normalizeIssuer(url, allowInsecureLoopback);
+  if (typeof entry === 'string') return { issuer, jwks: undefined, signer: undefined };
+  return { issuer, jwks: entry.jwks, signer: resolveSigner(entry.signer, issuer) };
+}
+
+/**
  * Compiles a policy and checks it against the trusted issuers: a policy naming only issuers the verifier
  * does not trust could never pass, which is a configuration mistake worth failing on at start-up.
+ * `undefined` issuers (resolved at run time) cannot be checked in advance.
  */
-export function checkedPolicy(policy: AttestationPolicy | CompiledPolicy, issuers: readonly string[]): CompiledPolicy {
+export function checkedPolicy(policy: AttestationPolicy | CompiledPolicy, issuers: readonly string[] | undefined): CompiledPolicy {
   const compiled = compilePolicy(policy);
+  if (issuers === undefined) return compiled;
   const untrusted = compiled.authorities.filter((authority) => !issuers.includes(authority));
   if (untrusted.length > 0) invalid(`the policy names authorities the verifier does not trust: ${untrusted.map((a) => quote(a)).join(', ')}`);
   return compiled;

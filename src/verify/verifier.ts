@@ -13,6 +13,7 @@ import { own } from '../util/own.js';
 import { assertPolicy, isCompiledPolicy, type AttestationPolicy, type CompiledPolicy } from '../policy/index.js';
 import { checkedPolicy, resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifierOptions } from './options.js';
 import { Attestation, deepFreeze, freezeJson, type VerifiedAttestation } from './result.js';
+import { TenantIssuers, type IssuerSources } from './tenant-issuers.js';
 import { startSignatureCheck } from './signature.js';
 import { ENTRY_FIXED_BYTES, VerifiedTokenCache, type CachedVerification } from './token-cache.js';
 import { checkTimes, type TimeOptions, type TokenTimes } from './time.js';
@@ -55,8 +56,8 @@ export interface Verifier {
    * failing any check consumes nothing.
    */
   consume(attestation: VerifiedAttestation, options: Pick<VerifyOptions, 'binding' | 'singleUse'>): Promise<void>;
-  /** The trusted issuers, normalised. */
-  readonly issuers: readonly string[];
+  /** The trusted issuers, normalised; undefined when an `issuers` function resolves them at run time. */
+  readonly issuers: readonly string[] | undefined;
   /** Fetches every issuer's keys now (start-up health checks); rejects with ERR_METADATA_UNAVAILABLE if one is unreachable. */
   warmUp(): Promise<void>;
   /** Per issuer: key ids, when they were fetched, fresh or stale, the last error. */
@@ -69,9 +70,23 @@ export interface Verifier {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const resolved = resolveOptions(options);
+  if (resolved.resolver !== undefined) return buildVerifier(resolved, tenantIssuers(resolved.resolver, resolved));
   const sources = new Map<string, KeySource>();
   for (const entry of resolved.issuers) sources.set(entry.issuer, createKeySource(entry, resolved));
   return buildVerifier(resolved, sources);
+}
+
+/** Issuers from the resolver, each with a key source built as for a listed issuer. */
+export function tenantIssuers(resolver: NonNullable<ResolvedOptions['resolver']>, resolved: ResolvedOptions): TenantIssuers {
+  return new TenantIssuers({
+    resolver,
+    allowInsecureLoopback: resolved.allowInsecureLoopback,
+    maxIssuers: resolved.maxIssuers,
+    maxAgeMs: resolved.issuerResolverMaxAgeMs,
+    timeoutMs: resolved.fetchTimeoutMs,
+    now: resolved.clock,
+    createSource: (entry) => createKeySource(entry, resolved),
+  });
 }
 
 /** A pinned key set when the configuration gives one, the issuer's metadata endpoints otherwise. */
@@ -91,8 +106,8 @@ export function createKeySource({ issuer, jwks, signer }: ResolvedIssuer, resolv
   });
 }
 
-export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<string, KeySource>): Verifier {
-  const issuers = resolved.issuers.map((entry) => entry.issuer);
+export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources): Verifier {
+  const issuers = resolved.resolver === undefined ? resolved.issuers.map((entry) => entry.issuer) : undefined;
   const cache = resolved.tokenCache === false ? undefined : new VerifiedTokenCache(resolved.tokenCache);
   const knownHeaders = new KnownHeaders();
   // Policies already checked against this verifier's issuers: a per-call policy is checked once.
@@ -119,6 +134,8 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
   function fromCache(digest: string | undefined, narrowing: CompiledPolicy | undefined): VerifiedAttestation | undefined {
     const entry = digest === undefined ? undefined : cache?.get(digest);
     if (entry === undefined) return undefined;
+    // A run-time issuer whose answer has aged out is asked again, on the full path.
+    if (sources.trusts !== undefined && !sources.trusts(entry.result.issuer)) return undefined;
     const now = resolved.now() / 1000;
     if (now < entry.validFrom || now >= entry.validUntil) {
       // Outside the span where the times certainly pass: the claims decide, with the precise code.
@@ -217,7 +234,8 @@ export function buildVerifier(resolved: ResolvedOptions, sources: ReadonlyMap<st
         if (needsFreshness(options)) await consume(hit, options);
         return accepted(hit, started, true);
       }
-      const prepared = prepare(token, resolved, sources, knownHeaders);
+      let prepared = prepare(token, resolved, sources, knownHeaders);
+      if (prepared instanceof Promise) prepared = await prepared;
       const key = prepared.source.peekKey(prepared.kid) ?? (await prepared.source.getKey(prepared.kid));
       const completed = await complete(prepared, key, resolved, knownHeaders);
       const { result } = completed;
@@ -262,23 +280,26 @@ interface PreparedToken {
 }
 
 /**
- * Checks 1–3, all without I/O: form, header, trusted issuer. A header already seen in an authentic
- * token is taken from `knownHeaders` instead of being decoded and validated again; the checks that
- * remain run in the same order, so the first failure reported is the same either way.
+ * Checks 1–3: form, header, trusted issuer. Without I/O for listed issuers: a token naming an untrusted
+ * issuer costs no request. With an `issuers` function, a new issuer costs one call to it. A header
+ * already seen in an authentic token is taken from `knownHeaders` instead of being decoded and validated
+ * again; the checks that remain run in the same order, so the first failure reported is the same either way.
  */
-function prepare(token: unknown, options: ResolvedOptions, sources: ReadonlyMap<string, KeySource>, knownHeaders: KnownHeaders): PreparedToken {
+function prepare(token: unknown, options: ResolvedOptions, sources: IssuerSources, knownHeaders: KnownHeaders): PreparedToken | Promise<PreparedToken> {
   const segments = splitCompactJws(token, options.maxTokenBytes);
   const known = knownHeaders.get(segments.header);
   const decodedHeader = known === undefined ? decodeJsonSegment(segments.header, 'header', segments.ascii) : undefined;
   const payload = decodeJsonSegment(segments.payload, 'payload', segments.ascii);
   const signature = decodeSignature(segments);
   const header = known ?? { header: decodedHeader!, ...validateHeader(decodedHeader!, options.algorithms) };
-  // Decided before any I/O: a token naming an untrusted issuer costs no request.
   const issuer = own(payload, 'iss');
-  const source = typeof issuer === 'string' ? sources.get(issuer) : undefined;
-  if (source === undefined) throw new AttestationError('ERR_ISSUER_UNTRUSTED', 'the token issuer is not trusted');
-  checkJku(header.jku, source.issuer);
-  return { segments, header, fresh: known === undefined, payload, signature, source, kid: header.kid };
+  const found = typeof issuer === 'string' ? sources.get(issuer) : undefined;
+  const prepared = (source: KeySource | undefined): PreparedToken => {
+    if (source === undefined) throw new AttestationError('ERR_ISSUER_UNTRUSTED', 'the token issuer is not trusted');
+    checkJku(header.jku, source.issuer);
+    return { segments, header, fresh: known === undefined, payload, signature, source, kid: header.kid };
+  };
+  return found instanceof Promise ? found.then(prepared) : prepared(found);
 }
 
 interface Completed {

@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
+import { describe } from 'vitest';
 
 export interface RedisServer {
   readonly port: number;
@@ -11,6 +12,29 @@ export interface RedisServer {
 
 const BINARY = process.env.REDIS_SERVER ?? 'redis-server';
 const READY_TIMEOUT_MS = 5_000;
+
+/**
+ * Set (to anything but empty or 0) where a skipped Redis test would hide a regression, as `.ci/run` does:
+ * then a missing redis-server fails the run instead of skipping.
+ */
+export const REDIS_REQUIRED = !['', '0', undefined].includes(process.env.REQUIRE_REDIS);
+
+/** Whether the binary can be run at all: `redis-server --version` exits 0. */
+export const REDIS_AVAILABLE = spawnSync(BINARY, ['--version'], { stdio: 'ignore', timeout: 5_000 }).status === 0;
+
+/** The one line a run without Redis prints: what was skipped and how to run it. */
+export const REDIS_SKIP_NOTICE =
+  `Redis tests skipped: ${BINARY} not found. Install it (apt-get install redis-server) or set REDIS_SERVER=/path/to/redis-server; ` +
+  'REQUIRE_REDIS=1 makes its absence a failure.';
+
+/**
+ * `describe` for tests that need a real redis-server: skipped without one, unless REDIS_REQUIRED, when
+ * they run and fail with startRedis's error saying what is missing.
+ */
+export const describeWithRedis: typeof describe = REDIS_AVAILABLE || REDIS_REQUIRED ? describe : (describe.skip as typeof describe);
+
+/** Whether the Redis tests run; file-level hooks that start a server check it. */
+export const REDIS_TESTS_RUN = REDIS_AVAILABLE || REDIS_REQUIRED;
 
 /** A port that was free a moment ago; redis-server gets it by number, so a lost race is retried. */
 async function freePort(): Promise<number> {
@@ -60,7 +84,8 @@ async function attempt(port: number): Promise<RedisServer | 'port-taken'> {
       const missing = (failed as NodeJS.ErrnoException).code === 'ENOENT';
       throw new Error(
         missing
-          ? `${BINARY} is not on PATH: the Redis replay-store tests need a real Redis (apt-get install redis-server, or set REDIS_SERVER=/path/to/redis-server)`
+          ? `${BINARY} is not on PATH: the Redis replay-store tests need a real Redis (apt-get install redis-server, or set REDIS_SERVER=/path/to/redis-server). ` +
+            'Tests that start one belong in describeWithRedis, which skips them where it is missing.'
           : `could not start ${BINARY}: ${failed.message}`,
       );
     }

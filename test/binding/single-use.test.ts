@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   createChallengeStore,
   createMemoryReplayStore,
@@ -8,7 +8,7 @@ import {
   type Verifier,
 } from '../../src/index.js';
 import { createTestAttestationService, runtimeDataClaims, type TestAttestationService } from '../../src/testing/index.js';
-import { startRedis, type RedisServer } from './redis-server.js';
+import { describeWithRedis, startRedis, type RedisServer } from './redis-server.js';
 
 let maa: TestAttestationService;
 let redis: RedisServer;
@@ -28,7 +28,7 @@ afterAll(async () => {
   await Promise.all([maa.close(), redis.stop()]);
 });
 
-describe('single-use tokens (jti) across a fleet sharing Redis', () => {
+describeWithRedis('single-use tokens (jti) across a fleet sharing Redis', () => {
   it('accepts a token once on one instance and refuses it on the other', async () => {
     const [storeA, storeB] = clients.map((client) => createRedisReplayStore({ client }));
     const token = maa.mint();
@@ -60,7 +60,7 @@ describe('single-use tokens (jti) across a fleet sharing Redis', () => {
   });
 });
 
-describe('challenge nonces across a fleet sharing Redis', () => {
+describeWithRedis('challenge nonces across a fleet sharing Redis', () => {
   it('a nonce issued by one instance binds a token once, whichever instance sees it first', async () => {
     const [challengesA, challengesB] = clients.map((client) => createChallengeStore({ store: createRedisReplayStore({ client }) }));
     const { nonce } = await challengesA!.issue();

@@ -27,7 +27,7 @@ import {
 } from '../../src/index.js';
 import { checkRequestSignature } from '../../src/possession/verify-request.js';
 import { createTestAttestationService, DEFAULT_MRSIGNER, runtimeDataClaims, type TestAttestationService } from '../../src/testing/index.js';
-import { startRedis, type RedisServer } from '../binding/redis-server.js';
+import { describeWithRedis, startRedis, type RedisServer } from '../binding/redis-server.js';
 import { memoryNonceStore } from '../possession/helpers.js';
 import { AUTHORITY, BEARER_COMPONENTS, plain, signed } from '../gate/helpers.js';
 
@@ -74,7 +74,7 @@ describe('item 1: a single-use token cannot replay after exp, inside the clock t
     expect(codes).toEqual(Array(20).fill('ERR_REPLAY'));
   });
 
-  describe('Redis shared by two Express instances', () => {
+  describeWithRedis('Redis shared by two Express instances', () => {
     let redis: RedisServer;
     let clients: Redis[];
     beforeAll(async () => {
