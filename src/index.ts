@@ -1,4 +1,13 @@
-export { AttestationError, ERROR_STATUS, isAttestationError, type AttestationErrorCode } from './errors.js';
+export {
+  AttestationError,
+  ERROR_STATUS,
+  ERROR_TABLE,
+  isAttestationError,
+  type AnyAttestationError,
+  type AttestationErrorCode,
+  type BearerError,
+  type ErrorDescription,
+} from './errors.js';
 export { CHANNELS } from './diagnostics.js';
 export { createVerifier, type Verifier, type VerifyOptions } from './verify/verifier.js';
 export { verifyAttestationToken } from './verify/one-shot.js';

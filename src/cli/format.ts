@@ -6,25 +6,70 @@
  * anything reaches the screen.
  */
 
-// C0 and C1 controls, DEL, and the Unicode bidi controls that can reorder what a terminal displays.
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * Characters that a terminal obeys, hides or draws as something else: controls (C0, DEL, C1), format
+ * characters (bidi controls that reorder a line, ZWSP/ZWJ, BOM, soft hyphen, tag characters), the line and
+ * paragraph separators, every space but the ASCII one, lone surrogates, private-use and unassigned code
+ * points, and the default-ignorable ones that render as nothing (Hangul fillers U+115F/U+1160/U+3164/
+ * U+FFA0, variation selectors, the combining grapheme joiner), plus the blank Braille pattern. With any of
+ * them a claim row could be made to look exactly like `x-ms-sgx-is-debuggable`; escaped, it cannot.
+ */
+// \p{Zs} but U+0020, spelled out: the set subtraction of the v flag needs an ES2024 target.
+const ODD_SPACES = String.raw`\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000`;
+const INVISIBLE_CLASSES = String.raw`\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}\p{Default_Ignorable_Code_Point}\u2800${ODD_SPACES}`;
+const INVISIBLE = new RegExp(String.raw`[\p{Cc}${INVISIBLE_CLASSES}]`, 'gu');
 
-function escapeChar(c: string): string {
-  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+/** `\uXXXX` for a BMP character, `\u{XXXXX}` beyond it. */
+function escapeCodePoint(c: string): string {
+  const code = c.codePointAt(0) ?? 0;
+  return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
-/** Text safe for a terminal line: control and bidi characters escaped. */
+/** Text safe for a terminal line: control, bidi and invisible characters escaped visibly. */
 export function printable(text: string): string {
-  return text.replace(UNSAFE, escapeChar);
+  return text.replace(INVISIBLE, escapeCodePoint);
 }
 
-// What JSON.stringify leaves raw inside strings (it escapes C0 itself; the layout's newlines must stay).
-const UNSAFE_IN_JSON = /[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * A name shown from a token (a claim or header member name): MAA's names are ASCII, so every other
+ * character is escaped, and a look-alike letter (Cyrillic а for Latin a) cannot pass for a real name.
+ */
+export function printableName(text: string): string {
+  return text.replace(/[^\x20-\x7e]/gu, escapeCodePoint);
+}
 
-/** JSON for stdout: JSON.stringify leaves DEL, C1 and bidi controls raw, which a terminal may still obey. */
+// In JSON, the same characters as \uXXXX per UTF-16 unit (JSON has no \u{…}); the layout's own newlines
+// are not in any string and stay, and JSON.stringify has escaped C0 inside strings already.
+const INVISIBLE_IN_JSON = new RegExp(String.raw`[\u0000-\u0009\u000b-\u001f\u007f-\u009f${INVISIBLE_CLASSES}]`, 'gu');
+
+function escapeUtf16(c: string): string {
+  let out = '';
+  for (let i = 0; i < c.length; i++) out += `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return out;
+}
+
+/** Deeper than this, `--json` shows a marker instead of the value: no real token nests beyond ~5. */
+export const JSON_MAX_DEPTH = 64;
+
+/**
+ * JSON for stdout that never fails and never writes a character a terminal would obey or hide. A token
+ * nested thousands deep is valid JSON that JSON.stringify (recursive, with a replacer) cannot print, so
+ * values deeper than JSON_MAX_DEPTH are replaced by a marker string first.
+ */
 export function safeJson(value: unknown): string {
-  return JSON.stringify(value, jsonReplacer, 2).replace(UNSAFE_IN_JSON, escapeChar);
+  return JSON.stringify(limitDepth(value, 0), jsonReplacer, 2).replace(INVISIBLE_IN_JSON, escapeUtf16);
+}
+
+function limitDepth(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array || value instanceof Date) return value;
+  if (depth >= JSON_MAX_DEPTH) return `<nested deeper than ${JSON_MAX_DEPTH} levels: not shown>`;
+  if (Array.isArray(value)) return value.map((item: unknown) => limitDepth(item, depth + 1));
+  const copy: Record<string, unknown> = {};
+  for (const [name, member] of Object.entries(value)) {
+    // defineProperty, not assignment: a `__proto__` member stays a member, as JSON.parse made it.
+    Object.defineProperty(copy, name, { value: limitDepth(member, depth + 1), enumerable: true, writable: true, configurable: true });
+  }
+  return copy;
 }
 
 function jsonReplacer(_key: string, value: unknown): unknown {
@@ -55,7 +100,7 @@ export function displayValue(value: unknown, max = 48): string {
   }
   if (typeof value === 'object') {
     const names = Object.keys(value);
-    const list = names.length > 0 ? `: ${cutList(names.map((n) => printable(shorten(n, 32))), max)}` : '';
+    const list = names.length > 0 ? `: ${cutList(names.map((n) => printableName(shorten(n, 32))), max)}` : '';
     return `{${names.length} member${names.length === 1 ? '' : 's'}${list}}`;
   }
   return `<${typeof value}>`;

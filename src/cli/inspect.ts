@@ -1,34 +1,35 @@
 /**
  * `attestation-gate inspect`: decodes a token and explains it WITHOUT verifying it. The point is to
- * answer "why would this token be refused?" before any key or network is involved, so every check a
- * verifier makes that can be judged from the token alone is listed, in the verifier's order.
+ * answer "why would this token be refused?" before any key or network is involved. The refusals are the
+ * verifier's own rules (`judgeToken` in verify/rules.ts), judged with a default verifier's options (or
+ * the `--issuer`s given), so inspect's verdict is the verifier's refusal for any token whose key is
+ * published and whose signature verifies; the warnings and notes around them are advice only.
  */
 import { parseArgs } from 'node:util';
-import { isLegacySgxResult, MAA_DEFAULT_POLICY_HASHES, readAttestationResult } from '../claims/attestation.js';
+import { MAA_DEFAULT_POLICY_HASHES } from '../claims/attestation.js';
 import { ISOLATION_TEE, ISOLATION_TEE_TYPES } from '../claims/catalog.js';
-import { AttestationError, type AttestationErrorCode } from '../errors.js';
-import { MAX_KID_LENGTH, RSA_ALGORITHMS } from '../token/header.js';
-import { DEFAULT_MAX_TOKEN_BYTES, parseCompactJws } from '../token/parse.js';
+import { AttestationError, isAttestationError, type AttestationErrorCode } from '../errors.js';
+import { DEFAULT_MAX_TOKEN_BYTES } from '../token/parse.js';
 import { isJsonObject, own } from '../util/own.js';
 import { normalizeIssuer } from '../verify/issuers.js';
-import { DEFAULT_CLOCK_TOLERANCE as CLOCK_TOLERANCE } from '../verify/options.js';
-import { MAX_NUMERIC_DATE } from '../verify/time.js';
-import { displayValue, isoSeconds, printable, relativeTime, safeJson, shorten, table, utcIso } from './format.js';
-import { type CliIo, parsingArgs, parseDateOption, readTokenArgument, UsageError } from './input.js';
+import { DEFAULT_ALGORITHMS, DEFAULT_CLOCK_TOLERANCE } from '../verify/options.js';
+import { judgeToken, type Finding, type JudgeOptions, type Stage } from '../verify/rules.js';
+import { isNumericDate } from '../verify/time.js';
+import { displayValue, isoSeconds, printable, printableName, relativeTime, safeJson, shorten, table, utcIso } from './format.js';
 import { describeFlag, explainType, renderExplanation, type TypeExplanation } from './explain.js';
+import { type CliIo, parsingArgs, parseDateOption, readTokenArgument, tokenReadLimit, UsageError } from './input.js';
 import { claimMeaning, LEGACY_ALIASES } from './meanings.js';
 
-export const INSPECT_USAGE = `Usage: attestation-gate inspect <token|file|-> [--json] [--at <date>] [--full]
+export const INSPECT_USAGE = `Usage: attestation-gate inspect <token|file|-> [--issuer <url> …] [--json] [--at <date>] [--full]
 
 Decodes an MAA token and explains it WITHOUT verifying its signature.
   <token|file|->  the token, a file holding it, or - to read it from stdin
+  --issuer <url>  judge the issuer as a verifier trusting these MAA instances would (repeatable)
   --json          print a JSON object instead of text
   --at <date>     judge times at this instant (ISO 8601 or epoch seconds) instead of now
   --full          do not shorten long claim values
 `;
 
-/** Far above any real token, so that an oversized one can still be explained rather than rejected. */
-const INSPECT_MAX_BYTES = 1024 * 1024;
 const MAA_ATTESTATION_LIFETIME = 8 * 3600;
 
 type Severity = 'refuse' | 'warn' | 'note';
@@ -36,8 +37,10 @@ type Severity = 'refuse' | 'warn' | 'note';
 interface Observation {
   readonly severity: Severity;
   readonly message: string;
-  /** For a refusal: the code the verifier would reject with. */
+  /** For a refusal: the code the verifier would reject with, the rule that says so, and its stage. */
   readonly code?: AttestationErrorCode;
+  readonly rule?: string;
+  readonly stage?: Stage;
 }
 
 interface TimeReport {
@@ -51,6 +54,8 @@ export interface InspectReport {
   readonly signatureVerified: false;
   /** When times were judged. */
   readonly at: string;
+  /** The trusted issuers judged against; null: whether any configuration could trust the token. */
+  readonly issuers: readonly string[] | null;
   readonly header: Readonly<Record<string, unknown>>;
   readonly claims: Readonly<Record<string, unknown>>;
   readonly signatureBytes: number;
@@ -61,39 +66,63 @@ export interface InspectReport {
   readonly meanings: Readonly<Record<string, string>>;
   readonly times: { readonly iat: TimeReport; readonly nbf: TimeReport; readonly exp: TimeReport };
   readonly observations: readonly Observation[];
-  /** The distinct codes a verifier would refuse with, judging from the token alone. */
+  /** The distinct codes a verifier would refuse with, judging from the token alone, in the verifier's order. */
   readonly refusals: readonly AttestationErrorCode[];
+  /** The code the verifier refuses with (its first refusal), or null when nothing here refuses the token. */
+  readonly verdict: AttestationErrorCode | null;
   /** For a type this library knows: what to pin (values whole), its flags, a policy to start from. */
   readonly explanation?: TypeExplanation;
 }
 
-/** Decodes and explains a token. Throws the parser's AttestationError when it cannot be decoded at all. */
-function inspectToken(token: string, now: Date): InspectReport {
-  const { header, payload, signature } = parseCompactJws(token, INSPECT_MAX_BYTES);
-  const nowSeconds = now.getTime() / 1000;
-  const observations: Observation[] = [];
+/** The options inspect judges with: a default verifier's, with the issuers given. */
+export function inspectJudgeOptions(issuers: readonly string[] | undefined, now: Date): JudgeOptions {
+  return {
+    maxTokenBytes: DEFAULT_MAX_TOKEN_BYTES,
+    algorithms: new Set<string>(DEFAULT_ALGORITHMS),
+    issuers: issuers === undefined ? undefined : new Set(issuers),
+    clockTolerance: DEFAULT_CLOCK_TOLERANCE,
+    maxTokenAge: undefined,
+    nowSeconds: now.getTime() / 1000,
+  };
+}
+
+/**
+ * Decodes and explains a token. Throws the first refusal as an AttestationError when the token cannot
+ * be decoded at all (within `decodeLimit` bytes).
+ */
+export function inspectToken(token: string, now: Date, judge: JudgeOptions, decodeLimit: number = judge.maxTokenBytes): InspectReport {
+  const { parsed, findings } = judgeToken(token, judge, decodeLimit);
+  if (parsed === undefined) {
+    const first = findings[0] ?? { code: 'ERR_TOKEN_MALFORMED', message: 'the token cannot be decoded' };
+    throw new AttestationError(first.code, first.message);
+  }
+  const { header, payload, signature } = parsed;
+  const nowSeconds = judge.nowSeconds;
+  const advice = new Map<Stage | 'signature' | 'evidence', Observation[]>();
   const sink: Sink = {
-    refuse: (code, message) => void observations.push({ severity: 'refuse', code, message }),
-    warn: (message) => void observations.push({ severity: 'warn', message }),
-    note: (message) => void observations.push({ severity: 'note', message }),
+    warn: (stage, message) => void advice.set(stage, [...(advice.get(stage) ?? []), { severity: 'warn', message }]),
+    note: (stage, message) => void advice.set(stage, [...(advice.get(stage) ?? []), { severity: 'note', message }]),
   };
 
-  if (token.length > DEFAULT_MAX_TOKEN_BYTES) {
-    sink.refuse('ERR_TOKEN_TOO_LARGE', `${token.length} bytes: longer than the default maxTokenBytes (${DEFAULT_MAX_TOKEN_BYTES}); real MAA tokens are 2–6 KB`);
-  }
-  checkHeader(header, payload, signature.length, sink);
+  adviseHeader(header, payload, signature.length, sink);
   const issuer = own(payload, 'iss');
-  checkIssuer(issuer, sink);
-  const times = checkTimes(payload, nowSeconds, sink);
+  adviseIssuer(issuer, judge.issuers !== undefined, sink);
+  const times = timesOf(payload, nowSeconds);
   const attestationType = own(payload, 'x-ms-attestation-type');
   const explanation = explainType(payload);
-  checkAttestation(payload, attestationType, explanation, sink);
+  adviseEvidence(payload, attestationType, explanation, sink);
 
-  const refusals = [...new Set(observations.flatMap((o) => (o.code === undefined ? [] : [o.code])))];
+  const observations: Observation[] = [];
+  for (const stage of ['form', 'header', 'issuer', 'signature', 'time', 'claims', 'evidence'] as const) {
+    for (const finding of findings) if (finding.stage === stage) observations.push(refusalObservation(finding));
+    observations.push(...(advice.get(stage) ?? []));
+  }
+  const refusals = [...new Set(findings.map((finding) => finding.code))];
   return {
     ...(explanation === undefined ? {} : { explanation }),
     signatureVerified: false,
-    at: isoSeconds(now),
+    at: isoSeconds(new Date(nowSeconds * 1000)),
+    issuers: judge.issuers === undefined ? null : [...(judge.issuers as ReadonlySet<string>)],
     header,
     claims: payload,
     signatureBytes: signature.length,
@@ -104,185 +133,102 @@ function inspectToken(token: string, now: Date): InspectReport {
     times,
     observations,
     refusals,
+    verdict: findings[0]?.code ?? null,
   };
 }
 
+function refusalObservation({ code, message, why, rule, stage }: Finding): Observation {
+  return { severity: 'refuse', code, rule, stage, message: printable(why === undefined ? message : `${message} — ${why}`) };
+}
+
 interface Sink {
-  refuse(code: AttestationErrorCode, message: string): void;
-  warn(message: string): void;
-  note(message: string): void;
+  warn(stage: Stage | 'signature' | 'evidence', message: string): void;
+  note(stage: Stage | 'signature' | 'evidence', message: string): void;
 }
 
 const show = (value: unknown): string => displayValue(value, 64);
 
-function checkHeader(header: Readonly<Record<string, unknown>>, payload: Readonly<Record<string, unknown>>, signatureBytes: number, sink: Sink): void {
+function adviseHeader(header: Readonly<Record<string, unknown>>, payload: Readonly<Record<string, unknown>>, signatureBytes: number, sink: Sink): void {
   const alg = own(header, 'alg');
-  if (typeof alg !== 'string') {
-    sink.refuse('ERR_ALG_NOT_ALLOWED', 'no alg: any verifier must refuse');
-  } else if (alg.toLowerCase() === 'none') {
-    sink.refuse(
-      'ERR_ALG_NOT_ALLOWED',
-      `alg none: any verifier must refuse (unsigned${signatureBytes === 0 ? ', empty signature' : ''}; MAA issues these when attesting against a draft policy)`,
-    );
-  } else if (/^HS/i.test(alg)) {
-    sink.refuse('ERR_ALG_NOT_ALLOWED', `alg ${show(alg)}: HMAC, any verifier must refuse (keyed with a public key it is the classic forgery)`);
-  } else if (!(RSA_ALGORITHMS as readonly string[]).includes(alg)) {
-    sink.refuse('ERR_ALG_NOT_ALLOWED', `alg ${show(alg)}: not an RSA signature algorithm, refused`);
-  } else if (alg !== 'RS256') {
-    sink.warn(`alg ${alg}: MAA signs with RS256 only; refused unless the verifier's algorithms list it`);
-  }
-  if (signatureBytes > 0) sink.note(`signature: ${signatureBytes} bytes, NOT verified here (attestation-gate verify checks it with the issuer's keys)`);
-
-  const kid = own(header, 'kid');
-  if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH) {
-    sink.refuse('ERR_HEADER_INVALID', `kid ${kid === undefined ? 'missing' : show(kid)}: a verifier needs a non-empty key id naming one of the issuer's keys`);
-  }
-  const typ = own(header, 'typ');
-  if (typ !== undefined && (typeof typ !== 'string' || typ.toUpperCase() !== 'JWT')) {
-    sink.refuse('ERR_HEADER_INVALID', `typ ${show(typ)}: only JWT (or no typ) is accepted`);
-  }
-  if (Object.hasOwn(header, 'crit')) sink.refuse('ERR_HEADER_INVALID', 'crit: critical extensions are not supported, refused');
-  for (const name of ['jwk', 'x5c', 'x5u']) {
-    if (Object.hasOwn(header, name)) {
-      sink.refuse('ERR_HEADER_INVALID', `${name} in the header: a key from the token is never used, refused (Microsoft's SDKs used it, so a self-signed forgery passed)`);
-    }
-  }
+  if (typeof alg === 'string' && alg.toLowerCase() === 'none' && signatureBytes === 0) sink.note('header', 'alg none with an empty signature: an unsigned token');
+  if (signatureBytes > 0) sink.note('signature', `signature: ${signatureBytes} bytes, NOT verified here (attestation-gate verify checks it with the issuer's keys)`);
+  else sink.note('signature', 'signature: empty');
   const jku = own(header, 'jku');
-  if (jku === undefined) return;
-  if (typeof jku !== 'string') {
-    sink.refuse('ERR_HEADER_INVALID', 'jku is not a string, refused');
-    return;
-  }
   const iss = own(payload, 'iss');
-  const expected = typeof iss === 'string' ? `${iss}/certs` : undefined;
-  if (jku === expected) {
-    sink.note(`jku ${show(jku)}: only compared, never fetched (it is <iss>/certs, as required)`);
-  } else {
-    sink.refuse('ERR_HEADER_INVALID', `jku ${show(jku)}: only compared, never fetched, and it is not <iss>/certs: refused`);
+  if (typeof jku === 'string' && typeof iss === 'string' && jku === `${iss}/certs`) {
+    sink.note('header', `jku ${show(jku)}: only compared, never fetched (it is <iss>/certs, as required)`);
   }
 }
 
-function checkIssuer(issuer: unknown, sink: Sink): void {
-  if (typeof issuer !== 'string') {
-    sink.refuse('ERR_ISSUER_UNTRUSTED', `iss ${issuer === undefined ? 'missing' : show(issuer)}: no verifier can trust a token without an issuer URL`);
-    return;
-  }
+function adviseIssuer(issuer: unknown, configured: boolean, sink: Sink): void {
+  if (typeof issuer !== 'string') return;
   let url: URL;
   try {
     url = new URL(issuer);
   } catch {
-    sink.refuse('ERR_ISSUER_UNTRUSTED', `iss ${show(issuer)} is not a URL: it can never equal a configured issuer`);
     return;
   }
-  // Configured issuers are normalised and the token's iss is compared as it is: a token whose iss is
-  // not already in that form (or not a URL any verifier accepts) can never match one.
-  let inNormalForm: boolean;
-  try {
-    inNormalForm = normalizeIssuer(issuer, true) === issuer;
-  } catch {
-    inNormalForm = false;
-  }
-  const plainHttp = url.protocol === 'http:';
-  if (!inNormalForm) {
-    sink.refuse('ERR_ISSUER_UNTRUSTED', `iss ${show(issuer)}: not an https URL in normal form, so it can never equal a configured issuer`);
-    return;
-  }
-  sink.note(`iss ${show(issuer)}: accepted only if it is exactly one of the verifier's issuers (verify --issuer)`);
-  if (plainHttp) sink.warn('iss uses plain http on loopback: a local test instance, trusted only with --allow-insecure-loopback');
+  sink.note('issuer', `iss ${show(issuer)}: ${configured ? 'checked against the --issuer given' : "accepted only if it is exactly one of the verifier's issuers (inspect --issuer, verify --issuer)"}`);
+  if (url.protocol === 'http:') sink.warn('issuer', 'iss uses plain http on loopback: a local test instance, trusted only with --allow-insecure-loopback');
   const host = url.hostname;
-  if (host.endsWith('.test.attest.azure.net')) sink.warn('a pre-production MAA instance (*.test.attest.azure.net)');
+  if (host.endsWith('.test.attest.azure.net')) sink.warn('issuer', 'a pre-production MAA instance (*.test.attest.azure.net)');
   if (/^shared[a-z0-9]*\.[a-z0-9]+\.attest\.azure\.(net|us)$/.test(host)) {
-    sink.note('a shared MAA instance: any Azure customer can attest to it, so a policy must pin what it trusts (the enclave or VM measurements)');
+    sink.note('issuer', 'a shared MAA instance: any Azure customer can attest to it, so a policy must pin what it trusts (the enclave or VM measurements)');
   }
 }
 
 function timeReport(payload: Readonly<Record<string, unknown>>, name: string, nowSeconds: number): TimeReport {
   const value = own(payload, name);
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_NUMERIC_DATE) return { value };
+  if (!isNumericDate(value)) return { value };
   return { value, utc: utcIso(value), relative: relativeTime(value * 1000, nowSeconds * 1000) };
 }
 
-function checkTimes(payload: Readonly<Record<string, unknown>>, nowSeconds: number, sink: Sink): InspectReport['times'] {
-  const times = { iat: timeReport(payload, 'iat', nowSeconds), nbf: timeReport(payload, 'nbf', nowSeconds), exp: timeReport(payload, 'exp', nowSeconds) };
-  for (const [name, report] of Object.entries(times)) {
-    if (report.utc === undefined) {
-      sink.refuse('ERR_CLAIM_INVALID', `${name} ${report.value === undefined ? 'missing' : show(report.value)}: exp, nbf and iat must be numbers of seconds`);
-    }
-  }
-  const { iat, nbf, exp } = times;
-  if (typeof exp.value === 'number' && exp.utc !== undefined && exp.value <= nowSeconds - CLOCK_TOLERANCE) {
-    sink.refuse('ERR_TOKEN_EXPIRED', `expired ${exp.relative} (${exp.utc}): refused unless verified at a time inside its window (verify --at)`);
-  }
-  if (typeof nbf.value === 'number' && nbf.utc !== undefined && nbf.value > nowSeconds + CLOCK_TOLERANCE) {
-    sink.refuse('ERR_TOKEN_NOT_YET_VALID', `not valid yet: nbf is ${nbf.relative} (${nbf.utc})`);
-  }
-  if (typeof iat.value === 'number' && iat.utc !== undefined && iat.value > nowSeconds + CLOCK_TOLERANCE) {
-    sink.refuse('ERR_TOKEN_NOT_YET_VALID', `issued in the future: iat is ${iat.relative} (${iat.utc})`);
-  }
-  return times;
+function timesOf(payload: Readonly<Record<string, unknown>>, nowSeconds: number): InspectReport['times'] {
+  return { iat: timeReport(payload, 'iat', nowSeconds), nbf: timeReport(payload, 'nbf', nowSeconds), exp: timeReport(payload, 'exp', nowSeconds) };
 }
 
-function checkAttestation(
+function adviseEvidence(
   payload: Readonly<Record<string, unknown>>,
   attestationType: unknown,
   explanation: TypeExplanation | undefined,
   sink: Sink,
 ): void {
-  if (attestationType === undefined && isLegacySgxResult(payload)) {
-    sink.refuse(
-      'ERR_CLAIM_INVALID',
-      "no x-ms-attestation-type, but tee \"sgx\" and sgx-mrenclave: an SGX result in MAA's 2020 claim format (maa-*, aas-ehd), which this library does not accept; attest again against a current MAA instance",
-    );
-    return;
-  }
-  if (attestationType === undefined) {
-    sink.refuse(
-      'ERR_CLAIM_INVALID',
-      'no x-ms-attestation-type: a policy-management response, not attestation evidence (MAA signs both with the same key)',
-    );
-    return;
-  }
+  if (attestationType === undefined) return;
   lifetime(payload, sink);
-  try {
-    readAttestationResult(payload);
-  } catch (error) {
-    if (!(error instanceof AttestationError)) throw error;
-    sink.refuse(error.code, printable(error.message));
-  }
   if (explanation === undefined && typeof attestationType === 'string' && attestationType !== '') {
-    sink.warn(`attestation type ${show(attestationType)}: no typed view, only the common claims are checked; a policy refuses it unless allowDebug (its debug flag is unknown)`);
+    sink.warn('evidence', `attestation type ${show(attestationType)}: no typed view, only the common claims are checked; a policy refuses it unless allowDebug (its debug flag is unknown)`);
   }
   if (explanation?.attestationType === 'azurevm' && explanation.isolationTee === undefined) {
-    sink.warn(`${ISOLATION_TEE}.x-ms-attestation-type is not ${ISOLATION_TEE_TYPES.join(' or ')}: its debug flags are unknown, so a policy refuses it unless allowDebug`);
+    sink.warn('evidence', `${ISOLATION_TEE}.x-ms-attestation-type is not ${ISOLATION_TEE_TYPES.join(' or ')}: its debug flags are unknown, so a policy refuses it unless allowDebug`);
   }
-  for (const flag of explanation?.flags ?? []) if (flag.dangerous) sink.warn(describeFlag(flag));
+  for (const flag of explanation?.flags ?? []) if (flag.dangerous) sink.warn('evidence', describeFlag(flag));
 
   const legacy = Object.keys(LEGACY_ALIASES).filter((name) => Object.hasOwn(payload, name));
   if (legacy.length > 0) {
-    sink.note(`legacy aliases present (${legacy.join(', ')}): gate on the x-ms-* claims; a verifier refuses the token if an alias contradicts its x-ms-* claim`);
+    sink.note('evidence', `legacy aliases present (${legacy.join(', ')}): gate on the x-ms-* claims; a verifier refuses the token if an alias contradicts its x-ms-* claim`);
   }
-  if (Object.hasOwn(payload, 'nonce')) sink.note('nonce: NOT inside the quote, it proves nothing about the enclave (bind a challenge through runtime data instead)');
+  if (Object.hasOwn(payload, 'nonce')) sink.note('evidence', 'nonce: NOT inside the quote, it proves nothing about the enclave (bind a challenge through runtime data instead)');
   const runtime = ['x-ms-runtime', 'x-ms-sgx-ehd', 'x-ms-inittime'].filter((name) => Object.hasOwn(payload, name));
   if (runtime.length > 0) {
-    sink.note(`runtime data present (${runtime.join(', ')}): a key or challenge the enclave bound into its evidence; use it to tie the token to a session`);
+    sink.note('evidence', `runtime data present (${runtime.join(', ')}): a key or challenge the enclave bound into its evidence; use it to tie the token to a session`);
   } else {
-    sink.note('no runtime data: a bearer token, bound to no key or session; whoever holds it can present it');
+    sink.note('evidence', 'no runtime data: a bearer token, bound to no key or session; whoever holds it can present it');
   }
   const policyHash = own(payload, 'x-ms-policy-hash');
   const defaults = typeof attestationType === 'string' ? (MAA_DEFAULT_POLICY_HASHES[attestationType] ?? []) : [];
   if (typeof policyHash === 'string' && defaults.includes(policyHash)) {
-    sink.warn(`x-ms-policy-hash is MAA's default ${show(attestationType)} policy, which issues tokens for any TEE of the type, debug ones included: pin the TEE itself`);
+    sink.warn('evidence', `x-ms-policy-hash is MAA's default ${show(attestationType)} policy, which issues tokens for any TEE of the type, debug ones included: pin the TEE itself`);
   } else if (typeof policyHash === 'string') {
-    sink.note(`x-ms-policy-hash ${show(policyHash)}: pin it to accept only evidence appraised by your instance policy`);
+    sink.note('evidence', `x-ms-policy-hash ${show(policyHash)}: pin it to accept only evidence appraised by your instance policy`);
   }
-  if (Object.hasOwn(payload, 'x-ms-policy-signer')) sink.note('x-ms-policy-signer present: the instance policy was uploaded signed (isolated trust model)');
+  if (Object.hasOwn(payload, 'x-ms-policy-signer')) sink.note('evidence', 'x-ms-policy-signer present: the instance policy was uploaded signed (isolated trust model)');
 }
 
 function lifetime(payload: Readonly<Record<string, unknown>>, sink: Sink): void {
   const iat = own(payload, 'iat');
   const exp = own(payload, 'exp');
   if (typeof iat === 'number' && typeof exp === 'number' && exp - iat !== MAA_ATTESTATION_LIFETIME) {
-    sink.note(`lifetime ${exp - iat} s: MAA's attestation tokens live 8 h (28800 s)`);
+    sink.note('time', `lifetime ${exp - iat} s: MAA's attestation tokens live 8 h (28800 s)`);
   }
 }
 
@@ -323,14 +269,14 @@ function renderInspect(report: InspectReport, options: { full: boolean }): strin
     headerRows.push([name, Object.hasOwn(report.header, name) ? displayValue(report.header[name], valueWidth + 24) : '(absent)']);
   }
   const others = Object.keys(report.header).filter((name) => !['alg', 'kid', 'jku', 'typ'].includes(name));
-  for (const name of others) headerRows.push([printable(shorten(name, 32)), displayValue(report.header[name], valueWidth + 24)]);
+  for (const name of others) headerRows.push([printableName(shorten(name, 32)), displayValue(report.header[name], valueWidth + 24)]);
   headerRows.push(['signature', `${report.signatureBytes} bytes (not verified)`]);
   out.push(table(headerRows));
 
   out.push('Claims');
   const rows = claimRows(report.claims).map(([name, value]) => {
     const shown = options.full && typeof value === 'string' ? printable(JSON.stringify(value)) : displayValue(value, valueWidth);
-    return [printable(shorten(name, 64)), shown, report.meanings[name] ?? ''];
+    return [printableName(shorten(name, 64)), shown, report.meanings[name] ?? ''];
   });
   out.push(rows.length > 0 ? table(rows, { header: ['claim', 'value', 'meaning'] }) : '  (no claims)\n');
 
@@ -346,17 +292,31 @@ function renderInspect(report: InspectReport, options: { full: boolean }): strin
   out.push(table(timeRows));
 
   out.push('What a verifier would check');
+  const issuers = report.issuers === null ? 'any configured issuer' : report.issuers.map((issuer) => printable(issuer)).join(', ');
+  out.push(`  (as a verifier with default options trusting ${issuers}; in its order)`);
   for (const observation of report.observations) {
     const code = observation.code === undefined ? '' : ` [${observation.code}]`;
     out.push(`  ${LABELS[observation.severity].padEnd(6)}  ${observation.message}${code}`);
   }
   out.push('');
-  if (report.refusals.length > 0) {
-    out.push(`Verdict: any verifier must refuse this token (${report.refusals.join(', ')}).`);
+  if (report.verdict !== null) {
+    const others = report.refusals.filter((code) => code !== report.verdict);
+    out.push(`Verdict: a verifier refuses this token with ${report.verdict}${others.length > 0 ? ` (also failing: ${others.join(', ')})` : ''}.`);
   } else {
-    out.push('Verdict: nothing above makes a verifier refuse it; its signature, its issuer and your policy decide (attestation-gate verify).');
+    const decides = report.issuers === null ? 'its issuer, its signature' : 'its signature';
+    out.push(`Verdict: nothing above makes a verifier refuse it; ${decides} and your policy decide (attestation-gate verify).`);
   }
   return `${out.join('\n')}\n`;
+}
+
+function normalizedIssuerOption(url: string): string {
+  try {
+    // Loopback http allowed: inspect trusts nothing, it only says what a verifier so configured would do.
+    return normalizeIssuer(url, true);
+  } catch (error) {
+    if (isAttestationError(error)) throw new UsageError(`--issuer: ${error.message}`);
+    throw error;
+  }
 }
 
 export async function inspectCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -366,6 +326,7 @@ export async function inspectCommand(args: readonly string[], io: CliIo): Promis
       strict: true,
       allowPositionals: true,
       options: {
+        issuer: { type: 'string', multiple: true },
         json: { type: 'boolean' },
         at: { type: 'string' },
         full: { type: 'boolean' },
@@ -379,12 +340,14 @@ export async function inspectCommand(args: readonly string[], io: CliIo): Promis
   }
   if (positionals.length > 1) throw new UsageError(`inspect takes one token, got ${positionals.length} arguments`);
   const at = parseDateOption(values.at) ?? new Date();
-  const token = await readTokenArgument(positionals[0], io);
+  const judge = inspectJudgeOptions(values.issuer?.map(normalizedIssuerOption), at);
+  // Read a little past maxTokenBytes: an oversized token is still explained, an endless input is not read.
+  const limit = tokenReadLimit(judge.maxTokenBytes);
   let report: InspectReport;
   try {
-    report = inspectToken(token, at);
+    report = inspectToken(await readTokenArgument(positionals[0], io, limit), at, judge, limit);
   } catch (error) {
-    if (!(error instanceof AttestationError)) throw error;
+    if (!isAttestationError(error)) throw error;
     if (values.json === true) {
       io.stdout(`${safeJson({ decoded: false, signatureVerified: false, code: error.code, message: error.message })}\n`);
     } else {

@@ -1,9 +1,16 @@
 #!/usr/bin/env node
 import { run } from './run.js';
 
-async function readStdin(): Promise<string> {
+// Stops once past maxBytes: leaving the loop destroys stdin, so `cat /dev/zero | … -` ends at once.
+async function readStdin(maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  let total = 0;
+  for await (const chunk of process.stdin) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    chunks.push(bytes);
+    total += bytes.length;
+    if (total > maxBytes) break;
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 

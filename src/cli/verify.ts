@@ -14,9 +14,10 @@ import {
   type VerifiedAttestation,
   type Verifier,
 } from '../index.js';
+import { ERROR_TABLE } from '../errors.js';
 import { isJsonObject } from '../util/own.js';
 import { displayValue, isoSeconds, printable, relativeTime, safeJson, table } from './format.js';
-import { type CliIo, parsingArgs, parseDateOption, readJsonFile, readTokenArgument, UsageError } from './input.js';
+import { type CliIo, parsingArgs, parseDateOption, readJsonFile, readTokenArgument, tokenReadLimit, UsageError } from './input.js';
 
 export const VERIFY_USAGE = `Usage: attestation-gate verify <token|file|-> --issuer <url> [--issuer <url> …] [options]
 
@@ -31,16 +32,6 @@ Verifies an MAA token as a relying party and prints the decision.
   --min-rsa-bits <n>          smallest RSA key accepted (default 2048)
   --json                      print a JSON object instead of text
 `;
-
-/** A next step for the refusals a user can act on from the command line. */
-const HINTS: Partial<Record<AttestationError['code'], string>> = {
-  ERR_TOKEN_EXPIRED: 'to check a historical token, pass --at with a time inside its iat..exp window',
-  ERR_TOKEN_NOT_YET_VALID: 'check the clock, or pass --at with a time inside the token window',
-  ERR_ISSUER_UNTRUSTED: "the token's iss must equal one --issuer exactly (`attestation-gate inspect` shows it)",
-  ERR_KEY_INVALID: 'MAA served 1024-bit keys in some regions until 2022: --min-rsa-bits 1024 accepts them',
-  ERR_KEY_NOT_FOUND: 'the issuer does not publish this kid: a token from another instance, or a key rotated away',
-  ERR_METADATA_UNAVAILABLE: "the issuer's keys could not be fetched; --jwks pins a saved /certs body instead",
-};
 
 interface VerifyValues {
   readonly issuers: readonly string[];
@@ -194,7 +185,7 @@ function renderRefused(error: AttestationError): string {
     ]);
     out.push(table(rows, { header: ['path', 'claim', 'condition', 'got'] }).trimEnd());
   }
-  const hint = HINTS[error.code];
+  const { hint } = ERROR_TABLE[error.code];
   if (hint !== undefined) out.push('', `hint: ${hint}`);
   return `${out.join('\n')}\n`;
 }
@@ -242,11 +233,11 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
   };
   // Options first: a mistake in them should not wait for a token on stdin.
   const verifier = await buildVerifier(values);
-  const token = await readTokenArgument(positionals[0], io);
   const json = raw.json === true;
   const now = values.at ?? new Date();
   try {
-    const result = await verifier.verify(token);
+    // Bounded: an input past maxTokenBytes (and some whitespace) is refused as the verifier would, unread.
+    const result = await verifier.verify(await readTokenArgument(positionals[0], io, tokenReadLimit()));
     io.stdout(json ? `${safeJson(accepted(result, now, values))}\n` : renderAccepted(result, now, values));
     return 0;
   } catch (error) {

@@ -16,7 +16,7 @@ const ALLOWED: PolicyDecision = Object.freeze({ allowed: true, reasons: Object.f
  * ERR_POLICY_DENIED (HTTP 403). `decision.reasons` tells which conditions failed, with the expected
  * values: log it, never send it to the client.
  */
-export class PolicyDeniedError extends AttestationError {
+export class PolicyDeniedError extends AttestationError<'ERR_POLICY_DENIED'> {
   readonly decision: PolicyDecision;
 
   constructor(decision: PolicyDecision) {

@@ -109,6 +109,9 @@ export interface ResolvedOptions {
 /** Seconds of clock skew tolerated by default on `exp`, `nbf` and `iat`. */
 export const DEFAULT_CLOCK_TOLERANCE = 30;
 
+/** Signature algorithms accepted by default: MAA signs with RS256 only. */
+export const DEFAULT_ALGORITHMS: readonly SigningAlgorithm[] = ['RS256'];
+
 /** Validates and normalises options once, at construction; every mistake is an ERR_CONFIG_INVALID. */
 export function resolveOptions(options: VerifierOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) invalid('options must be an object');
@@ -125,7 +128,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     return resolved;
   });
 
-  const algorithms = options.algorithms ?? ['RS256'];
+  const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
   if (!Array.isArray(algorithms) || algorithms.length === 0) invalid('algorithms must list at least one algorithm');
   for (const alg of algorithms) {
     // `none` and HMAC are refused whatever is configured: HMAC keyed with a public key is the classic forgery.

@@ -41,35 +41,42 @@ export const JSON_HEAP_BYTES = {
   number: 16,
 } as const;
 
-function valueBytes(member: unknown): number {
+/** A member's own bytes; an object or array is queued on `pending`, to be walked in its turn. */
+function valueBytes(member: unknown, pending: object[]): number {
   // V8 keeps one string per character (and one empty string), so those cost nothing per token.
   if (typeof member === 'string') return member.length < 2 ? 0 : JSON_HEAP_BYTES.string + member.length;
   if (typeof member === 'number') return (member | 0) === member ? 0 : JSON_HEAP_BYTES.number;
-  if (typeof member === 'object' && member !== null) return freezeJson(member);
+  if (typeof member === 'object' && member !== null) pending.push(member);
   return 0;
 }
 
 /**
  * Freezes the output of JSON.parse deeply and returns its estimated heap bytes (`JSON_HEAP_BYTES`), in
  * one walk. Only for JSON.parse output: it reads members directly, which is safe because parsed JSON has
- * no accessors, so no getter can run.
+ * no accessors, so no getter can run. Iterative, not recursive: a token may nest thousands deep.
  */
-export function freezeJson(value: object): number {
-  Object.freeze(value);
-  if (Array.isArray(value)) {
-    let bytes = JSON_HEAP_BYTES.array + value.length * JSON_HEAP_BYTES.slot;
-    for (let i = 0; i < value.length; i++) bytes += valueBytes(value[i]);
-    return bytes;
+export function freezeJson(root: object): number {
+  let bytes = 0;
+  const pending: object[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop()!;
+    Object.freeze(value);
+    if (Array.isArray(value)) {
+      bytes += JSON_HEAP_BYTES.array + value.length * JSON_HEAP_BYTES.slot;
+      for (let i = 0; i < value.length; i++) bytes += valueBytes(value[i], pending);
+      continue;
+    }
+    let members = 0;
+    bytes += JSON_HEAP_BYTES.object;
+    for (const name in value) {
+      members++;
+      bytes += valueBytes((value as Record<string, unknown>)[name], pending);
+    }
+    if (members <= JSON_HEAP_BYTES.fastMembers) bytes += members * JSON_HEAP_BYTES.slot;
+    // V8's property dictionary: three words per entry, its capacity a power of two at least 1.5 × members.
+    else bytes += JSON_HEAP_BYTES.dictionaryEntry * 2 ** Math.ceil(Math.log2(members * 1.5));
   }
-  let bytes = JSON_HEAP_BYTES.object;
-  let members = 0;
-  for (const name in value) {
-    members++;
-    bytes += valueBytes((value as Record<string, unknown>)[name]);
-  }
-  if (members <= JSON_HEAP_BYTES.fastMembers) return bytes + members * JSON_HEAP_BYTES.slot;
-  // V8's property dictionary: three words per entry, its capacity a power of two at least 1.5 × members.
-  return bytes + JSON_HEAP_BYTES.dictionaryEntry * 2 ** Math.ceil(Math.log2(members * 1.5));
+  return bytes;
 }
 
 const NOT_YET = Symbol('not yet computed');

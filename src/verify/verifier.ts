@@ -3,14 +3,16 @@ import { checkRuntimeDataAgreement } from '../binding/runtime-data.js';
 import type { ReplayStore } from '../binding/replay-store.js';
 import { readAttestationResult } from '../claims/attestation.js';
 import { verificationChannel } from '../diagnostics.js';
-import { AttestationError } from '../errors.js';
+import { AttestationError, asAttestationError } from '../errors.js';
 import { PinnedKeySource } from '../keys/pinned.js';
 import { RemoteKeySource } from '../keys/remote.js';
 import type { KeySource, KeyStatus, SigningKey } from '../keys/signing-key.js';
 import { checkJku, KnownHeaders, validateHeader, type KnownHeader } from '../token/header.js';
 import { decodeJsonSegment, decodeSignature, splitCompactJws, type TokenSegments } from '../token/parse.js';
 import { own } from '../util/own.js';
+import { throwRefusal } from '../util/rules.js';
 import { assertPolicy, isCompiledPolicy, type AttestationPolicy, type CompiledPolicy } from '../policy/index.js';
+import { judgeIssuer } from './issuers.js';
 import { checkedPolicy, resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifierOptions } from './options.js';
 import { Attestation, deepFreeze, freezeJson, type VerifiedAttestation } from './result.js';
 import { TenantIssuers, type IssuerSources } from './tenant-issuers.js';
@@ -182,7 +184,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources)
   function refusal(cause: unknown, started: number): AttestationError {
     // Nothing but an AttestationError leaves the verifier: an unexpected error is a refusal, never a pass,
     // and reported as the library's failure (ERR_INTERNAL), not blamed on the token.
-    const error = cause instanceof AttestationError ? cause : new AttestationError('ERR_INTERNAL', 'the token could not be verified: an unexpected error occurred', { cause });
+    const error = asAttestationError(cause);
     if (verificationChannel.hasSubscribers) verificationChannel.publish({ outcome: 'rejected', code: error.code, durationMs: performance.now() - started });
     return error;
   }
@@ -295,9 +297,10 @@ function prepare(token: unknown, options: ResolvedOptions, sources: IssuerSource
   const issuer = own(payload, 'iss');
   const found = typeof issuer === 'string' ? sources.get(issuer) : undefined;
   const prepared = (source: KeySource | undefined): PreparedToken => {
-    if (source === undefined) throw new AttestationError('ERR_ISSUER_UNTRUSTED', 'the token issuer is not trusted');
-    checkJku(header.jku, source.issuer);
-    return { segments, header, fresh: known === undefined, payload, signature, source, kid: header.kid };
+    // The rule `issuer-trusted` (issuers.ts), asked of the one source this issuer resolved to, or of none.
+    judgeIssuer(issuer, { has: () => source !== undefined }, throwRefusal);
+    checkJku(header.jku, (source as KeySource).issuer);
+    return { segments, header, fresh: known === undefined, payload, signature, source: source as KeySource, kid: header.kid };
   };
   return found instanceof Promise ? found.then(prepared) : prepared(found);
 }

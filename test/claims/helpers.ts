@@ -1,6 +1,6 @@
-import { expect } from 'vitest';
 import { AttestationError } from '../../src/errors.js';
 import { decodedPayload } from '../helpers/fixtures.js';
+import { refusalOf } from '../helpers/outcome.js';
 
 export type Payload = Record<string, unknown>;
 
@@ -8,16 +8,7 @@ export type Payload = Record<string, unknown>;
 export const loadPayload: (name: string) => Payload = decodedPayload;
 
 /** Runs a claim read that must be refused, and returns its ERR_CLAIM_INVALID error. */
-export function claimError(read: () => unknown): AttestationError {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestationError);
-    expect((error as AttestationError).code).toBe('ERR_CLAIM_INVALID');
-    return error as AttestationError;
-  }
-  throw new Error('expected the read to throw');
-}
+export const claimError = (read: () => unknown): AttestationError => refusalOf(read, 'ERR_CLAIM_INVALID');
 
 /** Every real SGX (and Open Enclave) payload in the fixtures. */
 export const SGX_PAYLOADS = [

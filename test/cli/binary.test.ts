@@ -25,9 +25,9 @@ interface Outcome {
   stderr: string;
 }
 
-function runBinary(args: string[], stdin?: string): Promise<Outcome> {
+function runBinary(args: string[], stdin?: string, nodeOptions: string[] = []): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeOptions, MAIN, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -120,6 +120,51 @@ describe('the built binary', () => {
       expect(stdout).toContain('ACCEPTED');
       // The key fetch's keep-alive socket must not hold the process open (undici keeps idle sockets 10 s).
       expect(Date.now() - started).toBeLessThan(8_000);
+    });
+  });
+  describe('bounded reads (heap capped at 64 MB)', () => {
+    /** Runs the binary, writing to its stdin until it stops reading (at most 300 MB); counts what it took. */
+    function runWithEndlessStdin(args: string[]): Promise<Outcome & { fed: number }> {
+      return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ['--max-old-space-size=64', MAIN, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        let fed = 0;
+        const chunk = Buffer.alloc(64 * 1024, 0x61);
+        const limit = 300 * 1024 * 1024;
+        const feed = (): void => {
+          while (fed < limit && !child.stdin.destroyed) {
+            fed += chunk.length;
+            if (!child.stdin.write(chunk)) return void child.stdin.once('drain', feed);
+          }
+          child.stdin.end();
+        };
+        child.stdin.on('error', () => undefined); // EPIPE once the child stops reading: the point of the test
+        child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+        child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout, stderr, fed }));
+        feed();
+      });
+    }
+
+    it('inspect - on an endless pipe stops reading at the bound', async (ctx) => {
+      requireBuild(ctx);
+      const started = Date.now();
+      const { code, stderr, fed } = await runWithEndlessStdin(['inspect', '-']);
+      expect(code).toBe(1);
+      expect(stderr).toContain('ERR_TOKEN_TOO_LARGE');
+      // The pipe buffers a few chunks ahead; nothing like the 300 MB on offer was taken.
+      expect(fed).toBeLessThan(16 * 1024 * 1024);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    });
+
+    it.for(['inspect', 'verify'])('%s /dev/zero ends promptly', async (command, ctx) => {
+      requireBuild(ctx);
+      const extra = command === 'verify' ? ['--issuer', 'https://a.attest.azure.net'] : [];
+      const { code, stdout, stderr } = await runBinary([command, '/dev/zero', ...extra], undefined, ['--max-old-space-size=64']);
+      expect(code).toBe(1);
+      expect(`${stdout}${stderr}`).toContain('ERR_TOKEN_TOO_LARGE');
     });
   });
 });

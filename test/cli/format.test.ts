@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayValue, duration, printable, relativeTime, safeJson, shorten, table, utcIso } from '../../src/cli/format.js';
+import { displayValue, duration, JSON_MAX_DEPTH, printable, printableName, relativeTime, safeJson, shorten, table, utcIso } from '../../src/cli/format.js';
 
 describe('relativeTime', () => {
   const now = Date.UTC(2025, 5, 1);
@@ -47,6 +47,38 @@ describe('display helpers', () => {
     const json = safeJson({ text: 'x\u009by\u2066' });
     expect(json).not.toMatch(/[\u009b\u2066]/);
     expect(JSON.parse(json)).toEqual({ text: 'x\u009by\u2066' });
+  });
+
+  it('escapes invisible and look-alike characters visibly: ZWSP, BOM, U+2028, tags, Hangul fillers, odd spaces', () => {
+    expect(printable('a\u200bb\ufeffc\u2028d\u{e0041}e\u3164f\u00a0g\u2800h')).toBe('a\\u200bb\\ufeffc\\u2028d\\u{e0041}e\\u3164f\\u00a0g\\u2800h');
+    // Letters of any script, emoji and the ASCII space stay as they are in values…
+    expect(printable('Ünïcode ключ 😀 x')).toBe('Ünïcode ключ 😀 x');
+    // …but not in names, which MAA writes in ASCII: a Cyrillic е cannot pass for a Latin e.
+    expect(printableName('x-ms-sgx-is-d\u0435buggable')).toBe('x-ms-sgx-is-d\\u0435buggable');
+    expect(printableName('x-ms-😀')).toBe('x-ms-\\u{1f600}');
+  });
+
+  it('safeJson escapes the same characters as JSON escapes and round-trips', () => {
+    const value = { 'k\u200b': 'a\u2028b\u{e0041}\ud800\u3164' };
+    const json = safeJson(value);
+    expect(json).toMatch(/^[\x20-\x7e\n]*$/u);
+    expect(JSON.parse(json)).toEqual(value);
+  });
+
+  it(`safeJson prints any depth, cutting below ${JSON_MAX_DEPTH} levels`, () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    const printed = JSON.parse(safeJson({ deep })) as { deep: unknown };
+    let level: unknown = printed.deep;
+    let depth = 1;
+    while (Array.isArray(level)) {
+      level = level[0];
+      depth++;
+    }
+    expect(depth).toBe(JSON_MAX_DEPTH);
+    expect(level).toBe(`<nested deeper than ${JSON_MAX_DEPTH} levels: not shown>`);
+    const shallow = { a: [1, { b: 'c' }], when: new Date(0), bytes: new Uint8Array([1, 2]) };
+    expect(JSON.parse(safeJson(shallow))).toEqual({ a: [1, { b: 'c' }], when: '1970-01-01T00:00:00.000Z', bytes: 'AQI' });
   });
 
   it('aligns table columns without trailing blanks', () => {

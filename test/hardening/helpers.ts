@@ -5,8 +5,8 @@
 import { constants, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { expect } from 'vitest';
 import { AttestationError, type Verifier, type VerifyOptions } from '../../src/index.js';
+import { ACCEPTED, asyncOutcome } from '../helpers/outcome.js';
 
 /** JSON text used as is: lets a test write what JSON.stringify never produces (duplicates, `__proto__`). */
 export class RawJson {
@@ -57,20 +57,16 @@ export function withMembers(object: Readonly<Record<string, unknown>>, overrides
 }
 
 /** What verify answered: 'accepted', or the AttestationError (anything else fails the test). */
-export async function outcomeOf(verifier: Verifier, token: unknown, options?: VerifyOptions): Promise<'accepted' | AttestationError> {
-  try {
-    await verifier.verify(token, options);
-    return 'accepted';
-  } catch (error) {
-    expect(error, 'verify must only ever reject with an AttestationError').toBeInstanceOf(AttestationError);
-    return error as AttestationError;
-  }
+export async function outcomeOf(verifier: Verifier, token: unknown, options?: VerifyOptions): Promise<typeof ACCEPTED | AttestationError> {
+  let refused: AttestationError | undefined;
+  const code = await asyncOutcome(() => verifier.verify(token, options).catch((error: unknown) => {
+    if (error instanceof AttestationError) refused = error;
+    throw error;
+  }));
+  return code === ACCEPTED ? ACCEPTED : (refused as AttestationError);
 }
 
-export async function codeOf(verifier: Verifier, token: unknown, options?: VerifyOptions): Promise<string> {
-  const outcome = await outcomeOf(verifier, token, options);
-  return outcome === 'accepted' ? 'accepted' : outcome.code;
-}
+export { codeOf } from '../helpers/outcome.js';
 
 /**
  * A real garbage collection, when the flag can be turned on at run time (it can on Node 20 and 24);

@@ -1,14 +1,65 @@
+/**
+ * The one way tests read what a call answered: `ACCEPTED`, or the code of the AttestationError it threw.
+ * Anything else thrown fails the test: the library's promise is that only AttestationErrors leave it.
+ */
 import { expect } from 'vitest';
-import { AttestationError } from '../../src/errors.js';
+import { AttestationError, type AttestationErrorCode } from '../../src/errors.js';
 import type { Verifier, VerifyOptions } from '../../src/verify/verifier.js';
 
-/** `accepted`, or the code of the AttestationError the verification was refused with (anything else fails the test). */
-export async function codeOf(verifier: Verifier, token: unknown, options?: VerifyOptions): Promise<string> {
+/** What a call that returned (or resolved) is reported as. */
+export const ACCEPTED = 'accepted';
+export type Outcome = typeof ACCEPTED | AttestationErrorCode;
+
+function codeOfThrown(error: unknown): AttestationErrorCode {
+  expect(error, 'only an AttestationError may leave the library').toBeInstanceOf(AttestationError);
+  return (error as AttestationError).code;
+}
+
+/** `ACCEPTED` when `run` returns, the code of the AttestationError it throws otherwise. */
+export function outcome(run: () => unknown): Outcome {
   try {
-    await verifier.verify(token, options);
-    return 'accepted';
+    run();
+    return ACCEPTED;
   } catch (error) {
-    expect(error).toBeInstanceOf(AttestationError);
-    return (error as AttestationError).code;
+    return codeOfThrown(error);
   }
+}
+
+/** `ACCEPTED` when `run` resolves, the code of the AttestationError it rejects with otherwise. */
+export async function asyncOutcome(run: () => Promise<unknown>): Promise<Outcome> {
+  try {
+    await run();
+    return ACCEPTED;
+  } catch (error) {
+    return codeOfThrown(error);
+  }
+}
+
+/** What `verifier.verify` answered for this token. */
+export function codeOf(verifier: Verifier, token: unknown, options?: VerifyOptions): Promise<Outcome> {
+  return asyncOutcome(() => verifier.verify(token, options));
+}
+
+/** The AttestationError `run` throws, checked to carry `code` when given; a `run` that returns fails the test. */
+export function refusalOf(run: () => unknown, code?: AttestationErrorCode): AttestationError {
+  try {
+    run();
+  } catch (error) {
+    const thrown = codeOfThrown(error);
+    if (code !== undefined) expect(thrown).toBe(code);
+    return error as AttestationError;
+  }
+  return expect.fail(`expected a refusal${code === undefined ? '' : ` with ${code}`}, but the call returned`);
+}
+
+/** The AttestationError `run` rejects with, checked to carry `code` when given. */
+export async function asyncRefusalOf(run: () => Promise<unknown>, code?: AttestationErrorCode): Promise<AttestationError> {
+  try {
+    await run();
+  } catch (error) {
+    const thrown = codeOfThrown(error);
+    if (code !== undefined) expect(thrown).toBe(code);
+    return error as AttestationError;
+  }
+  return expect.fail(`expected a refusal${code === undefined ? '' : ` with ${code}`}, but the call resolved`);
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { expect } from 'vitest';
 import { readAttestationResult } from '../../src/claims/attestation.js';
 import { AttestationError } from '../../src/errors.js';
 import { Attestation, deepFreeze, type VerifiedAttestation } from '../../src/verify/result.js';
+import { refusalOf } from '../helpers/outcome.js';
 
 export type Payload = Record<string, unknown>;
 
@@ -55,16 +55,7 @@ export function rawAttestation(claims: unknown, issuer: unknown = WUS): Verified
   return { issuer, attestationType: 'sgx', header: {}, claims, keyId: 'test-kid' } as unknown as VerifiedAttestation;
 }
 
-export function configError(action: () => unknown): AttestationError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestationError);
-    expect((error as AttestationError).code).toBe('ERR_CONFIG_INVALID');
-    return error as AttestationError;
-  }
-  throw new Error('expected ERR_CONFIG_INVALID');
-}
+export const configError = (action: () => unknown): AttestationError => refusalOf(action, 'ERR_CONFIG_INVALID');
 
 /** The SKR policy Key Vault users write for this enclave. */
 export function wusSkrPolicy(extra: Payload = {}): Payload {

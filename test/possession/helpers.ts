@@ -1,8 +1,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { expect } from 'vitest';
-import { AttestationError } from '../../src/errors.js';
 import type { SignatureAlgorithm } from '../../src/possession/algorithms.js';
 import type { NonceStore } from '../../src/possession/verify-request.js';
+import { asyncRefusalOf } from '../helpers/outcome.js';
 
 export interface KeyCase {
   readonly name: string;
@@ -39,24 +38,9 @@ export function memoryNonceStore(clock: () => number = Date.now): NonceStore & {
 }
 
 /** The refusal's code, or 'accepted'; any error other than an AttestationError fails the test. */
-export async function outcome(run: () => Promise<unknown>): Promise<string> {
-  try {
-    await run();
-    return 'accepted';
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestationError);
-    return (error as AttestationError).code;
-  }
-}
+export { asyncOutcome as outcome } from '../helpers/outcome.js';
 
-/** The message of the refusal, for tests that pin which check refused. */
+/** The message of the ERR_POSSESSION refusal, for tests that pin which check refused. */
 export async function refusal(run: () => Promise<unknown>): Promise<string> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestationError);
-    expect((error as AttestationError).code).toBe('ERR_POSSESSION');
-    return (error as AttestationError).message;
-  }
-  throw new Error('expected a refusal');
+  return (await asyncRefusalOf(run, 'ERR_POSSESSION')).message;
 }

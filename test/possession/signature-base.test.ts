@@ -1,7 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/client/index.js';
-import { AttestationError } from '../../src/errors.js';
 import {
   buildSignatureBase,
   componentValue,
@@ -11,16 +10,9 @@ import {
   splitRequestTarget,
   type MessageComponents,
 } from '../../src/possession/signature-base.js';
+import { outcome } from '../helpers/outcome.js';
 
-function code(run: () => unknown): string {
-  try {
-    run();
-    return 'ok';
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestationError);
-    return (error as AttestationError).code;
-  }
-}
+const code = outcome;
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln';
 

@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AttestationError } from '../../src/errors.js';
-import { checkJku, KnownHeaders, MAX_KNOWN_HEADERS, validateHeader } from '../../src/token/header.js';
+import { checkJku, judgeHeader, KnownHeaders, MAX_KID_LENGTH, MAX_KNOWN_HEADERS, validateHeader } from '../../src/token/header.js';
+import { ACCEPTED, outcome } from '../helpers/outcome.js';
 
 const RS256_ONLY = new Set(['RS256']);
 const valid = { alg: 'RS256', jku: 'https://a.attest.azure.net/certs', kid: 'XxRc2vLh1E5FrsNawnRH3PzuFgqg3q7NvCdnjoJHBGE=', typ: 'JWT' };
 
-function codeOf(header: Record<string, unknown>, allowed = RS256_ONLY): string {
-  try {
-    validateHeader(header, allowed);
-    return 'valid';
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestationError);
-    return (error as AttestationError).code;
-  }
-}
+const codeOf = (header: Record<string, unknown>, allowed = RS256_ONLY): string => outcome(() => validateHeader(header, allowed));
 
 describe('validateHeader: algorithm allowlist', () => {
   it('accepts MAA\'s header', () => {
@@ -30,7 +22,7 @@ describe('validateHeader: algorithm allowlist', () => {
   });
 
   it('accepts another RSA algorithm only when configured', () => {
-    expect(codeOf({ ...valid, alg: 'PS256' }, new Set(['RS256', 'PS256']))).toBe('valid');
+    expect(codeOf({ ...valid, alg: 'PS256' }, new Set(['RS256', 'PS256']))).toBe(ACCEPTED);
   });
 });
 
@@ -40,11 +32,11 @@ describe('validateHeader: kid, typ, crit', () => {
   });
 
   it('accepts a path-like kid as an opaque string (it is only ever a map key)', () => {
-    expect(codeOf({ ...valid, kid: '../../etc/passwd' })).toBe('valid');
+    expect(codeOf({ ...valid, kid: '../../etc/passwd' })).toBe(ACCEPTED);
   });
 
   it.each([['jwt'], ['JWT'], [undefined]])('accepts typ %j', (typ) => {
-    expect(codeOf({ ...valid, typ })).toBe('valid');
+    expect(codeOf({ ...valid, typ })).toBe(ACCEPTED);
   });
 
   it.each([['at+jwt'], ['JOSE'], [''], [1]])('refuses typ %j', (typ) => {
@@ -100,5 +92,41 @@ describe('KnownHeaders: verified headers remembered by their text', () => {
     for (let i = 0; i < MAX_KNOWN_HEADERS + 10; i++) known.remember(`header-${i}`, entry);
     expect(known.get('eyJhbGciOiJSUzI1NiJ9')).toBeUndefined();
     expect(known.get(`header-${MAX_KNOWN_HEADERS + 9}`)).toBe(entry);
+  });
+});
+
+describe('judgeHeader: every rule reported, by name', () => {
+  function findings(header: Record<string, unknown>, allowed = RS256_ONLY): [string, string, string | undefined][] {
+    const found: [string, string, string | undefined][] = [];
+    judgeHeader(header, allowed, (rule, refusal) => void found.push([rule, refusal.code, refusal.why]));
+    return found;
+  }
+
+  it('lists each failed rule in order, where validateHeader throws the first', () => {
+    const header = { alg: 'HS256', kid: '', typ: 'at+jwt', crit: [], jwk: {}, x5u: 'u', jku: 1 };
+    expect(findings(header).map(([rule, code]) => [rule, code])).toEqual([
+      ['alg-allowed', 'ERR_ALG_NOT_ALLOWED'],
+      ['kid-present', 'ERR_HEADER_INVALID'],
+      ['typ-jwt', 'ERR_HEADER_INVALID'],
+      ['no-crit', 'ERR_HEADER_INVALID'],
+      ['no-jwk', 'ERR_HEADER_INVALID'],
+      ['no-x5u', 'ERR_HEADER_INVALID'],
+      ['jku-string', 'ERR_HEADER_INVALID'],
+    ]);
+    expect(codeOf(header)).toBe('ERR_ALG_NOT_ALLOWED');
+    expect(findings(valid)).toEqual([]);
+  });
+
+  it('accepts a kid of exactly MAX_KID_LENGTH characters, not one more', () => {
+    expect(codeOf({ ...valid, kid: 'k'.repeat(MAX_KID_LENGTH) })).toBe(ACCEPTED);
+    expect(codeOf({ ...valid, kid: 'k'.repeat(MAX_KID_LENGTH + 1) })).toBe('ERR_HEADER_INVALID');
+  });
+
+  it.each([['none'], ['None'], ['NONE']])('explains alg %j as an unsigned token, whatever its case', (alg) => {
+    expect(findings({ ...valid, alg })[0]?.[2]).toContain('unsigned token');
+  });
+
+  it.each([['HS256'], ['hs512']])('explains alg %j as HMAC', (alg) => {
+    expect(findings({ ...valid, alg })[0]?.[2]).toContain('HMAC');
   });
 });

@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AttestationError, createVerifier } from '../../src/index.js';
+import { createVerifier } from '../../src/index.js';
 import { MAA_MRSIGNERS } from '../../src/keys/maa-quote.js';
 import { createTestAttestationService } from '../../src/testing/index.js';
 import { fixtureJson, fixtureText, insideWindow, manifest } from '../helpers/fixtures.js';
+import { ACCEPTED, asyncOutcome as outcome } from '../helpers/outcome.js';
 
 const entry = (token: string) => manifest.find((item) => item.token === token)!;
 const OTHER = 'ab'.repeat(32);
 
-async function outcome(run: () => Promise<unknown>): Promise<string> {
-  try {
-    await run();
-    return 'accept';
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestationError);
-    return (error as AttestationError).code;
-  }
-}
 
 describe('issuers pinned to MAA\'s own enclave signer', () => {
   it('accepts a 2024 token whose signing certificate carries a quote from the pinned MAA signer', async () => {
@@ -24,7 +16,7 @@ describe('issuers pinned to MAA\'s own enclave signer', () => {
       currentDate: insideWindow(token),
       issuers: [{ issuer: token.issuer, jwks: fixtureJson(token.certs!), signer: { mrsigner: [MAA_MRSIGNERS.since2021] } }],
     });
-    expect(await outcome(() => verifier.verify(fixtureText(token.token)))).toBe('accept');
+    expect(await outcome(() => verifier.verify(fixtureText(token.token)))).toBe(ACCEPTED);
     expect(verifier.keyStatus()[0]?.keyIds).toContain(token.kid);
   });
 
@@ -40,7 +32,7 @@ describe('issuers pinned to MAA\'s own enclave signer', () => {
     const pin = { mrsigner: [MAA_MRSIGNERS.since2021] };
     expect(() => createVerifier({ issuers: [{ issuer: token.issuer, jwks: fixtureJson(token.certs!), signer: pin }] })).toThrow(/no usable signing key/);
     const verifier = createVerifier({ currentDate: insideWindow(token), issuers: [{ issuer: token.issuer, jwks: fixtureJson(token.certs!), signer: { ...pin, allowDebug: true } }] });
-    expect(await outcome(() => verifier.verify(fixtureText(token.token)))).toBe('accept');
+    expect(await outcome(() => verifier.verify(fixtureText(token.token)))).toBe(ACCEPTED);
   });
 
   it('tells the pre-2021 signer from the current one on the 2020 certificate', () => {

@@ -1,7 +1,8 @@
 import { MockAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { AttestationError, createVerifier, type VerifierOptions } from '../../src/index.js';
+import { createVerifier, type VerifierOptions } from '../../src/index.js';
 import { expectedOutcome, fixtureJson, fixtureText, insideWindow, manifest, type ManifestEntry } from '../helpers/fixtures.js';
+import { ACCEPTED, asyncOutcome as outcome } from '../helpers/outcome.js';
 
 /** The code each manifest outcome must produce; `accept` resolves. */
 const REJECTION: Record<string, string> = {
@@ -16,19 +17,10 @@ function baseOptions(entry: ManifestEntry): Omit<VerifierOptions, 'issuers'> {
   return { currentDate: insideWindow(entry) };
 }
 
-async function outcome(verify: () => Promise<unknown>): Promise<string> {
-  try {
-    await verify();
-    return 'accept';
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttestationError);
-    return (error as AttestationError).code;
-  }
-}
 
 function expectedCode(entry: ManifestEntry): string {
   const kind = expectedOutcome(entry);
-  return kind === 'accept' ? 'accept' : (REJECTION[kind] ?? 'unexpected');
+  return kind === 'accept' ? ACCEPTED : (REJECTION[kind] ?? 'unexpected');
 }
 
 describe('real MAA tokens reach their manifest outcome', () => {
