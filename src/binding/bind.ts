@@ -8,7 +8,11 @@ import { DEFAULT_CLOCK_TOLERANCE } from '../verify/options.js';
 
 /** Anything that can consume an issued nonce once: a challenge store. */
 export interface NonceConsumer {
-  /** Resolves once for an issued nonce; ERR_REPLAY on a second use, ERR_BINDING_MISMATCH for unknown or expired ones. */
+  /**
+   * Resolves once for an issued nonce; ERR_REPLAY on a second use, ERR_BINDING_MISMATCH for unknown or
+   * expired ones. `nonce` is the nonce as issued or, from TDX and SEV-SNP `user-data`, `sha512:` and the
+   * lower-case hex SHA-512 of it: a consumer of its own must accept both (`createChallengeStore` does).
+   */
   consume(nonce: string): Promise<void>;
 }
 
@@ -22,7 +26,9 @@ export interface BindingOptions {
 /**
  * The challenge nonce an attestation is bound to, checked without consuming it: runtime data is present;
  * binary runtime data is bound by the report data (SHA-256 in bytes 0..31); it carries a nonce (a JSON
- * member, or the nonce's 32 raw bytes). Throws ERR_BINDING_MISMATCH otherwise.
+ * member, the nonce's 32 raw bytes as SGX binary runtime data, or — TDX and SEV-SNP `user-data` — its
+ * SHA-512, returned as `sha512:<hex>`, which a challenge store consumes like the nonce). Throws
+ * ERR_BINDING_MISMATCH otherwise.
  */
 export function bindingNonce(attestation: VerifiedAttestation, options: BindingOptions): string {
   const runtime = readRuntimeData(attestation);

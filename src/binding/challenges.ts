@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { AttestationError, quote } from '../errors.js';
 import { isCanonicalBase64Url } from '../token/base64url.js';
 import { createMemoryReplayStore } from './memory-replay-store.js';
@@ -26,13 +26,31 @@ export interface ChallengeStore {
   /** A fresh nonce, recorded as issued for `ttl` seconds. Rejects with ERR_REPLAY_STORE_UNAVAILABLE if the store fails. */
   issue(): Promise<Challenge>;
   /**
-   * Uses a nonce up. Resolves the first time; rejects with ERR_REPLAY on any later use, ERR_BINDING_MISMATCH
+   * Uses a nonce up: `nonce` is the nonce as issued, or {@link SHA512_NONCE_PREFIX} followed by the
+   * lower-case hex SHA-512 of it (how TDX and SEV-SNP `user-data` carries a nonce). Both name the same
+   * record, so a nonce used one way is used the other way too. Resolves the first time; rejects with ERR_REPLAY on any later use, ERR_BINDING_MISMATCH
    * for a nonce that is malformed, was never issued or has expired, ERR_REPLAY_STORE_UNAVAILABLE if the
    * store fails.
    */
   consume(nonce: string): Promise<void>;
   /** Seconds a nonce stays usable. */
   readonly ttl: number;
+}
+
+/**
+ * Marks a `consume` argument that names an issued nonce by its SHA-512: `sha512:` then 128 lower-case hex
+ * digits, the hash of the nonce's text (its 43 characters as issued).
+ */
+export const SHA512_NONCE_PREFIX = 'sha512:';
+const SHA512_HEX = /^[0-9a-f]{128}$/;
+
+/**
+ * The store key of an issued nonce: its SHA-512, hex. Recording every nonce under its hash (rather than
+ * under itself) is what lets a token that carries only the hash consume it in one atomic store step, in
+ * memory and in Redis alike, with no second key that could be consumed separately.
+ */
+export function nonceSha512(nonce: string): string {
+  return createHash('sha512').update(nonce, 'utf8').digest('hex');
 }
 
 const NONCE_BYTES = 32;
@@ -67,7 +85,7 @@ export function createChallengeStore(options: ChallengeStoreOptions = {}): Chall
       const expiresAt = new Date(clock() + ttlMs);
       let fresh: unknown;
       try {
-        fresh = await store.issue(nonce, ttlMs);
+        fresh = await store.issue(nonceSha512(nonce), ttlMs);
       } catch (error) {
         throw storeUnavailable(error);
       }
@@ -77,12 +95,11 @@ export function createChallengeStore(options: ChallengeStoreOptions = {}): Chall
     },
     async consume(nonce) {
       // Shape is checked before the store is asked, so junk costs no store round trip.
-      if (typeof nonce !== 'string' || nonce.length !== NONCE_LENGTH || !isCanonicalBase64Url(nonce)) {
-        throw new AttestationError('ERR_BINDING_MISMATCH', `the challenge nonce is malformed: ${quote(nonce)}`);
-      }
+      const key = storeKeyOf(nonce);
+      if (key === undefined) throw new AttestationError('ERR_BINDING_MISMATCH', `the challenge nonce is malformed: ${quote(nonce)}`);
       let outcome: unknown;
       try {
-        outcome = await store.consume(nonce);
+        outcome = await store.consume(key);
       } catch (error) {
         throw storeUnavailable(error);
       }
@@ -92,4 +109,14 @@ export function createChallengeStore(options: ChallengeStoreOptions = {}): Chall
       throw storeUnavailable(undefined, `the replay store answered ${quote(outcome)} when consuming a nonce`);
     },
   };
+}
+
+/** The store key a `consume` argument names, or undefined when it is neither a nonce nor a nonce's SHA-512. */
+function storeKeyOf(nonce: unknown): string | undefined {
+  if (typeof nonce !== 'string') return undefined;
+  if (nonce.startsWith(SHA512_NONCE_PREFIX)) {
+    const digest = nonce.slice(SHA512_NONCE_PREFIX.length);
+    return SHA512_HEX.test(digest) ? digest : undefined;
+  }
+  return nonce.length === NONCE_LENGTH && isCanonicalBase64Url(nonce) ? nonceSha512(nonce) : undefined;
 }

@@ -7,7 +7,9 @@
  *   that, the isolation TEE's `user-data` below;
  * - TDX and SEV-SNP (`tdxvm`, `sevsnpvm`, and the isolation TEE of an `azurevm` token): a member of the
  *   JSON runtime data, or `x-ms-runtime.user-data`, the 64 bytes the guest wrote to its vTPM's NV index
- *   (upper-case hex): the nonce's 32 raw bytes followed by 32 zero bytes.
+ *   (hex): SHA-512 of the nonce's text, as the reference flow has the guest write H(nonce). The nonce
+ *   itself is then unknown here: the result names it by its hash (`sha512:<hex>`), which a challenge
+ *   store consumes as it consumes the nonce (see challenges.ts).
  * No nonce where the flow puts it fails closed: ERR_BINDING_MISMATCH, never a pass.
  */
 import { Buffer } from 'node:buffer';
@@ -15,6 +17,7 @@ import { ISOLATION_TEE } from '../claims/catalog.js';
 import { AttestationError, quote } from '../errors.js';
 import { isJsonObject, own } from '../util/own.js';
 import type { VerifiedAttestation } from '../verify/result.js';
+import { SHA512_NONCE_PREFIX } from './challenges.js';
 import { readRuntimeData } from './runtime-data.js';
 
 /** A challenge nonce found in a token, and the claim path it came from (for logs). */
@@ -44,13 +47,16 @@ function decodeBase64Text(value: unknown): string | undefined {
   }
 }
 
-/** The nonce's 32 raw bytes then 32 zero bytes, as hex: the nonce as base64url, or undefined. */
+/**
+ * user-data as a challenge-store reference to the nonce it hashes: `sha512:` and its lower-case hex.
+ * Only SHA-512 of the nonce is read. The earlier home-made form (the nonce's 32 raw bytes then 32 zero
+ * bytes) is no longer accepted: no client writes it, and one binding should have one spelling.
+ */
 function decodeUserData(value: unknown): string | undefined {
   if (typeof value !== 'string' || !USER_DATA_HEX.test(value)) return undefined;
-  const bytes = Buffer.from(value, 'hex');
-  // All zeros is what a guest that wrote nothing reports: no nonce, not the nonce of 32 zero bytes.
-  if (bytes.subarray(RAW_NONCE_BYTES).some((byte) => byte !== 0) || bytes.every((byte) => byte === 0)) return undefined;
-  return bytes.subarray(0, RAW_NONCE_BYTES).toString('base64url');
+  // All zeros is what a guest that wrote nothing reports: no nonce.
+  if (/^0+$/.test(value)) return undefined;
+  return `${SHA512_NONCE_PREFIX}${value.toLowerCase()}`;
 }
 
 function fromRuntimeJson(runtime: unknown, field: string, location: string): FoundNonce | undefined {

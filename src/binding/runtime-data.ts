@@ -55,12 +55,21 @@ function reportDataBinds(attestation: VerifiedAttestation, bytes: Uint8Array): b
 }
 
 /**
- * The public key the enclave put in its runtime data, if any: `keys[]` (a JWK set, as SEV-SNP and
- * confidential VMs send) or `jwk`. Binary runtime data counts only when the report data binds it.
- * A key the token cannot tie to the quote is never returned.
+ * The public key the workload put in its runtime data, if any: `keys[]` (a JWK set) or `jwk`. Binary
+ * runtime data counts only when the report data binds it. A key the token cannot tie to the quote, or
+ * that the workload does not hold, is never returned. Where the key may come from, per type:
+ * - `sgx`: the enclave's runtime data (`x-ms-sgx-ehd` or `x-ms-runtime`);
+ * - `sevsnpvm`, `tdxvm`: `x-ms-runtime` when it is the caller's own JSON (a TEE without a paravisor).
+ *   On an Azure confidential VM it is the paravisor's runtime claims instead (they carry
+ *   `vm-configuration` and the `HCL*` keys): `HCLAkPub` is the vTPM's attestation key, a restricted TPM
+ *   key that only signs TPM quotes, and `HCLEkPub` its endorsement key; the workload can make neither
+ *   sign an HTTP request, so such runtime data offers no key at all;
+ * - `azurevm`: none. Its `x-ms-runtime.keys` are the vTPM's (`TpmEphemeralEncryptionKey`, encryption
+ *   only) and its isolation TEE's runtime data is the paravisor's, as above;
+ * - any other type: none, since nothing says which of its keys the workload holds.
  */
 export function runtimeKeyOf(attestation: VerifiedAttestation): KeyObject | undefined {
-  const runtime = attestation.azurevm !== undefined ? isolationRuntime(attestation) : readRuntimeData(attestation);
+  const runtime = workloadRuntimeData(attestation);
   if (runtime?.json === undefined) return undefined;
   if (runtime.bytes !== undefined && !reportDataBinds(attestation, runtime.bytes)) return undefined;
   const keys = own(runtime.json, 'keys');
@@ -76,10 +85,33 @@ export function runtimeKeyOf(attestation: VerifiedAttestation): KeyObject | unde
   }
 }
 
-/** A confidential VM's runtime keys live in the nested SEV-SNP evidence. */
-function isolationRuntime(attestation: VerifiedAttestation): RuntimeData | undefined {
-  const runtime = attestation.azurevm?.isolationTee.sevsnp?.runtimeClaims ?? attestation.azurevm?.runtimeClaims;
-  return runtime === undefined ? undefined : { source: 'x-ms-runtime', bytes: undefined, json: runtime };
+/** The member of an Azure paravisor's runtime claims that a caller's own runtime data never needs. */
+const PARAVISOR_MEMBER = 'vm-configuration';
+/** The key ids of the paravisor's vTPM keys (`HCLAkPub`, `HCLEkPub`). */
+const PARAVISOR_KID_PREFIX = 'HCL';
+
+/**
+ * Whether JSON runtime data is an Azure paravisor's (HCL) runtime claims rather than the workload's. Any
+ * sign of it counts, so a future vTPM key under a new kid is not mistaken for the workload's.
+ */
+export function isParavisorRuntime(runtime: Readonly<Record<string, unknown>>): boolean {
+  if (Object.hasOwn(runtime, PARAVISOR_MEMBER)) return true;
+  const keys = own(runtime, 'keys');
+  return Array.isArray(keys) && keys.some((key) => isJsonObject(key) && typeof own(key, 'kid') === 'string' && (own(key, 'kid') as string).startsWith(PARAVISOR_KID_PREFIX));
+}
+
+function workloadRuntimeData(attestation: VerifiedAttestation): RuntimeData | undefined {
+  switch (attestation.attestationType) {
+    case 'sgx':
+      return readRuntimeData(attestation);
+    case 'sevsnpvm':
+    case 'tdxvm': {
+      const json = (attestation.attestationType === 'sevsnpvm' ? attestation.sevsnp : attestation.tdx)?.runtimeClaims;
+      return json === undefined || isParavisorRuntime(json) ? undefined : { source: 'x-ms-runtime', bytes: undefined, json };
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** JWS `alg` values (RFC 7518, RFC 8037) that sign with each key type, as an attested request-signing key may name them. */

@@ -4,6 +4,7 @@
  */
 import { AttestationError, quote } from '../errors.js';
 import { type AzureVmClaims, readAzureVmClaims } from './azurevm.js';
+import { verbatimLegacyAliasOf } from './catalog.js';
 import { type ClaimSet, omitUndefined, optionalBase64Url, optionalObject, optionalString, ownClaim } from './read.js';
 import { type SevSnpClaims, readSevSnpClaims } from './sevsnp.js';
 import { type SgxClaims, readSgxClaims } from './sgx.js';
@@ -79,10 +80,23 @@ function readTypedView(attestationType: string, payload: ClaimSet): Partial<Atte
 export function isLegacySgxResult(payload: ClaimSet): boolean {
   return (
     !Object.hasOwn(payload, 'x-ms-attestation-type') &&
-    ownClaim(payload, 'tee') === 'sgx' &&
-    Object.hasOwn(payload, 'sgx-mrenclave') &&
-    Object.hasOwn(payload, 'sgx-mrsigner')
+    ownClaim(payload, LEGACY_NAMES.type) === 'sgx' &&
+    Object.hasOwn(payload, LEGACY_NAMES.mrenclave) &&
+    Object.hasOwn(payload, LEGACY_NAMES.mrsigner)
   );
+}
+
+// The 2020 names of the claims that make a result SGX evidence, as the catalogue's aliases give them.
+const LEGACY_NAMES = {
+  type: legacyName('x-ms-attestation-type'),
+  mrenclave: legacyName('x-ms-sgx-mrenclave'),
+  mrsigner: legacyName('x-ms-sgx-mrsigner'),
+};
+
+function legacyName(claim: string): string {
+  const name = verbatimLegacyAliasOf(claim);
+  if (name === undefined) throw new TypeError(`the claim catalogue has no legacy alias of ${claim}`);
+  return name;
 }
 
 /**

@@ -123,10 +123,28 @@ const TDX_TCB_STATUSES = [
   'Revoked',
 ];
 
-/** Bit 0 (DEBUG) of TDATTRIBUTES, a little-endian u64 in hex: the low bit of the first byte. */
-export function tdAttributesDebugBit(value: string): boolean {
-  return (Number.parseInt(value.slice(0, 2), 16) & 1) === 1;
+/** Bit `bit` of TDATTRIBUTES, a little-endian u64 in hex: byte `bit >> 3`, bit `bit & 7` of it. */
+export function tdAttributesBit(value: string, bit: number): boolean {
+  const byte = bit >> 3;
+  return ((Number.parseInt(value.slice(byte * 2, byte * 2 + 2), 16) >> (bit & 7)) & 1) === 1;
 }
+
+/** Bit 0 (DEBUG) of TDATTRIBUTES: the low bit of the first byte. */
+export function tdAttributesDebugBit(value: string): boolean {
+  return tdAttributesBit(value, 0);
+}
+
+/**
+ * The TDATTRIBUTES bit each `tdx_td_attributes_*` boolean is decoded from (as QEMU's TDX code defines
+ * them). `tdx_td_attributes_key_locker` is left out: its bit (31) comes from a table not re-read, and a
+ * wrong bit would refuse genuine tokens.
+ */
+export const TD_ATTRIBUTE_BITS: ReadonlyMap<string, number> = new Map([
+  ['tdx_td_attributes_debug', 0],
+  ['tdx_td_attributes_septve_disable', 28],
+  ['tdx_td_attributes_protection_keys', 30],
+  ['tdx_td_attributes_perfmon', 63],
+]);
 
 const TD_ATTRIBUTES_HEX = /^[0-9a-fA-F]{16}$/;
 
@@ -458,6 +476,12 @@ const AZUREVM_CLAIMS = entries({
 
 /** Every claim MAA is known to issue at the top level of an attestation result. */
 export const MAA_CLAIMS: ClaimCatalog = catalog([...COMMON, ...SGX_CLAIMS, ...LEGACY_SGX, ...SEVSNP_CLAIMS, ...TDX_CLAIMS, ...AZUREVM_CLAIMS]);
+
+/** The legacy claim that holds the very value of `claim` (MAA's 2020 name for it), if any. */
+export function verbatimLegacyAliasOf(claim: string): string | undefined {
+  for (const [name, spec] of MAA_CLAIMS) if (spec.alias?.of === claim && spec.alias.verbatim) return name;
+  return undefined;
+}
 
 /** Claims of policy-management responses (not evidence): known, so `inspect` can name them. */
 export const POLICY_MANAGEMENT_CLAIMS: ClaimCatalog = catalog(

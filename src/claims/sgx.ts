@@ -77,15 +77,27 @@ function contradiction(legacyName: string, claimName: string, legacy: unknown): 
 }
 
 function checkLegacyAliases(payload: ClaimSet): void {
+  // For a claim the token lacks, the first alias of it found: two aliases of one claim (maa-ehd and
+  // aas-ehd) must still agree with each other, or a policy reading one would judge other data than a
+  // reader of the other.
+  const standIns = new Map<string, string>();
   for (const [legacyName, claimName] of VERBATIM_ALIASES) {
     if (!Object.hasOwn(payload, legacyName)) continue;
     const legacy = ownClaim(payload, legacyName);
-    // This view reads only sgx tokens; any other alias of a claim the token lacks mirrors nothing
-    // the view checked.
-    const checked = claimName === 'x-ms-attestation-type' ? 'sgx' : ownClaim(payload, claimName);
-    if (checked === undefined) continue;
+    // This view reads only sgx tokens.
+    let checked = claimName === 'x-ms-attestation-type' ? 'sgx' : ownClaim(payload, claimName);
+    let checkedName = claimName;
+    if (checked === undefined) {
+      const first = standIns.get(claimName);
+      if (first === undefined) {
+        standIns.set(claimName, legacyName);
+        continue;
+      }
+      checked = ownClaim(payload, first);
+      checkedName = first;
+    }
     if (!agrees(legacy, checked, MAA_CLAIMS.get(claimName)?.type.kind === 'hex')) {
-      throw contradiction(legacyName, claimName, legacy);
+      throw contradiction(legacyName, checkedName, legacy);
     }
   }
 }

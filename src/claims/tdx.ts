@@ -11,7 +11,7 @@
  * EAT `dbgstat`); a token in which they disagree is refused, so no reader can pick the answer it likes.
  */
 import { AttestationError, quote } from '../errors.js';
-import { tdAttributesDebugBit } from './catalog.js';
+import { TD_ATTRIBUTE_BITS, tdAttributesBit, tdAttributesDebugBit } from './catalog.js';
 import {
   type ClaimSet,
   optionalBoolean,
@@ -85,9 +85,13 @@ function readRtmrs(obj: ClaimSet, required: boolean): TdxRtmrs | undefined {
 
 function readDebugState(obj: ClaimSet, tdAttributes: string): boolean {
   const bit = tdAttributesDebugBit(tdAttributes);
-  const flag = optionalBoolean(obj, 'tdx_td_attributes_debug');
-  if (flag !== undefined && flag !== bit) {
-    throw contradiction(`claim tdx_td_attributes_debug (${String(flag)}) contradicts bit 0 of tdx_td_attributes (${quote(tdAttributes)})`);
+  // Each decoded boolean must say what its bit says: a policy pinning one must not judge other facts
+  // than the hex shows.
+  for (const [name, index] of TD_ATTRIBUTE_BITS) {
+    const flag = optionalBoolean(obj, name);
+    if (flag !== undefined && flag !== tdAttributesBit(tdAttributes, index)) {
+      throw contradiction(`claim ${name} (${String(flag)}) contradicts bit ${index} of tdx_td_attributes (${quote(tdAttributes)})`);
+    }
   }
   const dbgstat = optionalStringClaim(obj, 'dbgstat');
   if (dbgstat !== undefined && (dbgstat === 'enabled') !== bit) {

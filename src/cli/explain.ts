@@ -16,6 +16,7 @@ import {
 } from '../claims/catalog.js';
 import { own, ownPath } from '../util/own.js';
 import { IDENTITY_RULES } from '../policy/identity.js';
+import { shorthandMemberOf } from '../policy/shorthand.js';
 import { printable } from './format.js';
 
 type Claims = Readonly<Record<string, unknown>>;
@@ -61,15 +62,6 @@ function flagsOf(claims: Claims, catalogued: readonly [string, ClaimSpec][]): Ex
   return flags;
 }
 
-/** The shorthand member each identity claim (and the usual companions) is written as. */
-const SHORTHAND_LISTS: Readonly<Record<string, string>> = {
-  'x-ms-sgx-mrenclave': 'mrenclave',
-  'x-ms-sevsnpvm-launchmeasurement': 'launchMeasurement',
-  tdx_mrtd: 'mrtd',
-  'x-ms-compliance-status': 'complianceStatus',
-  attester_tcb_status: 'tcbStatus',
-};
-
 function startingPolicy(claims: Claims, type: AttestationTypeName, tee: IsolationTeeType | undefined): Record<string, unknown> {
   const policy: Record<string, unknown> = {};
   const iss = own(claims, 'iss');
@@ -77,18 +69,20 @@ function startingPolicy(claims: Claims, type: AttestationTypeName, tee: Isolatio
   policy['attestationType'] = type;
   const prefix = type === 'azurevm' ? `${ISOLATION_TEE}.` : '';
   const evidence = type === 'azurevm' ? tee : type;
-  const add = (claim: string, member = SHORTHAND_LISTS[claim]!): void => {
+  // The shorthand's own table says which member writes each claim: an allowlist for strings, a single
+  // value (an id, a minimum) for numbers.
+  const add = (claim: string): void => {
+    const member = shorthandMemberOf(claim);
     const value = valueAt(claims, `${prefix}${claim}`);
+    if (member === undefined) return;
     if (typeof value === 'string') policy[member] = [value];
+    else if (typeof value === 'number') policy[member] = value;
   };
   if (evidence === 'sgx') {
     // MRSIGNER with product id and a minimum SVN survives enclave updates; MRENCLAVE pins one build.
-    const mrsigner = own(claims, 'x-ms-sgx-mrsigner');
-    if (typeof mrsigner === 'string') policy['mrsigner'] = [mrsigner];
-    const productId = own(claims, 'x-ms-sgx-product-id');
-    if (typeof productId === 'number') policy['productId'] = productId;
-    const svn = own(claims, 'x-ms-sgx-svn');
-    if (typeof svn === 'number') policy['minSvn'] = svn;
+    add('x-ms-sgx-mrsigner');
+    add('x-ms-sgx-product-id');
+    add('x-ms-sgx-svn');
   } else if (evidence === 'sevsnpvm') {
     add('x-ms-sevsnpvm-launchmeasurement');
     add('x-ms-compliance-status');

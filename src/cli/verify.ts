@@ -16,6 +16,7 @@ import {
 } from '../index.js';
 import { ERROR_TABLE } from '../errors.js';
 import { isJsonObject } from '../util/own.js';
+import { describeFlag, explainType } from './explain.js';
 import { displayValue, isoSeconds, printable, relativeTime, safeJson, table } from './format.js';
 import { type CliIo, parsingArgs, parseDateOption, readJsonFile, readTokenArgument, tokenReadLimit, UsageError } from './input.js';
 
@@ -106,17 +107,11 @@ function typedRows(prefix: string, view: object): string[][] {
   return rows;
 }
 
+// The catalogue's debug and migration flags, as inspect reads them: every type's, the guest's own and
+// its isolation TEE's, so this list cannot fall behind the guard's.
 function debugWarnings(result: VerifiedAttestation): string[] {
-  const warnings: string[] = [];
-  if (result.sgx?.isDebuggable === true) warnings.push('debug enclave: the host can read its memory (a policy refuses it unless allowDebug)');
-  if (result.sevsnp?.isDebuggable === true) warnings.push('debug guest: the host can read its memory (a policy refuses it unless allowDebug)');
-  if (result.azurevm?.isolationTee.sevsnp?.isDebuggable === true) warnings.push('debug guest (x-ms-isolation-tee): the host can read its memory');
-  if (result.tdx?.isDebuggable === true || result.azurevm?.isolationTee.tdx?.isDebuggable === true) {
-    warnings.push('debug TD: the host can read its CPU state and memory (a policy refuses it unless allowDebug)');
-  }
-  if (result.sevsnp?.migrationAllowed === true || result.azurevm?.isolationTee.sevsnp?.migrationAllowed === true) {
-    warnings.push("migratable guest: a migration agent can take its memory off the machine (a policy refuses it unless allowMigration)");
-  }
+  const flags = explainType(result.claims)?.flags ?? [];
+  const warnings = flags.filter((flag) => flag.dangerous && flag.role !== 'integrity').map(describeFlag);
   if (result.nonce !== undefined) warnings.push('nonce: NOT inside the quote, it proves nothing about the enclave');
   return warnings;
 }

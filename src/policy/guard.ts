@@ -7,8 +7,8 @@
  * - sevsnpvm: `x-ms-sevsnpvm-is-debuggable`, `x-ms-sevsnpvm-migration-allowed`;
  * - tdxvm: the DEBUG bit of `tdx_td_attributes`, `tdx_td_attributes_debug`, `dbgstat`;
  * - azurevm: the guest's boot, kernel and hypervisor debug flags, plus those of its isolation TEE.
- * A type (or isolation TEE) whose flags this library does not know is refused rather than passed: the
- * absence of a flag must not read as "not debuggable".
+ * A type (or isolation TEE) whose flags this library does not know is refused rather than passed, by
+ * either guard: the absence of a flag must not read as "not debuggable" or "not migratable".
  */
 import { ATTESTATION_TYPES, type AttestationTypeName, claimsOf, type ClaimSpec, ISOLATION_TEE, ISOLATION_TEE_TYPES, type IsolationTeeType } from '../claims/catalog.js';
 import { own, ownPath } from '../util/own.js';
@@ -51,16 +51,20 @@ function checksOf(claims: readonly [string, ClaimSpec][], options: GuardOptions)
 
 const PASS: Check = () => true;
 
-// Only the debug guard refuses what it cannot read: no other type has a migration flag to miss.
+// A type whose flags the catalogue does not know is refused by either guard: whether it can be debugged
+// or migrated is unknown, and an unread flag must not pass as a safe one. Only a policy that allows both
+// accepts it.
 function unknownType(claim: string, known: readonly string[], options: GuardOptions): Check {
-  if (!options.debug) return PASS;
-  const path = FLAG.debug;
+  if (!options.debug && !options.migration) return PASS;
+  const flags = [...(options.debug ? [FLAG.debug] : []), ...(options.migration ? [FLAG.migration] : [])];
+  const path = flags[0]!;
+  const optOut = [...(options.debug ? ['allowDebug'] : []), ...(options.migration ? ['allowMigration'] : [])].map((name) => `${name}: true`).join(' and ');
   const site: FailureSite = {
     path,
     claim,
     operator: 'oneOf',
     expected: Object.freeze([...known]),
-    summary: `${path}: debug TEEs are refused, and only ${known.join(', ')} evidence carries debug flags this library checks (set allowDebug: true to accept other types)`,
+    summary: `${path}: debug and migratable TEEs are refused, and only ${known.join(', ')} evidence carries debug and migration flags this library checks (set ${optOut} to accept other types)`,
   };
   return (input, failures) => fail(failures, site, ownPath(input.claims, claim.split('.')));
 }

@@ -55,6 +55,11 @@ const CLAIM_MEMBERS: readonly ClaimMember[] = [
 const RTMR_MEMBER = 'rtmr';
 const RTMR_INDICES = ['0', '1', '2', '3'];
 
+/** The shorthand member that names `claim` (as a token of its type carries it at the top level), if any. */
+export function shorthandMemberOf(claim: string): string | undefined {
+  return CLAIM_MEMBERS.find((spec) => spec.claim === claim)?.member;
+}
+
 export const SHORTHAND_MEMBERS: readonly string[] = ['authority', 'attestationType', ...CLAIM_MEMBERS.map((spec) => spec.member), RTMR_MEMBER];
 
 const SGX = 'sgx';

@@ -18,7 +18,7 @@ import {
   unwrapOpenEnclaveReport,
   type SgxQuote,
 } from '../sgx/quote.js';
-import { DEFAULT_COLLATERAL } from './claims.js';
+import { DEFAULT_COLLATERAL, withLegacyAliases } from './claims.js';
 import {
   ATTESTATION_SERVICE_ISSUER,
   evaluateAttestationPolicy,
@@ -212,9 +212,8 @@ export function deriveEvidenceClaims(request: AttestRequest): EvidenceClaims {
   const { body } = quote;
   const collateral = sortedDeep({ ...COLLATERAL_WITHOUT_QUOTE, quotehash: sha256(request.evidence).toString('hex') }) as Record<string, string>;
   const claims: Record<string, unknown> = {
-    'maa-attestationcollateral': { ...collateral },
+    ...withLegacyAliases('x-ms-sgx-collateral', collateral),
     'x-ms-attestation-type': 'sgx',
-    'x-ms-sgx-collateral': collateral,
     'x-ms-sgx-is-debuggable': body.isDebuggable,
     'x-ms-sgx-mrenclave': toHex(body.mrenclave),
     'x-ms-sgx-mrsigner': toHex(body.mrsigner),
@@ -242,7 +241,7 @@ export function deriveEvidenceClaims(request: AttestRequest): EvidenceClaims {
     if (runtimeData.dataType === 'JSON') claims['x-ms-runtime'] = jsonData(runtimeData, 'runtimeData');
     else {
       const ehd = Buffer.from(runtimeData.bytes).toString('base64url');
-      Object.assign(claims, { 'aas-ehd': ehd, 'maa-ehd': ehd, 'x-ms-sgx-ehd': ehd });
+      Object.assign(claims, withLegacyAliases('x-ms-sgx-ehd', ehd));
     }
   }
   if (initTimeData !== undefined) {
@@ -273,12 +272,21 @@ function asPolicyClaims(claims: Readonly<Record<string, unknown>>): PolicyClaim[
   return Object.entries(claims).map(([type, value]) => ({ type, value, issuer: ATTESTATION_SERVICE_ISSUER }));
 }
 
-/** Issued claims as token members: one claim type issued several times becomes an array. */
+/**
+ * Issued claims as token members: one claim type issued several times becomes an array. The policy names
+ * the types, so each is defined as a plain own member: assigning `out["__proto__"]` would set the
+ * object's prototype and lose the claim.
+ */
 function issuedMembers(issued: readonly PolicyClaim[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const byType = new Map<string, unknown[]>();
   for (const { type, value } of issued) {
-    if (!Object.hasOwn(out, type)) out[type] = value;
-    else out[type] = Array.isArray(out[type]) ? [...(out[type] as unknown[]), value] : [out[type], value];
+    const values = byType.get(type);
+    if (values === undefined) byType.set(type, [value]);
+    else values.push(value);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [type, values] of byType) {
+    Object.defineProperty(out, type, { value: values.length === 1 ? values[0] : values, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -284,6 +284,26 @@ export function mergeClaims(
   return out;
 }
 
+/**
+ * `claim` set to `value`, with the copies MAA also issues under the catalogue's verbatim legacy aliases
+ * of it (`maa-ehd` and `aas-ehd` for `x-ms-sgx-ehd`, `maa-attestationcollateral` for
+ * `x-ms-sgx-collateral`). Each copy is its own object.
+ */
+export function withLegacyAliases(claim: string, value: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = { [claim]: value };
+  for (const alias of LEGACY_CLAIM_ALIASES[claim] ?? []) out[alias] = structuredClone(value);
+  return out;
+}
+
+/**
+ * The `x-ms-runtime.user-data` of a TDX or SEV-SNP token whose guest bound `nonce` the way the binding
+ * feature reads it: SHA-512 of the nonce's text, upper-case hex (128 digits), as MAA prints the 64 bytes
+ * the guest wrote to its vTPM. Mint it inside `x-ms-runtime` (or the isolation TEE's) to test binding.
+ */
+export function userDataFor(nonce: string): string {
+  return createHash('sha512').update(nonce, 'utf8').digest('hex').toUpperCase();
+}
+
 /** Claims MAA adds when the client sent binary runtime data with the quote. */
 export type RuntimeDataClaims = {
   'x-ms-sgx-ehd': string;
@@ -301,9 +321,7 @@ export function runtimeDataClaims(runtimeData: Uint8Array | string): RuntimeData
   const bytes = typeof runtimeData === 'string' ? Buffer.from(runtimeData, 'utf8') : Buffer.from(runtimeData);
   const ehd = bytes.toString('base64url');
   return {
-    'x-ms-sgx-ehd': ehd,
-    'maa-ehd': ehd,
-    'aas-ehd': ehd,
+    ...withLegacyAliases('x-ms-sgx-ehd', ehd),
     'x-ms-sgx-report-data': createHash('sha256').update(bytes).digest('hex') + '0'.repeat(64),
-  };
+  } as RuntimeDataClaims;
 }

@@ -45,6 +45,7 @@ export {
   mergeClaims,
   policyHash,
   runtimeDataClaims,
+  userDataFor,
   type DefaultSgxClaims,
   type LegacyPolicyClaims,
   type MintType,

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { createHash } from 'node:crypto';
 import { createChallengeStore, createMemoryReplayStore, type ReplayStore } from '../../src/binding/index.js';
 import { AttestationError } from '../../src/errors.js';
 
@@ -63,9 +64,35 @@ describe('createChallengeStore', () => {
   it('passes the ttl to the store in milliseconds, fractional seconds included', async () => {
     const store = spiedStore();
     await createChallengeStore({ ttl: 0.3, store }).issue();
-    expect(store.issue).toHaveBeenCalledWith(expect.stringMatching(BASE64URL_43), 300);
+    expect(store.issue).toHaveBeenCalledWith(expect.stringMatching(/^[0-9a-f]{128}$/), 300);
     await createChallengeStore({ store }).issue();
     expect(store.issue).toHaveBeenLastCalledWith(expect.any(String), 300_000);
+  });
+
+  describe('a nonce named by its SHA-512 (TDX and SEV-SNP user-data)', () => {
+    const sha512 = (nonce: string) => `sha512:${createHash('sha512').update(nonce).digest('hex')}`;
+
+    it('consumes the issued nonce once, whichever way it is named', async () => {
+      const challenges = createChallengeStore();
+      const [first, second] = [await challenges.issue(), await challenges.issue()];
+      await expect(challenges.consume(sha512(first.nonce))).resolves.toBeUndefined();
+      await expect(challenges.consume(sha512(first.nonce))).rejects.toMatchObject({ code: 'ERR_REPLAY' });
+      await expect(challenges.consume(first.nonce)).rejects.toMatchObject({ code: 'ERR_REPLAY' });
+      await expect(challenges.consume(second.nonce)).resolves.toBeUndefined();
+      await expect(challenges.consume(sha512(second.nonce))).rejects.toMatchObject({ code: 'ERR_REPLAY' });
+    });
+
+    it('refuses the hash of a nonce it never issued, and malformed hashes without asking the store', async () => {
+      const store = spiedStore();
+      const challenges = createChallengeStore({ store });
+      await expect(challenges.consume(sha512('A'.repeat(43)))).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
+      expect(store.consume).toHaveBeenCalledTimes(1);
+      const digest = sha512('x').slice('sha512:'.length);
+      for (const bad of [`sha512:${digest.toUpperCase()}`, `sha512:${digest.slice(1)}`, `sha512:${digest}0`, `SHA512:${digest}`, 'sha512:', digest]) {
+        await expect(challenges.consume(bad), bad).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
+      }
+      expect(store.consume).toHaveBeenCalledTimes(1);
+    });
   });
 
   describe('malformed nonces are ERR_BINDING_MISMATCH and never reach the store', () => {

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { createChallengeStore } from '../../src/binding/challenges.js';
 import { checkBinding, type NonceConsumer } from '../../src/binding/bind.js';
 import { findChallengeNonce } from '../../src/binding/nonce-location.js';
 import { AttestationError } from '../../src/errors.js';
@@ -27,8 +29,9 @@ async function realToken(name: string): Promise<VerifiedAttestation> {
 
 const AKS_2022 = 'cvmguest-aks-azurevm-snp-sharedwus-2022-09';
 const NONCE = 'q'.repeat(43);
-const RAW = Buffer.alloc(32, 9);
-const USER_DATA = Buffer.concat([RAW, Buffer.alloc(32)]).toString('hex').toUpperCase();
+/** user-data as the reference flow writes it: SHA-512 of the nonce, upper-case hex. */
+const USER_DATA = createHash('sha512').update(NONCE).digest('hex').toUpperCase();
+const NAMED = `sha512:${USER_DATA.toLowerCase()}`;
 
 const withRuntime = (name: string, runtime: unknown): VerifiedAttestation => attestationOf({ ...loadPayload(name), 'x-ms-runtime': runtime });
 const teeRuntime = (name: string, runtime: unknown): VerifiedAttestation => {
@@ -63,7 +66,7 @@ describe('guest attestation (azurevm): the nonce in x-ms-runtime.client-payload'
 
   it("falls back to the isolation TEE's user-data only when there is no client nonce", () => {
     expect(findChallengeNonce(teeRuntime(AKS_2022, { 'user-data': USER_DATA }))).toEqual({
-      nonce: RAW.toString('base64url'),
+      nonce: NAMED,
       location: 'x-ms-isolation-tee.x-ms-runtime.user-data',
     });
   });
@@ -73,19 +76,36 @@ describe('TDX and SEV-SNP runtime data', () => {
   const tdx = (runtime: unknown): VerifiedAttestation =>
     ({ attestationType: 'tdxvm', claims: { 'x-ms-attestation-type': 'tdxvm', 'x-ms-runtime': runtime } }) as unknown as VerifiedAttestation;
 
-  it('reads user-data: the nonce bytes, then zeros', () => {
-    expect(findChallengeNonce(tdx({ 'user-data': USER_DATA }))).toEqual({ nonce: RAW.toString('base64url'), location: 'x-ms-runtime.user-data' });
-    expect(findChallengeNonce(tdx({ 'user-data': USER_DATA.toLowerCase() })).nonce).toBe(RAW.toString('base64url'));
+  it('reads user-data as SHA-512 of the nonce, named for the challenge store', () => {
+    expect(findChallengeNonce(tdx({ 'user-data': USER_DATA }))).toEqual({ nonce: NAMED, location: 'x-ms-runtime.user-data' });
+    expect(findChallengeNonce(tdx({ 'user-data': USER_DATA.toLowerCase() })).nonce).toBe(NAMED);
+  });
+
+  it('binds a TDX and an SNP token whose user-data is SHA-512 of an issued nonce, once', async () => {
+    const challenges = createChallengeStore();
+    for (const type of ['tdxvm', 'sevsnpvm']) {
+      const { nonce } = await challenges.issue();
+      const userData = createHash('sha512').update(nonce).digest('hex').toUpperCase();
+      const attestation = { attestationType: type, claims: { 'x-ms-attestation-type': type, 'x-ms-runtime': { 'user-data': userData } } } as unknown as VerifiedAttestation;
+      await checkBinding(attestation, { challenges });
+      await expect(checkBinding(attestation, { challenges })).rejects.toMatchObject({ code: 'ERR_REPLAY' });
+      await expect(challenges.consume(nonce)).rejects.toMatchObject({ code: 'ERR_REPLAY' });
+    }
   });
 
   it('reads a member of JSON runtime data first', () => {
     expect(findChallengeNonce(tdx({ nonce: NONCE, 'user-data': USER_DATA }))).toEqual({ nonce: NONCE, location: 'x-ms-runtime.nonce' });
   });
 
-  it('fails closed on absent, all-zero, non-zero-padded or malformed user-data', () => {
-    for (const runtime of [undefined, {}, { 'user-data': '0'.repeat(128) }, { 'user-data': 'AB'.repeat(64) }, { 'user-data': USER_DATA.slice(2) }, { 'user-data': 7 }]) {
+  it('fails closed on absent, all-zero or malformed user-data, and no longer reads the raw nonce from it', async () => {
+    for (const runtime of [undefined, {}, { 'user-data': '0'.repeat(128) }, { 'user-data': USER_DATA.slice(2) }, { 'user-data': `${USER_DATA}00` }, { 'user-data': 7 }]) {
       expect(() => findChallengeNonce(tdx(runtime))).toThrow(expect.objectContaining({ code: 'ERR_BINDING_MISMATCH' }));
     }
+    // The former convention, the nonce's raw bytes then zeros, now names a hash no nonce has.
+    const challenges = createChallengeStore();
+    const { nonce } = await challenges.issue();
+    const raw = Buffer.concat([Buffer.from(nonce, 'base64url'), Buffer.alloc(32)]).toString('hex').toUpperCase();
+    await expect(checkBinding(tdx({ 'user-data': raw }), { challenges })).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
   });
 });
 

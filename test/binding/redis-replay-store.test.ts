@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChallengeStore, createRedisReplayStore, type RedisClientLike } from '../../src/binding/index.js';
@@ -181,6 +181,17 @@ describeWithRedis('createRedisReplayStore against a real redis-server', () => {
       // The timed-out SET ran once the server resumed: the nonce is spent, and the refusal stands.
       await expect(challenges.consume(nonce)).rejects.toMatchObject({ code: 'ERR_REPLAY' });
     });
+  });
+
+  it('a challenge store on Redis consumes a nonce named by its SHA-512 once, across instances', async () => {
+    const prefix = freshPrefix();
+    const issuer = createChallengeStore({ store: createRedisReplayStore({ client: a, prefix }) });
+    const other = createChallengeStore({ store: createRedisReplayStore({ client: b, prefix }) });
+    const { nonce } = await issuer.issue();
+    const named = `sha512:${createHash('sha512').update(nonce).digest('hex')}`;
+    const outcomes = await Promise.all([settle(other.consume(named)), settle(issuer.consume(nonce)), settle(other.consume(named))]);
+    expect(outcomes.filter((outcome) => outcome.ok)).toHaveLength(1);
+    expect(outcomes.filter((outcome) => !outcome.ok).map((outcome) => (outcome as { error: { code: string } }).error.code)).toEqual(['ERR_REPLAY', 'ERR_REPLAY']);
   });
 });
 

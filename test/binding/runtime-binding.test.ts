@@ -1,11 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkBinding, type NonceConsumer } from '../../src/binding/bind.js';
 import { readRuntimeData, runtimeKeyOf } from '../../src/binding/runtime-data.js';
 import { AttestationError } from '../../src/errors.js';
 import { createVerifier, type Verifier } from '../../src/index.js';
-import { createTestAttestationService, runtimeDataClaims, type TestAttestationService } from '../../src/testing/index.js';
+import { runtimeDataClaims, type TestAttestationService } from '../../src/testing/index.js';
 import { fixtureJson, fixtureText, insideWindow, manifest } from '../helpers/fixtures.js';
+import { useLocalMaa } from '../helpers/local-maa.js';
 
 /** A challenge store stand-in: issued nonces, consumed once. */
 function consumer(...issued: string[]): NonceConsumer & { used: Set<string> } {
@@ -60,11 +61,7 @@ describe('runtime data in real MAA tokens', () => {
 describe('checkBinding: the token is bound to a challenge this relying party issued', () => {
   let maa: TestAttestationService;
   let verifier: Verifier;
-  beforeAll(async () => {
-    maa = await createTestAttestationService();
-    verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true });
-  });
-  afterAll(() => maa.close());
+  useLocalMaa((service, trusting) => ((maa = service), (verifier = trusting)));
 
   const nonce = 'n0nce-0123456789abcdefghijklmnopqrstuvwxyzAB';
   const bound = (data: Uint8Array | string) => verifier.verify(maa.mint(runtimeDataClaims(data)));
@@ -132,5 +129,51 @@ describe('checkBinding: the token is bound to a challenge this relying party iss
     const broken = await verifier.verify(maa.mint({ ...runtimeDataClaims(data), 'x-ms-sgx-report-data': 'cd'.repeat(64) }));
     expect(broken.runtimeKey).toBeUndefined();
     expect(runtimeKeyOf(broken)).toBeUndefined();
+  });
+});
+
+describe('runtimeKey on confidential VMs: only a key the workload holds', () => {
+  let maa: TestAttestationService;
+  let verifier: Verifier;
+  useLocalMaa((service, trusting) => ((maa = service), (verifier = trusting)));
+
+  const signingJwk = () => ({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), use: 'sig' });
+  // The vTPM attestation key as the paravisor lists it, but marked the way a forged or future token
+  // might mark it: a key that looks fit for signatures must still not be offered.
+  const akPub = () => ({ ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }), kid: 'HCLAkPub', key_ops: ['sign', 'verify'] });
+
+  it.each(['cvmguest-aks-azurevm-snp-sharedwus-2022-09.jwt', 'cvmguest-azurevm-sharedweu-2023.jwt', 'jesserc-azurevm-snp-sharedeus2-2024-12.jwt'])(
+    'the real azurevm token %s offers no runtimeKey (its keys are the vTPM\'s)',
+    async (name) => {
+      const attestation = await realToken(name);
+      expect(attestation.attestationType).toBe('azurevm');
+      expect(attestation.runtimeKey).toBeUndefined();
+    },
+  );
+
+  it('never offers HCLAkPub, however it is marked, nor any key of an azurevm token', async () => {
+    const snp = await verifier.verify(maa.mint({ 'x-ms-runtime': { keys: [akPub()] } }, { type: 'sevsnpvm' }));
+    expect(snp.runtimeKey).toBeUndefined();
+    const tdx = await verifier.verify(maa.mint({ 'x-ms-runtime': { keys: [akPub(), signingJwk()] } }, { type: 'tdxvm' }));
+    expect(tdx.runtimeKey).toBeUndefined();
+    for (const isolationTee of ['sevsnpvm', 'tdxvm'] as const) {
+      const guest = await verifier.verify(
+        maa.mint({ 'x-ms-runtime': { keys: [signingJwk()] }, 'x-ms-isolation-tee': { 'x-ms-runtime': { keys: [akPub()] } } }, { type: 'azurevm', isolationTee }),
+      );
+      expect(guest.runtimeKey).toBeUndefined();
+    }
+  });
+
+  it('offers no key from a paravisor\'s runtime claims, whatever their kids', async () => {
+    const runtime = { keys: [signingJwk()], 'vm-configuration': { 'secure-boot': true } };
+    expect((await verifier.verify(maa.mint({ 'x-ms-runtime': runtime }, { type: 'sevsnpvm' }))).runtimeKey).toBeUndefined();
+  });
+
+  it('offers the key a TEE without a paravisor sent as its own runtime data', async () => {
+    for (const type of ['sevsnpvm', 'tdxvm'] as const) {
+      const jwk = signingJwk();
+      const attestation = await verifier.verify(maa.mint({ 'x-ms-runtime': { keys: [jwk] } }, { type }));
+      expect(attestation.runtimeKey?.export({ format: 'jwk' })).toMatchObject({ x: jwk.x, y: jwk.y });
+    }
   });
 });

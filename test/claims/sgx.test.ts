@@ -232,6 +232,12 @@ describe('legacy aliases', () => {
     expect(claimError(() => readSgxClaims(payload)).message).toContain('legacy claim tee contradicts x-ms-attestation-type');
   });
 
+  it('refuses two aliases of one absent claim that disagree with each other', () => {
+    const payload = { ...minimal(), 'maa-ehd': 'AAAA', 'aas-ehd': 'AAAB' };
+    expect(claimError(() => readSgxClaims(payload)).message).toContain('legacy claim aas-ehd contradicts maa-ehd');
+    expect(() => readSgxClaims({ ...minimal(), 'maa-ehd': 'AAAA', 'aas-ehd': 'AAAA' })).not.toThrow();
+  });
+
   it('leaves other legacy names alone', () => {
     const payload = { ...minimal(), 'maa-ehd': 'not even base64', policy_hash: 5, ver: 2 };
     expect(() => readSgxClaims(payload)).not.toThrow();

@@ -70,6 +70,16 @@ describe('the tdxvm view refuses', () => {
     }
   });
 
+  it.each([
+    ['tdx_td_attributes_septve_disable', '0000001000000000', 28],
+    ['tdx_td_attributes_protection_keys', '0000004000000000', 30],
+    ['tdx_td_attributes_perfmon', '0000000000000080', 63],
+  ])('%s must agree with its bit of tdx_td_attributes', (name, set, bit) => {
+    expect(() => readTdxClaims({ ...sample(), tdx_td_attributes: set, [name]: true })).not.toThrow();
+    expect(claimError(() => readTdxClaims({ ...sample(), tdx_td_attributes: set, [name]: false })).message).toContain(`${name} (false) contradicts bit ${bit}`);
+    expect(claimError(() => readTdxClaims({ ...sample(), [name]: true })).message).toContain(`${name} (true) contradicts bit ${bit}`);
+  });
+
   it('a debug flag that contradicts bit 0 of tdx_td_attributes, either way', () => {
     expect(claimError(() => readTdxClaims({ ...sample(), tdx_td_attributes_debug: true })).message).toMatch(
       /tdx_td_attributes_debug \(true\) contradicts bit 0 of tdx_td_attributes/,
@@ -96,7 +106,7 @@ describe('the tdxvm view refuses', () => {
 
 describe('a debug TD, consistently stated', () => {
   it('reads as debuggable (the guard, not the view, refuses it)', () => {
-    const debug = { ...sample(), tdx_td_attributes: '0100001000000000', tdx_td_attributes_debug: true, dbgstat: 'enabled' };
+    const debug = { ...sample(), tdx_td_attributes: '0100001000000000', tdx_td_attributes_debug: true, tdx_td_attributes_septve_disable: true, dbgstat: 'enabled' };
     expect(readTdxClaims(debug).isDebuggable).toBe(true);
   });
 

@@ -173,6 +173,14 @@ describe('verify against a local MAA instance (URL issuer)', () => {
     expect((await cli(['verify', migratable, '--issuer', maa.issuer, '--allow-insecure-loopback'])).stdout).toContain('allowMigration');
   });
 
+  it("warns of every flag the catalogue calls dangerous, the guest's own included", async () => {
+    const kernelDebug = maa.mint({ 'x-ms-azurevm-kerneldebug-enabled': true }, { type: 'azurevm', isolationTee: 'tdxvm' });
+    const { stdout } = await cli(['verify', kernelDebug, '--issuer', maa.issuer, '--allow-insecure-loopback']);
+    expect(stdout).toMatch(/warn\s+kernel debugging enabled in the guest \(x-ms-azurevm-kerneldebug-enabled true\); a policy refuses it unless allowDebug/);
+    const clean = await cli(['verify', maa.mint({}, { type: 'azurevm' }), '--issuer', maa.issuer, '--allow-insecure-loopback']);
+    expect(clean.stdout).not.toMatch(/allowDebug|allowMigration/);
+  });
+
   it('refuses a forged token (a genuine kid, another key)', async () => {
     const forged = maa.mint({}, { signingKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey });
     const { code, stdout } = await cli(['verify', forged, '--issuer', maa.issuer, '--allow-insecure-loopback']);

@@ -283,14 +283,17 @@ describe('other attestation types', () => {
     expect(decide(policy, debuggable).reasons).toEqual([expect.objectContaining({ claim: 'x-ms-sevsnpvm-is-debuggable', actual: true })]);
   });
 
-  it('refuses a type whose debug flag is unknown unless allowDebug, and a known type missing its flag', () => {
+  it('refuses a type whose flags are unknown unless allowDebug and allowMigration, and a known type missing its flag', () => {
     const tdx = rawAttestation({ 'x-ms-attestation-type': 'tpm', 'x-ms-sgx-mrsigner': WUS_MRSIGNER });
     const decision = decide(skr([PIN_MRSIGNER]), tdx);
     expect(decision.reasons).toEqual([
       expect.objectContaining({ path: 'policy.allowDebug', claim: 'x-ms-attestation-type', operator: 'oneOf', actual: 'tpm' }),
     ]);
     expect(decision.reasons[0]?.message).toMatch(/allowDebug: true/);
-    expect(decide(skr([PIN_MRSIGNER], { allowDebug: true }), tdx).allowed).toBe(true);
+    expect(decide(skr([PIN_MRSIGNER], { allowDebug: true }), tdx).reasons).toEqual([
+      expect.objectContaining({ path: 'policy.allowMigration', claim: 'x-ms-attestation-type', operator: 'oneOf', actual: 'tpm' }),
+    ]);
+    expect(decide(skr([PIN_MRSIGNER], { allowDebug: true, allowMigration: true }), tdx).allowed).toBe(true);
     const { 'x-ms-sgx-is-debuggable': _flag, ...withoutFlag } = loadPayload(SGX_WUS);
     expect(decide(skr([PIN_MRSIGNER]), rawAttestation(withoutFlag)).reasons).toEqual([
       expect.objectContaining({ claim: 'x-ms-sgx-is-debuggable', actual: undefined }),

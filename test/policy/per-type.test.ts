@@ -149,10 +149,14 @@ describe('azurevm on TDX', () => {
     );
   });
 
-  it('refuses an isolation TEE whose debug flags are unknown, unless allowDebug', () => {
+  it('refuses an isolation TEE whose debug and migration flags are unknown, unless allowDebug and allowMigration', () => {
     const other = attestationOf({ ...guest, 'x-ms-isolation-tee': { 'x-ms-attestation-type': 'cca', tdx_mrtd: mrtd } });
     const policy = { anyOf: [{ authority: guest['iss'], allOf: [{ claim: 'x-ms-isolation-tee.tdx_mrtd', equals: mrtd }] }] };
     expect(reasonsOf(policy, other)).toEqual(['x-ms-isolation-tee.x-ms-attestation-type']);
-    expect(decide({ ...policy, allowDebug: true }, other).allowed).toBe(true);
+    // allowDebug alone says nothing about migration: a TEE whose migration flag is unread is not "not migratable".
+    const debugOnly = decide({ ...policy, allowDebug: true }, other);
+    expect(debugOnly.allowed).toBe(false);
+    expect(debugOnly.reasons[0]?.message).toMatch(/allowMigration: true/);
+    expect(decide({ ...policy, allowDebug: true, allowMigration: true }, other).allowed).toBe(true);
   });
 });

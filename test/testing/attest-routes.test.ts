@@ -273,6 +273,22 @@ describe('attest routes under abuse', () => {
     expect(error).toMatchObject({ status: 400, code: 'InvalidParameter', message: expect.stringContaining('nests deeper') });
   });
 
+  it('a claim issued under the name __proto__ is a plain member, not a prototype, and repeats stay an array', async () => {
+    const service = await start({
+      policyText:
+        'version=1.0; authorizationrules { => permit(); }; issuancerules { c:[type=="x-ms-sgx-collateral"] => issue(type="__proto__", value=c.value);' +
+        ' => issue(type="__proto__", value=1); => issue(type="toString", value=2); };',
+    });
+    const { json } = await post(service.issuer, SGX, { quote });
+    const payloadText = Buffer.from((json['token'] as string).split('.')[1]!, 'base64url').toString('utf8');
+    const members = Object.keys(JSON.parse(payloadText) as object);
+    expect(payloadText).toContain('"__proto__":[{');
+    expect(members).toContain('toString');
+    const policy = (JSON.parse(payloadText) as Record<string, Record<string, unknown>>)['x-ms-policy']!;
+    expect(Object.hasOwn(policy, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(policy)).toBe(Object.prototype);
+  });
+
   it('an issued claim cannot overwrite what the evidence says', async () => {
     const service = await start({
       policyText: 'version=1.0; authorizationrules { => permit(); }; issuancerules { => issue(type="x-ms-sgx-svn", value=99); };',

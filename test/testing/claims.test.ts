@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
-import { afterAll, beforeAll } from 'vitest';
 import { checkBinding } from '../../src/binding/bind.js';
-import { createVerifier, type Verifier } from '../../src/index.js';
+import { createChallengeStore } from '../../src/binding/challenges.js';
+import type { Verifier } from '../../src/index.js';
 import { compilePolicy, evaluatePolicy } from '../../src/policy/index.js';
 import {
-  createTestAttestationService,
   DEFAULT_LAUNCH_MEASUREMENT,
   DEFAULT_MRTD,
   DEFAULT_POLICY_HASH,
@@ -16,8 +15,10 @@ import {
   type MintType,
   policyHash,
   runtimeDataClaims,
+  userDataFor,
   type TestAttestationService,
 } from '../../src/testing/index.js';
+import { useLocalMaa } from '../helpers/local-maa.js';
 
 const decoded = (name: string): { payload: Record<string, unknown> } =>
   JSON.parse(readFileSync(new URL(`../fixtures/maa/decoded/${name}.json`, import.meta.url), 'utf8'));
@@ -127,11 +128,7 @@ describe('defaultClaims per attestation type, from the catalogue', () => {
 describe('maa.mint(claims, { type }): realistic tokens of every type', () => {
   let maa: TestAttestationService;
   let verifier: Verifier;
-  beforeAll(async () => {
-    maa = await createTestAttestationService();
-    verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true });
-  });
-  afterAll(() => maa.close());
+  useLocalMaa((service, trusting) => ((maa = service), (verifier = trusting)));
 
   const cases: [MintType, 'sevsnpvm' | 'tdxvm' | undefined, string][] = [
     ['sgx', undefined, 'sgx'],
@@ -192,3 +189,24 @@ describe('maa.mint(claims, { type }): realistic tokens of every type', () => {
     });
   });
 });
+
+describe('userDataFor: TDX and SEV-SNP user-data that binds a challenge', () => {
+  let maa: TestAttestationService;
+  let verifier: Verifier;
+  useLocalMaa((service, trusting) => ((maa = service), (verifier = trusting)));
+
+  it('binds a minted tdxvm token and an azurevm-on-TDX token to an issued nonce, once', async () => {
+    const challenges = createChallengeStore();
+    const direct = await challenges.issue();
+    const tdx = await verifier.verify(maa.mint({ 'x-ms-runtime': { 'user-data': userDataFor(direct.nonce) } }, { type: 'tdxvm' }));
+    await checkBinding(tdx, { challenges });
+    await expect(checkBinding(tdx, { challenges })).rejects.toMatchObject({ code: 'ERR_REPLAY' });
+    const nested = await challenges.issue();
+    const guest = await verifier.verify(
+      maa.mint({ 'x-ms-isolation-tee': { 'x-ms-runtime': { 'user-data': userDataFor(nested.nonce) } } }, { type: 'azurevm', isolationTee: 'tdxvm' }),
+    );
+    await checkBinding(guest, { challenges });
+    await expect(challenges.consume(nested.nonce)).rejects.toMatchObject({ code: 'ERR_REPLAY' });
+  });
+});
+
