@@ -1,6 +1,6 @@
-// In-process verification throughput, in one interleaved run: the raw RSA limit, our verifier on new and
-// on repeated tokens, jose's jwtVerify (what a user would otherwise write) and @azure/attestation's own
-// token validation.
+// In-process verification throughput, in one interleaved run: for each token shape the raw RSA limit on
+// the same bytes and our verifier on new tokens; our verifier on a repeated token, jose's jwtVerify
+// (what a user would otherwise write) and @azure/attestation's own token validation.
 import { createRequire } from 'node:module';
 import { verify as cryptoVerify } from 'node:crypto';
 import * as jose from 'jose';
@@ -25,20 +25,24 @@ function azureValidator(maa) {
   };
 }
 
-export const LIMIT = 'raw crypto.verify RS256 (the limit)';
-export const JOSE = 'jose jwtVerify, one at a time';
+export const limitOf = (shape) => `raw crypto.verify RS256, ${shape} bytes (the limit)`;
+export const newTokensOf = (shape) => `attestation-gate verify, new ${shape} tokens`;
+export const UNCACHED = 'attestation-gate verify, new SGX tokens, tokenCache: false';
+export const CONCURRENT = 'attestation-gate verify, new SGX tokens, 8 at a time';
+export const REPEATED = 'attestation-gate verify, repeated token';
+export const REPEATED_SYNC = 'attestation-gate verifyCached, repeated token (sync)';
+export const JOSE = 'jose jwtVerify, new SGX tokens, one at a time';
 
-export async function inProcess(maa, { tokens, rounds, ms }) {
-  const token = tokens[0];
-  const [header, payload, signature] = token.split('.');
-  const signingInput = Buffer.from(`${header}.${payload}`);
-  const signatureBytes = Buffer.from(signature, 'base64url');
+export async function inProcess(maa, { shapes, rounds, ms }) {
+  const sgx = shapes.get('SGX');
+  const token = sgx[0];
   const publicKey = maa.publicKey();
   const issuers = [{ issuer: maa.issuer, jwks: maa.publicJwks() }];
 
   const verifier = createVerifier({ issuers, allowInsecureLoopback: true });
   // A cache far smaller than the token pool: every token is new to it, so each pays the full price.
   const missingVerifier = createVerifier({ issuers, allowInsecureLoopback: true, tokenCache: { maxEntries: 64 } });
+  const uncachedVerifier = createVerifier({ issuers, allowInsecureLoopback: true, tokenCache: false });
   // jose cannot import MAA's x5c-only JWKs; give it the same keys with n/e, as a user would have to.
   const joseKeys = jose.createLocalJWKSet({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: maa.activeKid }] });
   const joseOptions = { issuer: maa.issuer, algorithms: ['RS256'] };
@@ -48,20 +52,26 @@ export async function inProcess(maa, { tokens, rounds, ms }) {
   await verifier.verify(token);
   await jose.jwtVerify(token, joseKeys, joseOptions);
   azure(token);
-  for (let i = 0; i < 300; i++) {
-    await missingVerifier.verify(tokens[i % tokens.length]);
-    await jose.jwtVerify(tokens[i % tokens.length], joseKeys, joseOptions);
+  for (const tokens of shapes.values()) {
+    for (let i = 0; i < 300; i++) await missingVerifier.verify(tokens[i % tokens.length]);
   }
+  for (let i = 0; i < 300; i++) await jose.jwtVerify(sgx[i % sgx.length], joseKeys, joseOptions);
 
-  return interleave(
-    [
-      [LIMIT, () => cryptoVerify('sha256', signingInput, publicKey, signatureBytes)],
-      ['attestation-gate verify, new tokens', (i) => missingVerifier.verify(tokens[i % tokens.length])],
-      ['attestation-gate verify, repeated token', () => verifier.verify(token)],
-      ['attestation-gate verifyCached, repeated token (sync)', () => verifier.verifyCached(token)],
-      [JOSE, (i) => jose.jwtVerify(tokens[i % tokens.length], joseKeys, joseOptions)],
-      ['@azure/attestation getTokenProblems', (i) => azure(tokens[i % tokens.length])],
-    ],
-    { rounds, ms },
+  const contenders = [];
+  for (const [shape, tokens] of shapes) {
+    const [header, payload, signature] = tokens[0].split('.');
+    const signingInput = Buffer.from(`${header}.${payload}`);
+    const signatureBytes = Buffer.from(signature, 'base64url');
+    contenders.push([limitOf(shape), () => cryptoVerify('sha256', signingInput, publicKey, signatureBytes)]);
+    contenders.push([newTokensOf(shape), (i) => missingVerifier.verify(tokens[i % tokens.length])]);
+  }
+  contenders.push(
+    [UNCACHED, (i) => uncachedVerifier.verify(sgx[i % sgx.length])],
+    [CONCURRENT, (i) => Promise.all(Array.from({ length: 8 }, (_, j) => missingVerifier.verify(sgx[(i * 8 + j) % sgx.length]))), 8],
+    [REPEATED, () => verifier.verify(token)],
+    [REPEATED_SYNC, () => verifier.verifyCached(token)],
+    [JOSE, (i) => jose.jwtVerify(sgx[i % sgx.length], joseKeys, joseOptions)],
+    ['@azure/attestation getTokenProblems', (i) => azure(sgx[i % sgx.length])],
   );
+  return interleave(contenders, { rounds, ms });
 }

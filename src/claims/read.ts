@@ -75,9 +75,10 @@ const UINT: Kind<number> = {
   parse: (value) => (isUint(value) ? value : undefined),
 };
 
+// The array as parsed, not a copy: the verifier freezes the whole payload before the view is handed out.
 const UINT_ARRAY: Kind<number[]> = {
   expected: 'an array of non-negative integers',
-  parse: (value) => (Array.isArray(value) && value.every(isUint) ? [...value] : undefined),
+  parse: (value) => (Array.isArray(value) && value.every(isUint) ? value : undefined),
 };
 
 const OBJECT: Kind<Record<string, unknown>> = {
@@ -85,13 +86,18 @@ const OBJECT: Kind<Record<string, unknown>> = {
   parse: (value) => (isJsonObject(value) ? value : undefined),
 };
 
-// A copy, so the record handed out is exactly the one that was checked.
+function isStringRecord(value: unknown): value is Record<string, string> {
+  if (!isJsonObject(value)) return false;
+  for (const name in value) if (typeof value[name] !== 'string') return false;
+  return true;
+}
+
+// Checked in place and handed out as parsed, not copied: the verifier freezes the whole payload before
+// any view is handed out, so the record read later is the one checked here. (JSON.parse objects have
+// only own enumerable members, so for…in sees exactly them.)
 const STRING_RECORD: Kind<Record<string, string>> = {
   expected: 'a JSON object of strings',
-  parse: (value) =>
-    isJsonObject(value) && Object.values(value).every((v) => typeof v === 'string')
-      ? (Object.fromEntries(Object.entries(value)) as Record<string, string>)
-      : undefined,
+  parse: (value) => (isStringRecord(value) ? value : undefined),
 };
 
 // Canonical form only (no padding, zero trailing bits): one byte string has exactly one accepted
@@ -101,7 +107,21 @@ const BASE64URL: Kind<string> = {
   parse: (value) => (typeof value === 'string' && isCanonicalBase64Url(value) ? value : undefined),
 };
 
-const HEX_DIGITS = /^[0-9a-fA-F]*$/;
+/**
+ * `value` lower-cased when it is exactly `hexChars` hex digits, else undefined. Checked character by
+ * character, with no regular expression and no new string unless an upper-case digit needs lowering.
+ */
+function lowerHex(value: unknown, hexChars: number): string | undefined {
+  if (typeof value !== 'string' || value.length !== hexChars) return undefined;
+  let upper = false;
+  for (let i = 0; i < hexChars; i++) {
+    const code = value.charCodeAt(i);
+    if ((code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x66)) continue;
+    if (code >= 0x41 && code <= 0x46) upper = true;
+    else return undefined;
+  }
+  return upper ? value.toLowerCase() : value;
+}
 
 const hexKinds = new Map<number, Kind<string>>();
 
@@ -111,8 +131,7 @@ function hexKind(hexChars: number): Kind<string> {
   if (kind === undefined) {
     kind = {
       expected: `${hexChars} hex digits`,
-      parse: (value) =>
-        typeof value === 'string' && value.length === hexChars && HEX_DIGITS.test(value) ? value.toLowerCase() : undefined,
+      parse: (value) => lowerHex(value, hexChars),
     };
     hexKinds.set(hexChars, kind);
   }
@@ -147,7 +166,7 @@ export const requiredObject = (obj: ClaimSet, name: string): Record<string, unkn
 export const optionalObject = (obj: ClaimSet, name: string): Record<string, unknown> | undefined =>
   readOptional(obj, name, OBJECT);
 
-/** A JSON object whose every member is a string, copied. */
+/** A JSON object whose every member is a string, as parsed. */
 export const optionalStringRecord = (obj: ClaimSet, name: string): Record<string, string> | undefined =>
   readOptional(obj, name, STRING_RECORD);
 

@@ -5,7 +5,6 @@ import { AttestationError, quote } from '../errors.js';
 import { MAA_CLAIMS } from './catalog.js';
 import {
   type ClaimSet,
-  omitUndefined,
   optionalBase64Url,
   optionalBase64UrlBytes,
   optionalHexClaim,
@@ -105,22 +104,33 @@ function checkLegacyAliases(payload: ClaimSet): void {
 
 /** Reads and checks the SGX claims of a verified payload. Throws ERR_CLAIM_INVALID. */
 export function readSgxClaims(payload: ClaimSet): SgxClaims {
-  const claims: SgxClaims = omitUndefined({
+  // Named assignments, not a copy by computed names: V8 keeps a view built this way in fast
+  // (hidden-class) mode; a copy by computed names past a dozen members turns into a slow dictionary.
+  const claims: SgxClaims = {
     mrenclave: requiredHexClaim(payload, 'x-ms-sgx-mrenclave'),
     mrsigner: requiredHexClaim(payload, 'x-ms-sgx-mrsigner'),
     productId: requiredIntegerClaim(payload, 'x-ms-sgx-product-id'),
     svn: requiredIntegerClaim(payload, 'x-ms-sgx-svn'),
     isDebuggable: requiredBoolean(payload, 'x-ms-sgx-is-debuggable'),
-    reportData: optionalHexClaim(payload, 'x-ms-sgx-report-data'),
-    runtimeClaims: optionalObject(payload, 'x-ms-runtime'),
-    initTimeClaims: optionalObject(payload, 'x-ms-inittime'),
-    collateral: optionalStringRecord(payload, 'x-ms-sgx-collateral'),
-    tcbIdentifier: optionalString(payload, 'x-ms-sgx-tcbidentifier'),
-    configId: optionalHexClaim(payload, 'x-ms-sgx-config-id'),
-    configSvn: optionalIntegerClaim(payload, 'x-ms-sgx-config-svn'),
-    isvExtendedProductId: optionalHexClaim(payload, 'x-ms-sgx-isv-extended-product-id'),
-    isvFamilyId: optionalHexClaim(payload, 'x-ms-sgx-isv-family-id'),
-  });
+  };
+  const reportData = optionalHexClaim(payload, 'x-ms-sgx-report-data');
+  if (reportData !== undefined) claims.reportData = reportData;
+  const runtimeClaims = optionalObject(payload, 'x-ms-runtime');
+  if (runtimeClaims !== undefined) claims.runtimeClaims = runtimeClaims;
+  const initTimeClaims = optionalObject(payload, 'x-ms-inittime');
+  if (initTimeClaims !== undefined) claims.initTimeClaims = initTimeClaims;
+  const collateral = optionalStringRecord(payload, 'x-ms-sgx-collateral');
+  if (collateral !== undefined) claims.collateral = collateral;
+  const tcbIdentifier = optionalString(payload, 'x-ms-sgx-tcbidentifier');
+  if (tcbIdentifier !== undefined) claims.tcbIdentifier = tcbIdentifier;
+  const configId = optionalHexClaim(payload, 'x-ms-sgx-config-id');
+  if (configId !== undefined) claims.configId = configId;
+  const configSvn = optionalIntegerClaim(payload, 'x-ms-sgx-config-svn');
+  if (configSvn !== undefined) claims.configSvn = configSvn;
+  const isvExtendedProductId = optionalHexClaim(payload, 'x-ms-sgx-isv-extended-product-id');
+  if (isvExtendedProductId !== undefined) claims.isvExtendedProductId = isvExtendedProductId;
+  const isvFamilyId = optionalHexClaim(payload, 'x-ms-sgx-isv-family-id');
+  if (isvFamilyId !== undefined) claims.isvFamilyId = isvFamilyId;
   checkLegacyAliases(payload);
   if (optionalBase64Url(payload, 'x-ms-sgx-ehd') !== undefined) {
     // Bytes cannot be frozen, and a verified result may be shared (cached, handed to several handlers):

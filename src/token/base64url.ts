@@ -1,25 +1,49 @@
 /**
  * Strict base64url for JWS segments (RFC 7515 §2: no padding, no line breaks, no other characters).
- * Node's decoder skips characters it does not know and ignores non-zero trailing bits, so a token could
- * be altered without changing what it decodes to; we accept only the one canonical spelling of each
- * byte string, which also keeps "same token" and "same bytes" the same thing for caches keyed by token.
+ * Node's decoder skips characters it does not know, accepts standard base64's `+` and `/` as well, reads
+ * a character above U+00FF by its low byte (`Ł`, U+0141, decodes as `A`), and ignores non-zero trailing
+ * bits, so a token could be altered without changing what it decodes to. We accept only the one
+ * canonical spelling of each byte string, which also keeps "same token" and "same bytes" the same thing
+ * for caches keyed by token.
  */
-const ALPHABET = /^[A-Za-z0-9_-]*$/;
-const INDEX = new Map([...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].map((c, i) => [c, i]));
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** The 6-bit value of each ASCII character, -1 for characters outside the alphabet. */
+const VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) VALUE[ALPHABET.charCodeAt(i)] = i;
 
 /**
- * True when `text` is canonical unpadded base64url. Only the last character can carry stray bits: with
- * two characters in the final group it encodes 4 unused bits, with three it encodes 2, and those must be
- * zero ("QR" and "QQ" would otherwise both decode to "A"). An O(1) check instead of re-encoding.
+ * Only the last character can carry stray bits: with two characters in the final group it encodes 4
+ * unused bits, with three it encodes 2, and those must be zero ("QR" and "QQ" would otherwise both
+ * decode to "A"). An O(1) check instead of re-encoding.
  */
-export function isCanonicalBase64Url(text: string): boolean {
+function hasZeroTrailingBits(text: string): boolean {
   const rest = text.length % 4;
-  if (rest === 1 || !ALPHABET.test(text)) return false;
   if (rest === 0) return true;
-  const last = INDEX.get(text[text.length - 1]!)!;
-  return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
+  const last = VALUE[text.charCodeAt(text.length - 1)] ?? -1;
+  return last >= 0 && (last & (rest === 2 ? 0x0f : 0x03)) === 0;
 }
 
-export function decodeBase64UrlStrict(segment: string): Buffer | undefined {
-  return isCanonicalBase64Url(segment) ? Buffer.from(segment, 'base64url') : undefined;
+/** True when `text` is canonical unpadded base64url. One pass over the characters, no regular expression. */
+export function isCanonicalBase64Url(text: string): boolean {
+  if (text.length % 4 === 1) return false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f || VALUE[code]! < 0) return false;
+  }
+  return hasZeroTrailingBits(text);
+}
+
+/**
+ * Decodes canonical unpadded base64url, or returns undefined. Checked while decoding rather than by a
+ * pass before it: Node's native decoder drops every character outside both base64 alphabets, so the
+ * decoded length is exactly ⌊3n/4⌋ only when none was dropped (for n mod 4 ≠ 1 a single dropped
+ * character already shortens it); `+` and `/`, which it accepts, are looked for separately; a character
+ * above U+007F, which it misreads, makes the UTF-8 length differ from the string length. `ascii: true`
+ * skips that last check when the caller already knows the whole token is ASCII.
+ */
+export function decodeBase64UrlStrict(segment: string, ascii = false): Buffer | undefined {
+  if (segment.length % 4 === 1 || segment.includes('+') || segment.includes('/')) return undefined;
+  if (!ascii && Buffer.byteLength(segment, 'utf8') !== segment.length) return undefined;
+  const bytes = Buffer.from(segment, 'base64url');
+  return bytes.length === (segment.length * 3) >>> 2 && hasZeroTrailingBits(segment) ? bytes : undefined;
 }

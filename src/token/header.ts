@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { quote } from '../errors.js';
 import { own } from '../util/own.js';
 import { throwRefusal, type Refusal, type Report } from '../util/rules.js';
@@ -90,4 +91,30 @@ export function judgeJku(jku: unknown, issuer: unknown, report: Report): void {
 
 export function checkJku(jku: string | undefined, issuer: string): void {
   judgeJku(jku, issuer, throwRefusal);
+}
+
+/** A header that passed `validateHeader`, with the decoded object it came from. */
+export interface KnownHeader extends ValidatedHeader {
+  readonly header: Readonly<Record<string, unknown>>;
+}
+
+/** How many distinct verified headers a verifier remembers: MAA's differ only by key, a handful per issuer. */
+export const MAX_KNOWN_HEADERS = 32;
+
+/**
+ * Verified headers by their base64url text. Every token an MAA key signs carries the same header (`alg`,
+ * `jku`, `kid`, `typ`), so a header seen in a token whose signature verified need not be decoded, parsed
+ * and validated again: equal text decodes to an equal object. Bounded, and filled only after a signature
+ * verified, so forged headers cannot push the real ones out.
+ */
+export class KnownHeaders {
+  readonly #byText = new LRUCache<string, KnownHeader>({ max: MAX_KNOWN_HEADERS });
+
+  get(segment: string): KnownHeader | undefined {
+    return this.#byText.get(segment);
+  }
+
+  remember(segment: string, header: KnownHeader): void {
+    this.#byText.set(segment, header);
+  }
 }

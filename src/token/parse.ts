@@ -11,6 +11,17 @@ export interface ParsedToken {
   readonly signature: Buffer;
 }
 
+/** A compact JWS cut into its three segments, each still base64url text. */
+export interface TokenSegments {
+  readonly header: string;
+  readonly payload: string;
+  readonly signature: string;
+  /** The signed bytes, `<header>.<payload>`: a view into the token's one ASCII buffer, not a copy of it. */
+  readonly signingInput: Buffer;
+  /** True when the whole token is ASCII, so the segments need no further check for it. */
+  readonly ascii: boolean;
+}
+
 export const DEFAULT_MAX_TOKEN_BYTES = 16 * 1024;
 
 /**
@@ -20,6 +31,14 @@ export const DEFAULT_MAX_TOKEN_BYTES = 16 * 1024;
  * Duplicate member names: JSON.parse keeps the lexically last one, which RFC 7515 §4 allows.
  */
 export function parseCompactJws(token: unknown, maxTokenBytes: number = DEFAULT_MAX_TOKEN_BYTES): ParsedToken {
+  const segments = splitCompactJws(token, maxTokenBytes);
+  const header = decodeJsonSegment(segments.header, 'header', segments.ascii);
+  const payload = decodeJsonSegment(segments.payload, 'payload', segments.ascii);
+  return { header, payload, signingInput: segments.signingInput, signature: decodeSignature(segments) };
+}
+
+/** The form checks of step 1 (presence, type, size, three segments), without decoding anything. */
+export function splitCompactJws(token: unknown, maxTokenBytes: number = DEFAULT_MAX_TOKEN_BYTES): TokenSegments {
   if (token === undefined || token === null || token === '') {
     throw new AttestationError('ERR_TOKEN_MISSING', 'no attestation token was presented');
   }
@@ -35,24 +54,35 @@ export function parseCompactJws(token: unknown, maxTokenBytes: number = DEFAULT_
   if (second < 0 || token.indexOf('.', second + 1) >= 0) {
     throw new AttestationError('ERR_TOKEN_MALFORMED', 'the token is not a compact JWS (three dot-separated segments)');
   }
-  const headerSegment = token.slice(0, first);
-  const payloadSegment = token.slice(first + 1, second);
-  const signatureSegment = token.slice(second + 1);
+  // One encoding of the whole token serves both as the ASCII check (UTF-8 is longer than the string
+  // exactly when a character is above U+007F; `latin1` would silently cut U+0141 to 0x41) and as the
+  // signing input. A non-ASCII token is refused by the segment decoders, in segment order.
+  const bytes = Buffer.from(token, 'utf8');
+  const ascii = bytes.length === token.length;
+  return {
+    header: token.slice(0, first),
+    payload: token.slice(first + 1, second),
+    signature: token.slice(second + 1),
+    signingInput: bytes.subarray(0, second),
+    ascii,
+  };
+}
 
-  const header = decodeJsonObject(headerSegment, 'header');
-  const payload = decodeJsonObject(payloadSegment, 'payload');
-  const signature = decodeBase64UrlStrict(signatureSegment);
+/** The signature segment's bytes (empty for an unsigned token); ERR_TOKEN_MALFORMED when not canonical. */
+export function decodeSignature(segments: TokenSegments): Buffer {
+  const signature = decodeBase64UrlStrict(segments.signature, segments.ascii);
   if (signature === undefined) {
     throw new AttestationError('ERR_TOKEN_MALFORMED', 'the token signature is not canonical base64url');
   }
-  return { header, payload, signingInput: Buffer.from(token.slice(0, second), 'latin1'), signature };
+  return signature;
 }
 
-function decodeJsonObject(segment: string, part: 'header' | 'payload'): Record<string, unknown> {
+/** A header or payload segment decoded to its JSON object; ERR_TOKEN_MALFORMED otherwise. */
+export function decodeJsonSegment(segment: string, part: 'header' | 'payload', ascii: boolean): Record<string, unknown> {
   if (segment.length === 0) {
     throw new AttestationError('ERR_TOKEN_MALFORMED', `the token ${part} is empty`);
   }
-  const bytes = decodeBase64UrlStrict(segment);
+  const bytes = decodeBase64UrlStrict(segment, ascii);
   if (bytes === undefined) {
     throw new AttestationError('ERR_TOKEN_MALFORMED', `the token ${part} is not canonical base64url`);
   }

@@ -5,18 +5,78 @@ import type { SevSnpClaims } from '../claims/sevsnp.js';
 import type { SgxClaims } from '../claims/sgx.js';
 import type { TdxClaims } from '../claims/tdx.js';
 
-/** Freezes parsed JSON and the views built from it. Byte arrays cannot be frozen; views hand out copies. */
+/**
+ * Freezes any object graph without running a getter: members are read through their property
+ * descriptors, so an accessor (the SGX view's `enclaveHeldData`, which decodes bytes on every read) is
+ * frozen as an accessor and never called. Byte arrays cannot be frozen; views hand out copies. For
+ * parsed JSON, which has data properties only, `freezeJson` does the same job faster.
+ */
 export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value) && !ArrayBuffer.isView(value)) {
     Object.freeze(value);
-    // for…in with a primitive check first: no array of values, no call per string or number member.
-    for (const name in value) {
-      if (!Object.hasOwn(value, name)) continue;
-      const member = (value as Record<string, unknown>)[name];
+    for (const name of Object.keys(value)) {
+      const member: unknown = Object.getOwnPropertyDescriptor(value, name)?.value;
       if (typeof member === 'object' && member !== null) deepFreeze(member);
     }
   }
   return value;
+}
+
+/**
+ * Estimated V8 heap bytes of parsed JSON, by what it holds (64-bit, no pointer compression, as Node
+ * ships), fitted to heap growth measured over thousands of cached tokens of each shape (see
+ * test/verify/token-cache-memory.test.ts): an object's header with its in-object slots, an array's
+ * header, a slot per member or element (an object of more than `fastMembers` members is a hash table of
+ * `dictionaryEntry` bytes per entry), a string's header and characters, a boxed double for a number that
+ * is not a small integer. Member names are interned and shared by every token, so they are not counted;
+ * other short strings may be shared too, and are counted anyway so that the estimate errs high.
+ */
+export const JSON_HEAP_BYTES = {
+  object: 56,
+  array: 32,
+  slot: 8,
+  fastMembers: 128,
+  dictionaryEntry: 24,
+  string: 20,
+  number: 16,
+} as const;
+
+/** A member's own bytes; an object or array is queued on `pending`, to be walked in its turn. */
+function valueBytes(member: unknown, pending: object[]): number {
+  // V8 keeps one string per character (and one empty string), so those cost nothing per token.
+  if (typeof member === 'string') return member.length < 2 ? 0 : JSON_HEAP_BYTES.string + member.length;
+  if (typeof member === 'number') return (member | 0) === member ? 0 : JSON_HEAP_BYTES.number;
+  if (typeof member === 'object' && member !== null) pending.push(member);
+  return 0;
+}
+
+/**
+ * Freezes the output of JSON.parse deeply and returns its estimated heap bytes (`JSON_HEAP_BYTES`), in
+ * one walk. Only for JSON.parse output: it reads members directly, which is safe because parsed JSON has
+ * no accessors, so no getter can run. Iterative, not recursive: a token may nest thousands deep.
+ */
+export function freezeJson(root: object): number {
+  let bytes = 0;
+  const pending: object[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop()!;
+    Object.freeze(value);
+    if (Array.isArray(value)) {
+      bytes += JSON_HEAP_BYTES.array + value.length * JSON_HEAP_BYTES.slot;
+      for (let i = 0; i < value.length; i++) bytes += valueBytes(value[i], pending);
+      continue;
+    }
+    let members = 0;
+    bytes += JSON_HEAP_BYTES.object;
+    for (const name in value) {
+      members++;
+      bytes += valueBytes((value as Record<string, unknown>)[name], pending);
+    }
+    if (members <= JSON_HEAP_BYTES.fastMembers) bytes += members * JSON_HEAP_BYTES.slot;
+    // V8's property dictionary: three words per entry, its capacity a power of two at least 1.5 × members.
+    else bytes += JSON_HEAP_BYTES.dictionaryEntry * 2 ** Math.ceil(Math.log2(members * 1.5));
+  }
+  return bytes;
 }
 
 const NOT_YET = Symbol('not yet computed');

@@ -1,59 +1,56 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { KeySource, SigningKey } from '../keys/signing-key.js';
+import type { CompiledPolicy } from '../policy/index.js';
 import type { VerifiedAttestation } from './result.js';
 
 export interface TokenCacheOptions {
   /** Most verified tokens remembered. Default 10 000. */
   readonly maxEntries?: number;
-  /** Most heap they may take, in bytes, by an estimate measured against heap growth (see `entryHeapBytes`). Default 32 MiB. */
+  /**
+   * Most heap their entries may take, in bytes, each entry estimated from what its parsed payload holds
+   * (see `ENTRY_FIXED_BYTES` and `JSON_HEAP_BYTES`). Default 32 MiB.
+   */
   readonly maxBytes?: number;
 }
 
-interface CachedVerification {
+/**
+ * Heap bytes of an entry besides its parsed payload: the result object and its dates, the typed view,
+ * the digest string, the entry record and lru-cache's slots for it. Measured (Node 20 and 24, 64-bit)
+ * against heap growth over thousands of entries of each token shape in test/verify/token-cache-memory.
+ */
+export const ENTRY_FIXED_BYTES = 500;
+
+/** A remembered verification. Mutable members are per-entry memos; everything a hit returns is frozen. */
+export interface CachedVerification {
   readonly result: VerifiedAttestation;
   /** The key that verified the signature; a hit is only valid while the issuer still publishes it. */
   key: SigningKey;
   readonly source: KeySource;
-}
-
-/**
- * The heap one entry takes, as measured on V8 (test/verify/token-cache-memory.test.ts fills a cache past
- * its bound and compares heap growth with it): a fixed part, twice the token's length (the claims' text,
- * the header, the typed views), and per JSON value of the header and claims 64 bytes for an object or
- * array plus 32 per object member, 16 for anything else. Counting characters alone is not enough: the
- * claims are shaped by whoever attested (runtime data is the enclave's to write), and a 15 KiB token of
- * 2 500 empty objects takes 160 KiB, four times a per-character estimate.
- */
-const ENTRY_OVERHEAD_BYTES = 1024;
-const BYTES_PER_TOKEN_CHARACTER = 2;
-const BYTES_PER_CONTAINER = 64;
-const BYTES_PER_MEMBER = 32;
-const BYTES_PER_VALUE = 16;
-
-/** The measured estimate above; iterative, since the nesting depth of claims is the attester's choice. */
-export function entryHeapBytes(token: string, result: Pick<VerifiedAttestation, 'header' | 'claims'>): number {
-  let bytes = ENTRY_OVERHEAD_BYTES + BYTES_PER_TOKEN_CHARACTER * token.length;
-  const pending: unknown[] = [result.header, result.claims];
-  while (pending.length > 0) {
-    const value = pending.pop();
-    if (typeof value !== 'object' || value === null) {
-      bytes += BYTES_PER_VALUE;
-      continue;
-    }
-    const children = Object.values(value);
-    bytes += BYTES_PER_CONTAINER + (Array.isArray(value) ? 0 : BYTES_PER_MEMBER * children.length);
-    for (const child of children) pending.push(child);
-  }
-  return bytes;
+  /**
+   * The span, in seconds since the epoch, in which the token's time claims certainly pass (`nbf`/`iat`
+   * less the tolerance up to `exp` plus it, or `maxTokenAge` if sooner): a hit compares one clock
+   * reading with two numbers and re-reads the claims only outside it, to refuse with the precise code.
+   */
+  readonly validFrom: number;
+  readonly validUntil: number;
+  /**
+   * The last policy this result satisfied. Evaluating a policy depends only on the policy and the
+   * (frozen) result, so the same policy object need not be evaluated again for the same entry. Denials
+   * are not remembered: each is evaluated and thrown afresh, so no error object is shared by requests.
+   */
+  passedPolicy: CompiledPolicy | undefined;
 }
 
 /**
  * Verified tokens by SHA-256 of the token text. An attested client sends the same 8-hour token with every
  * request, so remembering the outcome of the signature and claim checks makes the repeated case cost a
- * hash and a lookup. What is not remembered: time (re-checked on every hit against the current clock),
- * the policy (evaluated on every hit), and failures (only authentic tokens get in, so junk cannot grow
- * it). An entry expires with its token and is dropped when its signing key leaves the issuer's key set.
+ * hash and a lookup. What is not remembered: time (compared on every hit against the current clock),
+ * policy denials, and failures (only authentic tokens get in, so junk cannot grow it). An entry is
+ * dropped once its token has expired and when its signing key leaves the issuer's key set.
+ *
+ * No lru-cache TTL: its clock is a millisecond timestamp re-armed by a timer, which costs every hit more
+ * than the entry's own validity span does; expiry is decided by that span instead.
  */
 export class VerifiedTokenCache {
   readonly #cache: LRUCache<string, CachedVerification>;
@@ -71,7 +68,7 @@ export class VerifiedTokenCache {
   }
 
   /** The remembered verification, if its signing key is still published in a fresh key set. */
-  get(digest: string): VerifiedAttestation | undefined {
+  get(digest: string): CachedVerification | undefined {
     const entry = this.#cache.get(digest);
     if (entry === undefined) return undefined;
     const current = entry.source.peekKey(entry.key.kid);
@@ -84,18 +81,23 @@ export class VerifiedTokenCache {
       }
       entry.key = current;
     }
-    return entry.result;
+    return entry;
   }
 
-  set(digest: string, token: string, result: VerifiedAttestation, key: SigningKey, source: KeySource, lifetimeMs: number): void {
-    if (lifetimeMs <= 0) return;
-    this.#cache.set(digest, { result, key, source }, { ttl: lifetimeMs, size: entryHeapBytes(token, result) });
+  /** Remembers a verification; `sizeBytes` is its estimated heap (`ENTRY_FIXED_BYTES` plus its payload's). */
+  set(digest: string, entry: CachedVerification, sizeBytes: number): void {
+    this.#cache.set(digest, entry, { size: sizeBytes });
+  }
+
+  delete(digest: string): void {
+    this.#cache.delete(digest);
   }
 
   get size(): number {
     return this.#cache.size;
   }
 
+  /** The sum of the entries' estimated heap bytes. */
   get calculatedSize(): number {
     return this.#cache.calculatedSize;
   }

@@ -7,18 +7,18 @@ import { AttestationError, asAttestationError } from '../errors.js';
 import { PinnedKeySource } from '../keys/pinned.js';
 import { RemoteKeySource } from '../keys/remote.js';
 import type { KeySource, KeyStatus, SigningKey } from '../keys/signing-key.js';
-import { checkJku, validateHeader, type SigningAlgorithm } from '../token/header.js';
-import { parseCompactJws, type ParsedToken } from '../token/parse.js';
+import { checkJku, KnownHeaders, validateHeader, type KnownHeader } from '../token/header.js';
+import { decodeJsonSegment, decodeSignature, splitCompactJws, type TokenSegments } from '../token/parse.js';
 import { own } from '../util/own.js';
 import { throwRefusal } from '../util/rules.js';
 import { assertPolicy, isCompiledPolicy, type AttestationPolicy, type CompiledPolicy } from '../policy/index.js';
 import { judgeIssuer } from './issuers.js';
 import { checkedPolicy, resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifierOptions } from './options.js';
-import { Attestation, deepFreeze, type VerifiedAttestation } from './result.js';
+import { Attestation, deepFreeze, freezeJson, type VerifiedAttestation } from './result.js';
 import { TenantIssuers, type IssuerSources } from './tenant-issuers.js';
-import { verifySignature } from './signature.js';
-import { VerifiedTokenCache } from './token-cache.js';
-import { checkTimes } from './time.js';
+import { startSignatureCheck } from './signature.js';
+import { ENTRY_FIXED_BYTES, VerifiedTokenCache, type CachedVerification } from './token-cache.js';
+import { checkTimes, type TimeOptions, type TokenTimes } from './time.js';
 
 export interface VerifyOptions {
   /**
@@ -111,6 +111,7 @@ export function createKeySource({ issuer, jwks, signer }: ResolvedIssuer, resolv
 export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources): Verifier {
   const issuers = resolved.resolver === undefined ? resolved.issuers.map((entry) => entry.issuer) : undefined;
   const cache = resolved.tokenCache === false ? undefined : new VerifiedTokenCache(resolved.tokenCache);
+  const knownHeaders = new KnownHeaders();
   // Policies already checked against this verifier's issuers: a per-call policy is checked once.
   const checkedPolicies = new WeakSet<CompiledPolicy>();
   const floor = resolved.policy;
@@ -133,13 +134,36 @@ export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources)
 
   /** The synchronous part shared by both entry points: a cache hit, re-checked for time and policy. */
   function fromCache(digest: string | undefined, narrowing: CompiledPolicy | undefined): VerifiedAttestation | undefined {
-    const result = digest === undefined ? undefined : cache?.get(digest);
-    if (result === undefined) return undefined;
+    const entry = digest === undefined ? undefined : cache?.get(digest);
+    if (entry === undefined) return undefined;
     // A run-time issuer whose answer has aged out is asked again, on the full path.
-    if (sources.trusts !== undefined && !sources.trusts(result.issuer)) return undefined;
-    checkTimes(result.claims, resolved.now() / 1000, resolved);
-    assertPolicies(result, narrowing);
-    return result;
+    if (sources.trusts !== undefined && !sources.trusts(entry.result.issuer)) return undefined;
+    const now = resolved.now() / 1000;
+    if (now < entry.validFrom || now >= entry.validUntil) {
+      // Outside the span where the times certainly pass: the claims decide, with the precise code.
+      try {
+        checkTimes(entry.result.claims, now, resolved);
+      } catch (error) {
+        // Expired or too old stays so: the entry goes (a clock set back re-verifies it from scratch).
+        if (now >= entry.validUntil) cache?.delete(digest!);
+        throw error;
+      }
+    }
+    // Every entry passed the floor before it was cached, and evaluating a policy depends only on the
+    // policy and the frozen result: only a narrowing other than the one this entry last passed is evaluated.
+    if (narrowing !== undefined && entry.passedPolicy !== narrowing) {
+      assertPolicy(narrowing, entry.result);
+      entry.passedPolicy = narrowing;
+    }
+    return entry.result;
+  }
+
+  /** Remembers a verification that passed its policies (not when there is no cache, or it has expired already). */
+  function remember(digest: string | undefined, completed: Completed, key: SigningKey, source: KeySource, narrowing: CompiledPolicy | undefined): void {
+    if (cache === undefined || digest === undefined) return;
+    const entry: CachedVerification = { result: completed.result, key, source, ...validSpan(completed.times, resolved), passedPolicy: narrowing };
+    if (entry.validUntil * 1000 <= resolved.now()) return;
+    cache.set(digest, entry, ENTRY_FIXED_BYTES + completed.heapBytes);
   }
 
   // The last token seen on each connection and its digest: a keep-alive client sends the same token with
@@ -212,17 +236,15 @@ export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources)
         if (needsFreshness(options)) await consume(hit, options);
         return accepted(hit, started, true);
       }
-      let prepared = prepare(token, resolved, sources);
+      let prepared = prepare(token, resolved, sources, knownHeaders);
       if (prepared instanceof Promise) prepared = await prepared;
       const key = prepared.source.peekKey(prepared.kid) ?? (await prepared.source.getKey(prepared.kid));
-      const result = complete(prepared, key, resolved);
+      const completed = await complete(prepared, key, resolved, knownHeaders);
+      const { result } = completed;
       assertPolicies(result, narrowing);
       // Cached only once it passed the policies it was checked against: genuine tokens the policy refuses
       // (anyone can get them for a debug enclave from a shared instance) cannot push accepted ones out.
-      if (digest !== undefined) {
-        const lifetimeMs = (result.expiresAt.getTime() - resolved.now()) + resolved.clockTolerance * 1000;
-        cache?.set(digest, token as string, result, key, prepared.source, lifetimeMs);
-      }
+      remember(digest, completed, key, prepared.source, narrowing);
       if (needsFreshness(options)) await consume(result, options);
       return accepted(result, started, false);
     } catch (cause) {
@@ -249,43 +271,82 @@ export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources)
 }
 
 interface PreparedToken {
-  readonly parsed: ParsedToken;
-  readonly alg: SigningAlgorithm;
-  readonly kid: string;
+  readonly segments: TokenSegments;
+  /** The validated header; `fresh` when it was decoded for this token rather than remembered. */
+  readonly header: KnownHeader;
+  readonly fresh: boolean;
+  readonly payload: Record<string, unknown>;
+  readonly signature: Buffer;
   readonly source: KeySource;
+  readonly kid: string;
 }
 
 /**
  * Checks 1–3: form, header, trusted issuer. Without I/O for listed issuers: a token naming an untrusted
- * issuer costs no request. With an `issuers` function, a new issuer costs one call to it.
+ * issuer costs no request. With an `issuers` function, a new issuer costs one call to it. A header
+ * already seen in an authentic token is taken from `knownHeaders` instead of being decoded and validated
+ * again; the checks that remain run in the same order, so the first failure reported is the same either way.
  */
-function prepare(token: unknown, options: ResolvedOptions, sources: IssuerSources): PreparedToken | Promise<PreparedToken> {
-  const parsed = parseCompactJws(token, options.maxTokenBytes);
-  const { alg, kid, jku } = validateHeader(parsed.header, options.algorithms);
-  const issuer = own(parsed.payload, 'iss');
+function prepare(token: unknown, options: ResolvedOptions, sources: IssuerSources, knownHeaders: KnownHeaders): PreparedToken | Promise<PreparedToken> {
+  const segments = splitCompactJws(token, options.maxTokenBytes);
+  const known = knownHeaders.get(segments.header);
+  const decodedHeader = known === undefined ? decodeJsonSegment(segments.header, 'header', segments.ascii) : undefined;
+  const payload = decodeJsonSegment(segments.payload, 'payload', segments.ascii);
+  const signature = decodeSignature(segments);
+  const header = known ?? { header: decodedHeader!, ...validateHeader(decodedHeader!, options.algorithms) };
+  const issuer = own(payload, 'iss');
   const found = typeof issuer === 'string' ? sources.get(issuer) : undefined;
   const prepared = (source: KeySource | undefined): PreparedToken => {
     // The rule `issuer-trusted` (issuers.ts), asked of the one source this issuer resolved to, or of none.
     judgeIssuer(issuer, { has: () => source !== undefined }, throwRefusal);
-    checkJku(jku, (source as KeySource).issuer);
-    return { parsed, alg, kid, source: source as KeySource };
+    checkJku(header.jku, (source as KeySource).issuer);
+    return { segments, header, fresh: known === undefined, payload, signature, source: source as KeySource, kid: header.kid };
   };
   return found instanceof Promise ? found.then(prepared) : prepared(found);
 }
 
-/** Checks 5–8 once the issuer's key is known: signature, time, attestation result, typed claims. */
-function complete({ parsed, alg, kid, source }: PreparedToken, key: SigningKey, options: ResolvedOptions): VerifiedAttestation {
-  const { header, payload, signingInput, signature } = parsed;
-  verifySignature(alg, key, signingInput, signature);
+interface Completed {
+  readonly result: VerifiedAttestation;
+  readonly times: TokenTimes;
+  /** Estimated heap bytes of what the result holds that no other result shares. */
+  readonly heapBytes: number;
+}
+
+/**
+ * Checks 5–8 once the issuer's key is known: signature, time, attestation result, typed claims. The RSA
+ * runs on libuv's thread pool while the claims are checked here; a claim error waits for the signature,
+ * so a forged token is refused as ERR_SIGNATURE_INVALID whatever its claims, as in the synchronous order.
+ */
+async function complete(prepared: PreparedToken, key: SigningKey, options: ResolvedOptions, knownHeaders: KnownHeaders): Promise<Completed> {
+  const signed = startSignatureCheck(prepared.header.alg, key, prepared.segments.signingInput, prepared.signature);
+  let completed: Completed | undefined;
+  let claimError: unknown;
+  try {
+    completed = readResult(prepared, options);
+  } catch (error) {
+    claimError = error;
+  }
+  await signed;
+  if (completed === undefined) throw claimError;
+  // Only a header from an authentic token is remembered: forged ones cannot push real ones out.
+  if (prepared.fresh) knownHeaders.remember(prepared.segments.header, prepared.header);
+  return completed;
+}
+
+/** Checks 6–8 (time, attestation result, typed claims) and builds the frozen result. */
+function readResult({ header, fresh, payload, source, kid }: PreparedToken, options: ResolvedOptions): Completed {
   const times = checkTimes(payload, options.now() / 1000, options);
   const result = readAttestationResult(payload);
   checkRuntimeDataAgreement(payload, () => result.sgx?.enclaveHeldData);
-  // Frozen whole: a result may be shared by the cache and by every handler of a request.
-  return deepFreeze(
+  // Frozen whole: a result may be shared by the cache and by every handler of a request. Parsed JSON
+  // first (fast, and it sizes the entry), then the result and its views, whose getters never run.
+  let heapBytes = freezeJson(payload);
+  if (fresh) heapBytes += freezeJson(header.header);
+  const attestation = deepFreeze(
     new Attestation({
       issuer: source.issuer,
       attestationType: result.attestationType,
-      header,
+      header: header.header,
       claims: payload,
       keyId: kid,
       issuedAt: new Date(times.issuedAt * 1000),
@@ -299,4 +360,15 @@ function complete({ parsed, alg, kid, source }: PreparedToken, key: SigningKey, 
       tdx: result.tdx,
     }),
   );
+  return { result: attestation, times, heapBytes };
+}
+
+/** The span of seconds in which `checkTimes` certainly passes for these times (see CachedVerification). */
+function validSpan(times: TokenTimes, options: TimeOptions): { validFrom: number; validUntil: number } {
+  const tolerance = options.clockTolerance;
+  const expiry = times.expiresAt + tolerance;
+  return {
+    validFrom: Math.max(times.notBefore, times.issuedAt) - tolerance,
+    validUntil: options.maxTokenAge === undefined ? expiry : Math.min(expiry, times.issuedAt + options.maxTokenAge + tolerance),
+  };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkJku, judgeHeader, MAX_KID_LENGTH, validateHeader } from '../../src/token/header.js';
+import { checkJku, judgeHeader, KnownHeaders, MAX_KID_LENGTH, MAX_KNOWN_HEADERS, validateHeader } from '../../src/token/header.js';
 import { ACCEPTED, outcome } from '../helpers/outcome.js';
 
 const RS256_ONLY = new Set(['RS256']);
@@ -79,6 +79,19 @@ describe('checkJku: jku may only repeat <iss>/certs', () => {
     'https://a.attest.azure.net/keys',
   ])('refuses %s', (jku) => {
     expect(() => checkJku(jku, issuer)).toThrow(expect.objectContaining({ code: 'ERR_HEADER_INVALID' }));
+  });
+});
+
+describe('KnownHeaders: verified headers remembered by their text', () => {
+  it('answers for the exact text only, and stays within its bound', () => {
+    const known = new KnownHeaders();
+    const entry = { header: valid, ...validateHeader(valid, RS256_ONLY) };
+    known.remember('eyJhbGciOiJSUzI1NiJ9', entry);
+    expect(known.get('eyJhbGciOiJSUzI1NiJ9')).toBe(entry);
+    expect(known.get('eyJhbGciOiJSUzI1NiJ8')).toBeUndefined();
+    for (let i = 0; i < MAX_KNOWN_HEADERS + 10; i++) known.remember(`header-${i}`, entry);
+    expect(known.get('eyJhbGciOiJSUzI1NiJ9')).toBeUndefined();
+    expect(known.get(`header-${MAX_KNOWN_HEADERS + 9}`)).toBe(entry);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBase64UrlStrict } from '../../src/token/base64url.js';
+import { decodeBase64UrlStrict, isCanonicalBase64Url } from '../../src/token/base64url.js';
 import { parseCompactJws } from '../../src/token/parse.js';
 import { ACCEPTED, outcome } from '../helpers/outcome.js';
 
@@ -97,7 +97,41 @@ describe('decodeBase64UrlStrict', () => {
     }
   });
 
-  it.each(['A', 'AB=', 'AB+/', 'A B', 'QR', 'AAAAA'])('refuses %j', (segment) => {
-    expect(decodeBase64UrlStrict(segment)).toBeUndefined();
+  // Each of these Node's decoder accepts in some form: it skips unknown characters and padding, reads
+  // `+` and `/` as `-` and `_`, and reads a character above U+00FF by its low byte (U+0141 as `A`).
+  it.each(['A', 'AB=', 'AB+/', 'A B', 'QR', 'AAAAA', 'QUJD\n', 'QU=D', 'QU D', 'QU%D', 'QUJDRA==', 'QU\u0141D', 'QUJ\u0141', 'QU\u00c1D', '\u0141\u0141\u0141\u0141'])(
+    'refuses %j',
+    (segment) => {
+      expect(decodeBase64UrlStrict(segment)).toBeUndefined();
+      expect(isCanonicalBase64Url(segment)).toBe(false);
+    },
+  );
+
+  it('agrees with the canonical check on every accepted string, with or without the caller vouching for ASCII', () => {
+    for (let length = 0; length < 40; length++) {
+      const text = Buffer.alloc(length, 0xa5 ^ length).toString('base64url');
+      expect(isCanonicalBase64Url(text)).toBe(true);
+      expect(decodeBase64UrlStrict(text, true)).toEqual(decodeBase64UrlStrict(text));
+    }
+  });
+});
+
+describe('non-ASCII tokens', () => {
+  // U+0141 would decode as "A" were it read by its low byte, leaving the bytes (and a signature over
+  // them) unchanged: every segment must refuse it, and in segment order.
+  it.each([
+    ['the header', (t: string) => `${t.slice(0, 4)}\u0141${t.slice(5)}`, 'header'],
+    ['the payload', (t: string) => { const dot = t.indexOf('.') + 5; return `${t.slice(0, dot)}\u0141${t.slice(dot + 1)}`; }, 'payload'],
+    ['the signature', (t: string) => `${t.slice(0, -2)}\u0141A`, 'signature'],
+  ])('a character above U+007F in %s is refused as not canonical base64url', (_name, edit, part) => {
+    const edited = edit(token({ alg: 'RS256', kid: 'k' }, { iss: 'x', pad: 'abcdefgh' }, 'c2lnbmF0dXJl'));
+    expect(() => parseCompactJws(edited)).toThrow(new RegExp(`token ${part} is not canonical base64url`));
+  });
+
+  it('signs over exactly the ASCII bytes of header and payload, without a copy of the token', () => {
+    const text = token();
+    const parsed = parseCompactJws(text);
+    expect(parsed.signingInput.equals(Buffer.from(text.slice(0, text.lastIndexOf('.')), 'ascii'))).toBe(true);
+    expect(parsed.signingInput.buffer.byteLength).toBeGreaterThanOrEqual(text.length);
   });
 });

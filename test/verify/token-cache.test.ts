@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AttestationError, compilePolicy, createVerifier, type Verifier, type VerifierOptions } from '../../src/index.js';
 import { createTestAttestationService, DEFAULT_MRSIGNER, type TestAttestationService } from '../../src/testing/index.js';
+import { freezeJson } from '../../src/verify/result.js';
+import { ENTRY_FIXED_BYTES } from '../../src/verify/token-cache.js';
 import { ACCEPTED, outcome } from '../helpers/outcome.js';
 
 let maa: TestAttestationService;
@@ -91,6 +93,65 @@ describe('the verified-token cache', () => {
     expect(codeOf(() => verifier.verifyCached(debug, { policy: low }))).toBe('miss');
   });
 
+  it('remembers the last policy an entry passed, and still evaluates any other', async () => {
+    const verifier = verifierFor();
+    const token = maa.mint({ 'x-ms-sgx-svn': 3, svn: 3 });
+    const low = compilePolicy({ mrsigner: [DEFAULT_MRSIGNER], minSvn: 2 });
+    const high = compilePolicy({ mrsigner: [DEFAULT_MRSIGNER], minSvn: 5 });
+    const equalToLow = compilePolicy({ mrsigner: [DEFAULT_MRSIGNER], minSvn: 2 });
+    await verifier.verify(token, { policy: low });
+    for (let i = 0; i < 3; i++) {
+      expect(codeOf(() => verifier.verifyCached(token, { policy: low }))).toBe('hit');
+      expect(codeOf(() => verifier.verifyCached(token, { policy: high }))).toBe('ERR_POLICY_DENIED');
+      expect(codeOf(() => verifier.verifyCached(token, { policy: equalToLow }))).toBe('hit');
+    }
+    // A denial is never remembered as a pass, nor a pass as a denial, whatever the order.
+    expect(codeOf(() => verifier.verifyCached(token, { policy: high }))).toBe('ERR_POLICY_DENIED');
+    expect(codeOf(() => verifier.verifyCached(token))).toBe('hit');
+  });
+
+  it('compares the clock with the entry\'s validity span, and refuses with the precise code outside it', async () => {
+    const verifier = verifierFor();
+    const token = maa.mint({}, { iat: now, lifetimeSeconds: 3600 });
+    await verifier.verify(token);
+    now -= 100; // the clock set back beyond nbf and the 30 s tolerance
+    expect(codeOf(() => verifier.verifyCached(token))).toBe('ERR_TOKEN_NOT_YET_VALID');
+    now += 100;
+    expect(codeOf(() => verifier.verifyCached(token))).toBe('hit');
+    now += 3600 + 29;
+    expect(codeOf(() => verifier.verifyCached(token))).toBe('hit');
+    now += 2;
+    expect(codeOf(() => verifier.verifyCached(token))).toBe('ERR_TOKEN_EXPIRED');
+    // An expired entry leaves the cache: with the clock back, the token is verified from scratch.
+    now -= 60;
+    expect(codeOf(() => verifier.verifyCached(token))).toBe('miss');
+    expect((await verifier.verify(token)).issuer).toBe(maa.issuer);
+  });
+
+  it('a remembered header changes no outcome for tokens that share or imitate it', async () => {
+    const verifier = verifierFor();
+    const genuine = maa.mint();
+    await verifier.verify(genuine);
+    const [header, payload, signature] = genuine.split('.') as [string, string, string];
+    const forged = maa.mint({}, { signingKey: maa.privateKey(maa.addKey()), kid: maa.activeKid });
+    const headerJson = JSON.parse(Buffer.from(header, 'base64url').toString()) as Record<string, unknown>;
+    const withCrit = Buffer.from(JSON.stringify({ ...headerJson, crit: ['x'] })).toString('base64url');
+    const cases: Array<[string, string]> = [
+      [`${header}.${payload.slice(0, -1)}\u0141.${signature}`, 'ERR_TOKEN_MALFORMED'],
+      [`${header}.${payload}.${signature.slice(0, -2)}`, 'ERR_SIGNATURE_INVALID'],
+      [forged, 'ERR_SIGNATURE_INVALID'],
+      [`${withCrit}.${payload}.${signature}`, 'ERR_HEADER_INVALID'],
+      [`${header}x.${payload}.${signature}`, 'ERR_TOKEN_MALFORMED'],
+    ];
+    for (const [token, code] of cases) {
+      await expect(verifier.verify(token)).rejects.toMatchObject({ code });
+      await expect(verifierFor().verify(token)).rejects.toMatchObject({ code });
+    }
+    const second = await verifier.verify(maa.mint());
+    expect(second.header).toEqual(headerJson);
+    expect(Object.isFrozen(second.header)).toBe(true);
+  });
+
   it('drops an entry whose signing key has left the key set', async () => {
     const service = await createTestAttestationService();
     try {
@@ -135,7 +196,9 @@ describe('the verified-token cache', () => {
     for (const token of tokens) await verifier.verify(token);
     const remembered = tokens.filter((token) => verifier.verifyCached(token) !== undefined);
     expect(remembered).toEqual(tokens.slice(15));
-    const bySize = verifierFor({ tokenCache: { maxBytes: 3 * (1024 + 3 * tokens[0]!.length) } });
+    // Every token here has the same shape, so each is charged the same estimate (the first also its header).
+    const entryBytes = ENTRY_FIXED_BYTES + freezeJson(JSON.parse(Buffer.from(tokens[1]!.split('.')[1]!, 'base64url').toString()) as object);
+    const bySize = verifierFor({ tokenCache: { maxBytes: Math.floor(3.5 * entryBytes) } });
     for (const token of tokens) await bySize.verify(token);
     expect(tokens.filter((token) => bySize.verifyCached(token) !== undefined)).toHaveLength(3);
   });
