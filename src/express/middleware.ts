@@ -140,10 +140,11 @@ function rawBodyOf(req: AttestedRequest): Uint8Array | undefined {
 /**
  * Where `req.attestation` is kept. Express gives every request object its own hidden class (it swaps the
  * prototype of Node's request per app), so a plain `req.attestation = …` is a megamorphic store that,
- * measured, cost several times a WeakMap's `set` on a repeated-token request. Express's request
- * prototypes (`app.request`) get an accessor once instead, reading and writing this map; so
- * `req.attestation` reads and assigns as before. Node's own prototypes are never patched: a plain
- * Node request (Connect) gets an ordinary property.
+ * measured, cost more than a WeakMap's `set` on a repeated-token request. Express's base request
+ * prototype (`express.request`, below every app's and mounted sub-app's) gets an accessor once instead,
+ * reading and writing this map; so `req.attestation` reads and assigns as before, in every app a request
+ * passes through. Node's own prototypes are never patched: a plain Node request (Connect) gets an
+ * ordinary property.
  */
 const attached = new WeakMap<object, VerifiedAttestation | undefined>();
 
@@ -158,9 +159,9 @@ const accessor: PropertyDescriptor = {
   configurable: true,
 };
 
-/** Prototypes seen, by whether `attestation` on them is this module's accessor. */
+/** Prototypes seen, by whether `attestation` read through them is this module's accessor. */
 const accessorOn = new WeakMap<object, boolean>();
-const NODE_PROTOTYPES: ReadonlySet<object> = new Set([IncomingMessage.prototype, Http2ServerRequest.prototype, Object.prototype]);
+const NODE_REQUESTS: readonly object[] = [IncomingMessage.prototype, Http2ServerRequest.prototype];
 let lastPrototype: object | null = null;
 let lastHasAccessor = false;
 
@@ -177,16 +178,24 @@ function attach(req: AttestedRequest, attestation: VerifiedAttestation): void {
 function hasAccessor(prototype: object): boolean {
   let known = accessorOn.get(prototype);
   if (known === undefined) {
-    const own = Object.getOwnPropertyDescriptor(prototype, 'attestation');
-    if (own === undefined && !NODE_PROTOTYPES.has(prototype) && !('attestation' in prototype) && Object.isExtensible(prototype)) {
-      Object.defineProperty(prototype, 'attestation', accessor);
-      known = true;
-    } else {
-      known = own?.get === accessor.get;
-    }
+    known = installAccessor(prototype);
     accessorOn.set(prototype, known);
   }
   return known;
+}
+
+/** Defines the accessor on the last prototype before Node's request (none for Node's own requests). */
+function installAccessor(prototype: object): boolean {
+  let base: object | undefined;
+  for (let current: object | null = prototype; current !== null; current = Object.getPrototypeOf(current) as object | null) {
+    const existing = Object.getOwnPropertyDescriptor(current, 'attestation');
+    if (existing !== undefined) return existing.get === accessor.get;
+    if (NODE_REQUESTS.includes(current)) break;
+    if (NODE_REQUESTS.includes(Object.getPrototypeOf(current) as object)) base = current;
+  }
+  if (base === undefined || !Object.isExtensible(base)) return false;
+  Object.defineProperty(base, 'attestation', accessor);
+  return true;
 }
 
 /** The verified attestation the gate attached to this request, or undefined on an ungated route. */

@@ -214,6 +214,18 @@ describe.each([
     }
     expect(Object.getOwnPropertyDescriptor(IncomingMessage.prototype, 'attestation')).toBeUndefined();
   });
+
+  it('is still read after the request leaves a mounted sub-app that gated it', async () => {
+    const app = framework();
+    const sub = framework();
+    sub.use(requireAttestation({ verifier, policy: production }));
+    app.use('/sub', sub);
+    app.get('/sub/a', (req: object, res: { json: (body: unknown) => void }) => {
+      res.json({ mrsigner: getAttestation(req)?.sgx?.mrsigner ?? null });
+    });
+    const response = await request(app).get('/sub/a').set('authorization', `Bearer ${maa.mint()}`);
+    expect(response.body).toEqual({ mrsigner: DEFAULT_MRSIGNER });
+  });
 });
 
 describe('a keep-alive connection (the memo of its last token, rechecked on every request)', () => {
