@@ -79,7 +79,7 @@ describe('ERR_INTERNAL: a bug is reported as a bug', () => {
       const verifier = createVerifier({
         issuers: [maa.issuer],
         allowInsecureLoopback: true,
-        currentDate: () => {
+        now: () => {
           throw bug;
         },
       });

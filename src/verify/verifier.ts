@@ -4,8 +4,6 @@ import type { ReplayStore } from '../binding/replay-store.js';
 import { readAttestationResult } from '../claims/attestation.js';
 import { verificationChannel } from '../diagnostics.js';
 import { AttestationError, asAttestationError } from '../errors.js';
-import { PinnedKeySource } from '../keys/pinned.js';
-import { RemoteKeySource } from '../keys/remote.js';
 import type { KeySource, KeyStatus, SigningKey } from '../keys/signing-key.js';
 import { checkJku, KnownHeaders, validateHeader, type KnownHeader } from '../token/header.js';
 import { decodeJsonSegment, decodeSignature, splitCompactJws, type TokenSegments } from '../token/parse.js';
@@ -13,9 +11,10 @@ import { own } from '../util/own.js';
 import { throwRefusal } from '../util/rules.js';
 import { assertPolicy, isCompiledPolicy, type AttestationPolicy, type CompiledPolicy } from '../policy/index.js';
 import { judgeIssuer } from './issuers.js';
-import { checkedPolicy, resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifierOptions } from './options.js';
+import { createKeySource, tenantIssuers } from './key-sources.js';
+import { checkedPolicy, resolveOptions, type ResolvedOptions, type VerifierOptions } from './options.js';
 import { Attestation, deepFreeze, freezeJson, type VerifiedAttestation } from './result.js';
-import { TenantIssuers, type IssuerSources } from './tenant-issuers.js';
+import type { IssuerSources } from './tenant-issuers.js';
 import { startSignatureCheck } from './signature.js';
 import { ENTRY_FIXED_BYTES, VerifiedTokenCache, type CachedVerification } from './token-cache.js';
 import { checkTimes, type TimeOptions, type TokenTimes } from './time.js';
@@ -76,36 +75,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const sources = new Map<string, KeySource>();
   for (const entry of resolved.issuers) sources.set(entry.issuer, createKeySource(entry, resolved));
   return buildVerifier(resolved, sources);
-}
-
-/** Issuers from the resolver, each with a key source built as for a listed issuer. */
-export function tenantIssuers(resolver: NonNullable<ResolvedOptions['resolver']>, resolved: ResolvedOptions): TenantIssuers {
-  return new TenantIssuers({
-    resolver,
-    allowInsecureLoopback: resolved.allowInsecureLoopback,
-    maxIssuers: resolved.maxIssuers,
-    maxAgeMs: resolved.issuerResolverMaxAgeMs,
-    timeoutMs: resolved.fetchTimeoutMs,
-    now: resolved.clock,
-    createSource: (entry) => createKeySource(entry, resolved),
-  });
-}
-
-/** A pinned key set when the configuration gives one, the issuer's metadata endpoints otherwise. */
-export function createKeySource({ issuer, jwks, signer }: ResolvedIssuer, resolved: ResolvedOptions): KeySource {
-  if (jwks !== undefined) return new PinnedKeySource(issuer, jwks, { minRsaModulusBits: resolved.minRsaModulusBits, signer, verificationTime: resolved.now });
-  return new RemoteKeySource(issuer, {
-    signer,
-    verificationTime: resolved.now,
-    dispatcher: resolved.dispatcher,
-    timeoutMs: resolved.fetchTimeoutMs,
-    maxBytes: resolved.maxMetadataBytes,
-    minRsaModulusBits: resolved.minRsaModulusBits,
-    unknownKidRefreshIntervalMs: resolved.unknownKidRefreshIntervalMs,
-    maxAgeMs: resolved.keysMaxAgeMs,
-    maxStaleMs: resolved.keysMaxStaleMs,
-    now: resolved.clock,
-  });
 }
 
 export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources): Verifier {

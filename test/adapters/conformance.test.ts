@@ -91,7 +91,7 @@ describe.each(Object.entries(FRAMEWORKS))('%s', (_name, framework) => {
   });
 
   it('answers 503 with Retry-After when the issuer cannot be reached', async () => {
-    const unreachable = createVerifier({ issuers: ['http://127.0.0.1:9'], allowInsecureLoopback: true, fetchTimeout: 500 });
+    const unreachable = createVerifier({ issuers: ['http://127.0.0.1:9'], allowInsecureLoopback: true, fetchTimeoutMs: 500 });
     const app = await serve({ verifier: unreachable, policy: { mrsigner: [DEFAULT_MRSIGNER] } });
     const token = maa.mint({}, { header: { jku: 'http://127.0.0.1:9/certs' } });
     const forged = token.split('.');

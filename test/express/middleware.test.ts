@@ -13,7 +13,7 @@ const OTHER_SIGNER = 'ab'.repeat(32);
 
 beforeAll(async () => {
   maa = await createTestAttestationService();
-  verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, fetchTimeout: 500 });
+  verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, fetchTimeoutMs: 500 });
 });
 afterAll(async () => {
   await maa.close();
