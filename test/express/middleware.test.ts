@@ -118,7 +118,7 @@ describe.each([
     try {
       service.setFault('all', { status: 500 });
       const cold = createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true });
-      const gate = requireAttestation({ verifier: cold, policy: production, retryAfter: 12 });
+      const gate = requireAttestation({ verifier: cold, policy: production, retryAfterSeconds: 12 });
       const response = await request(createServer((req, res) => gate(req, res, () => res.end('through')))).get('/').set('authorization', `Bearer ${service.mint()}`);
       expect(response.status).toBe(503);
       expect(response.headers['retry-after']).toBe('12');
