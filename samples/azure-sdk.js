@@ -48,7 +48,7 @@ export function enclave(nonce) {
 async function main() {
   const maa = await createTestAttestationService();
   const verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true });
-  const challenges = createChallengeStore({ ttl: 300 });
+  const challenges = createChallengeStore({ ttlSeconds: 300 });
   const server = createRelyingParty({ verifier, challenges }).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const base = `http://127.0.0.1:${server.address().port}`;

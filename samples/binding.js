@@ -38,7 +38,7 @@ export function attestInEnclave(maa, nonce) {
 async function main() {
   const maa = await createTestAttestationService();
   const verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true });
-  const challenges = createChallengeStore({ ttl: 300 });
+  const challenges = createChallengeStore({ ttlSeconds: 300 });
   const server = createBindingApp({ verifier, challenges, mrsigner: DEFAULT_MRSIGNER }).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const base = `http://127.0.0.1:${server.address().port}`;

@@ -13,7 +13,7 @@ export const CHANNELS = {
   fetchEnd: 'attestation-gate:metadata:fetch:end',
   /** `{ issuer, url, error, durationMs }`: a metadata request failed (`error` is an AttestationError). */
   fetchError: 'attestation-gate:metadata:fetch:error',
-  /** `{ issuer, ageMs, lastError }`: a key set past keysMaxAge served while it cannot be refreshed (yet). */
+  /** `{ issuer, ageMs, lastError }`: a key set past keysMaxAgeSeconds served while it cannot be refreshed (yet). */
   staleServed: 'attestation-gate:keys:stale-served',
   /** `{ issuer, kid }`: a token named a key its issuer does not publish (yet). `kid` is the token's, so escaped and cut short (see `printable`). */
   unknownKid: 'attestation-gate:keys:unknown-kid',

@@ -97,7 +97,7 @@ export const ERROR_TABLE = {
   },
   ERR_TOKEN_EXPIRED: {
     status: 401,
-    when: 'past `exp` (beyond `clockTolerance`)',
+    when: 'past `exp` (beyond `clockToleranceSeconds`)',
     clientText: 'The attestation token has expired',
     bearerError: 'invalid_token',
     hint: 'to check a historical token, pass --at with a time inside its iat..exp window',
@@ -111,7 +111,7 @@ export const ERROR_TABLE = {
   },
   ERR_TOKEN_TOO_OLD: {
     status: 401,
-    when: 'older than `maxTokenAge`',
+    when: 'older than `maxTokenAgeSeconds`',
     clientText: 'The attestation token is too old',
     bearerError: 'invalid_token',
     hint: 'attest again for a fresh token, or pass --at with a time closer to its iat',

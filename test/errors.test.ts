@@ -55,7 +55,7 @@ describe('one error table', () => {
 
   it('the HTTP answer reads status, client text and bearer error from the table, never the message', () => {
     for (const code of CODES) {
-      const answer = errorResponse(new AttestationError(code, 'secret "quoted" token text'), { realm: 'r', retryAfter: 7 });
+      const answer = errorResponse(new AttestationError(code, 'secret "quoted" token text'), { realm: 'r', retryAfterSeconds: 7 });
       const { status, clientText, bearerError } = ERROR_TABLE[code];
       expect(answer.status).toBe(status);
       expect(answer.body).toMatchObject({ code, status, detail: clientText });
@@ -79,14 +79,14 @@ describe('ERR_INTERNAL: a bug is reported as a bug', () => {
       const verifier = createVerifier({
         issuers: [maa.issuer],
         allowInsecureLoopback: true,
-        currentDate: () => {
+        now: () => {
           throw bug;
         },
       });
       const error = await verifier.verify(maa.mint()).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(AttestationError);
       expect(error).toMatchObject({ code: 'ERR_INTERNAL', status: 500, cause: bug });
-      const answer = errorResponse(error as AttestationError, { realm: 'r', retryAfter: 1 });
+      const answer = errorResponse(error as AttestationError, { realm: 'r', retryAfterSeconds: 1 });
       expect(answer.status).toBe(500);
       expect(answer.headers['www-authenticate']).toBeUndefined();
     } finally {

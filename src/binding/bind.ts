@@ -60,7 +60,7 @@ export function singleUseKey(attestation: VerifiedAttestation): string {
 
 /**
  * Makes a token single-use across a fleet: its `jti` is recorded in a shared replay store until the last
- * instant a verifier with this clock tolerance would still accept it (`exp + clockTolerance`, plus
+ * instant a verifier with this clock tolerance would still accept it (`exp + clockToleranceSeconds`, plus
  * {@link SINGLE_USE_MARGIN_MS}), and a second presentation fails with ERR_REPLAY. A token without a `jti`
  * cannot be tracked and is refused rather than let through.
  */

@@ -4,10 +4,11 @@ import { errorResponse, isRetryAfter } from '../gate/respond.js';
 import { sendProblem, type ResponseLike } from '../express/respond.js';
 import type { ChallengeStore } from './challenges.js';
 import { storeUnavailable } from './replay-store.js';
+import { refuseRenamed } from '../util/renamed.js';
 
 export interface ChallengeHandlerOptions {
   /** `Retry-After` seconds when the store is unavailable (503). Default 30. */
-  readonly retryAfter?: number;
+  readonly retryAfterSeconds?: number;
 }
 
 type Next = (error?: unknown) => void;
@@ -24,11 +25,12 @@ export function challengeHandler(challenges: ChallengeStore, options: ChallengeH
   if (typeof challenges !== 'object' || challenges === null || typeof challenges.issue !== 'function') {
     throw new AttestationError('ERR_CONFIG_INVALID', 'challengeHandler needs a challenge store from createChallengeStore');
   }
-  const retryAfter = options.retryAfter ?? 30;
-  if (!isRetryAfter(retryAfter)) {
-    throw new AttestationError('ERR_CONFIG_INVALID', 'retryAfter must be a non-negative integer number of seconds');
+  refuseRenamed(options, { retryAfter: 'retryAfterSeconds' }, 'challengeHandler option');
+  const retryAfterSeconds = options.retryAfterSeconds ?? 30;
+  if (!isRetryAfter(retryAfterSeconds)) {
+    throw new AttestationError('ERR_CONFIG_INVALID', 'retryAfterSeconds must be a non-negative integer number of seconds');
   }
-  const respondOptions = { realm: 'attestation', retryAfter };
+  const respondOptions = { realm: 'attestation', retryAfterSeconds };
 
   function fail(error: unknown, res: ResponseLike, next: Next): void {
     const refusal = error instanceof AttestationError ? error : storeUnavailable(error);

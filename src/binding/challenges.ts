@@ -1,19 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AttestationError, quote } from '../errors.js';
 import { isCanonicalBase64Url } from '../token/base64url.js';
+import { refuseRenamed, resolveNow } from '../util/renamed.js';
 import { createMemoryReplayStore } from './memory-replay-store.js';
 import { storeUnavailable, type ReplayStore } from './replay-store.js';
 
 export interface ChallengeStoreOptions {
   /** Seconds a nonce stays usable. Default 300: long enough to get evidence attested by MAA and sent back. */
-  readonly ttl?: number;
+  readonly ttlSeconds?: number;
   /**
    * Where nonces are recorded. Default: a new in-memory store, which only works when one process both
    * issues and checks nonces; several instances must share a `createRedisReplayStore`.
    */
   readonly store?: ReplayStore;
-  /** Milliseconds since the epoch, for `expiresAt`; for tests. Default `Date.now`. */
-  readonly clock?: () => number;
+  /** The clock for `expiresAt`, in milliseconds since the epoch; for tests. Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 export interface Challenge {
@@ -34,7 +35,7 @@ export interface ChallengeStore {
    */
   consume(nonce: string): Promise<void>;
   /** Seconds a nonce stays usable. */
-  readonly ttl: number;
+  readonly ttlSeconds: number;
 }
 
 /**
@@ -63,26 +64,24 @@ const NONCE_LENGTH = 43;
  */
 export function createChallengeStore(options: ChallengeStoreOptions = {}): ChallengeStore {
   if (typeof options !== 'object' || options === null) throw new AttestationError('ERR_CONFIG_INVALID', 'createChallengeStore options must be an object');
-  const ttl = options.ttl ?? 300;
-  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
-    throw new AttestationError('ERR_CONFIG_INVALID', 'ttl must be a positive number of seconds');
+  refuseRenamed(options, { ttl: 'ttlSeconds', clock: 'now' }, 'createChallengeStore option');
+  const ttlSeconds = options.ttlSeconds ?? 300;
+  if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
+    throw new AttestationError('ERR_CONFIG_INVALID', 'ttlSeconds must be a positive number of seconds');
   }
-  const ttlMs = Math.ceil(ttl * 1000);
+  const ttlMs = Math.ceil(ttlSeconds * 1000);
   const store = options.store ?? createMemoryReplayStore();
   if (typeof store !== 'object' || store === null || typeof store.issue !== 'function' || typeof store.consume !== 'function') {
     throw new AttestationError('ERR_CONFIG_INVALID', 'store must be a ReplayStore (issue, consume, once)');
   }
-  if (options.clock !== undefined && typeof options.clock !== 'function') {
-    throw new AttestationError('ERR_CONFIG_INVALID', 'clock must be a function returning milliseconds since the epoch');
-  }
-  const clock = options.clock ?? Date.now;
+  const now = resolveNow(options.now);
 
   return {
-    ttl,
+    ttlSeconds,
     async issue() {
       const nonce = randomBytes(NONCE_BYTES).toString('base64url');
       // Taken before the store records the nonce, so the advertised expiry is never later than the real one.
-      const expiresAt = new Date(clock() + ttlMs);
+      const expiresAt = new Date(now() + ttlMs);
       let fresh: unknown;
       try {
         fresh = await store.issue(nonceSha512(nonce), ttlMs);

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { AttestationError } from '../errors.js';
+import { refuseRenamed, resolveNow } from '../util/renamed.js';
 import { storageKey, storeUnavailable, ttlMilliseconds, type KeySpace, type ReplayStore } from './replay-store.js';
 
 export interface MemoryReplayStoreOptions {
@@ -11,8 +12,12 @@ export interface MemoryReplayStoreOptions {
    * happens when a space is full is described at {@link createMemoryReplayStore}.
    */
   readonly maxEntries?: number;
-  /** The clock entries expire by, in milliseconds; for tests. Default `performance.now`. */
-  readonly clock?: () => number;
+  /**
+   * The clock entries expire by, in milliseconds since the epoch; for tests. Default `Date.now`, the
+   * clock every other option of this library defaults to. A wall clock set back keeps entries longer (a
+   * replay is still refused); set forward, it forgets them sooner, as Redis's own expiry would.
+   */
+  readonly now?: () => number;
 }
 
 interface Entry {
@@ -43,10 +48,8 @@ export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}):
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
     throw new AttestationError('ERR_CONFIG_INVALID', 'maxEntries must be a positive integer');
   }
-  if (options.clock !== undefined && typeof options.clock !== 'function') {
-    throw new AttestationError('ERR_CONFIG_INVALID', 'clock must be a function returning milliseconds');
-  }
-  const clock = options.clock ?? (() => performance.now());
+  refuseRenamed(options, { clock: 'now' }, 'createMemoryReplayStore option');
+  const clock = resolveNow(options.now);
   const spaces: Record<KeySpace, Space> = { nonce: space(maxEntries, clock), once: space(maxEntries, clock) };
 
   /** Records `key` in `name` for `ttlMs` unless it is already live there; true when it was recorded. */

@@ -72,7 +72,7 @@ async function buildVerifier(values: VerifyValues): Promise<Verifier> {
     const verifier = createVerifier({
       issuers: jwks === undefined ? values.issuers : values.issuers.map((issuer) => ({ issuer, jwks: jwks as unknown as JsonWebKeySet })),
       allowInsecureLoopback: values.allowInsecureLoopback,
-      ...(values.at === undefined ? {} : { currentDate: values.at }),
+      ...(values.at === undefined ? {} : { now: instant(values.at) }),
       ...(values.minRsaBits === undefined ? {} : { minRsaModulusBits: values.minRsaBits }),
       ...(policy === undefined ? {} : { policy }),
     });
@@ -240,4 +240,10 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
     io.stdout(json ? `${safeJson(refused(error))}\n` : renderRefused(error));
     return 1;
   }
+}
+
+/** A clock stopped at `at` (`--at`): the verifier's `now` reads milliseconds since the epoch. */
+function instant(at: Date): () => number {
+  const ms = at.getTime();
+  return () => ms;
 }

@@ -23,7 +23,7 @@ export function createRequestGate(options: RequestGateOptions): RequestGate {
 
 export function buildGate(config: ResolvedGateOptions): RequestGate {
   const { verifier, policy, sources, required, binding, singleUse, possession, onRefusal } = config;
-  const respond = { realm: config.realm, retryAfter: config.retryAfter };
+  const respond = { realm: config.realm, retryAfterSeconds: config.retryAfterSeconds };
   const consumes = binding !== undefined || singleUse !== undefined;
   // Binding, single use and possession need I/O or the whole request: never answered synchronously.
   const synchronous = !consumes && possession === undefined;

@@ -1,4 +1,5 @@
 import { AttestationError } from '../errors.js';
+import { refuseRenamed } from '../util/renamed.js';
 import type { BindingOptions } from '../binding/bind.js';
 import type { ReplayStore } from '../binding/replay-store.js';
 import type { CompiledPolicy } from '../policy/index.js';
@@ -15,7 +16,7 @@ export interface ResolvedGateOptions {
   readonly sources: TokenSources;
   readonly required: boolean;
   readonly realm: string;
-  readonly retryAfter: number;
+  readonly retryAfterSeconds: number;
   readonly binding: BindingOptions | undefined;
   readonly singleUse: ReplayStore | undefined;
   readonly possession: ResolvedPossession | undefined;
@@ -55,8 +56,9 @@ export function resolveGateOptions(options: RequestGateOptions, name = 'createRe
   if (options.required !== undefined && typeof options.required !== 'boolean') invalid('required must be a boolean');
   const realm = options.realm ?? DEFAULT_REALM;
   if (!isToken68(realm)) invalid('realm must be 1 to 256 token68 characters (A-Z a-z 0-9 - . _ ~ + /, then "=" padding)');
-  const retryAfter = options.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS;
-  if (!isRetryAfter(retryAfter)) invalid('retryAfter must be a non-negative integer number of seconds');
+  refuseRenamed(options, { retryAfter: 'retryAfterSeconds' }, `${name} option`);
+  const retryAfterSeconds = options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+  if (!isRetryAfter(retryAfterSeconds)) invalid('retryAfterSeconds must be a non-negative integer number of seconds');
   if (options.onRefusal !== undefined && typeof options.onRefusal !== 'function') invalid('onRefusal must be a function');
 
   const { binding, singleUse } = options;
@@ -72,7 +74,7 @@ export function resolveGateOptions(options: RequestGateOptions, name = 'createRe
     sources,
     required: options.required !== false,
     realm,
-    retryAfter,
+    retryAfterSeconds,
     binding,
     singleUse,
     possession: resolvePossession(options.possession, sources),

@@ -13,7 +13,7 @@ export interface RespondOptions {
   /** The `realm` of `WWW-Authenticate`. Default `attestation`. */
   readonly realm?: string;
   /** Seconds for `Retry-After` on 503. Default 30. */
-  readonly retryAfter?: number;
+  readonly retryAfterSeconds?: number;
 }
 
 export const DEFAULT_REALM = 'attestation';
@@ -42,7 +42,7 @@ export { asAttestationError };
 export function errorResponse(error: AttestationError, options: RespondOptions = {}): ErrorResponse {
   const refusal = asAttestationError(error);
   const realm = isToken68(options?.realm) ? options.realm : DEFAULT_REALM;
-  const retryAfter = isRetryAfter(options?.retryAfter) ? options.retryAfter : DEFAULT_RETRY_AFTER_SECONDS;
+  const retryAfter = isRetryAfter(options?.retryAfterSeconds) ? options.retryAfterSeconds : DEFAULT_RETRY_AFTER_SECONDS;
   // Client text and RFC 6750 error from the one error table; an unknown code (a forged object) as ERR_INTERNAL.
   const { clientText: detail, bearerError: attribute } = ERROR_TABLE[refusal.code] ?? ERROR_TABLE.ERR_INTERNAL;
   const status = refusal.status;

@@ -109,7 +109,7 @@ export interface RequestGateOptions {
   /** The `realm` of `WWW-Authenticate`: 1–256 token68 characters (`A-Z a-z 0-9 - . _ ~ + /`, trailing `=`). Default `attestation`. */
   readonly realm?: string;
   /** `Retry-After` seconds on 503 (keys or replay store unavailable): a non-negative integer. Default 30. */
-  readonly retryAfter?: number;
+  readonly retryAfterSeconds?: number;
   /** Require the token to be bound to a challenge nonce issued by this challenge store (consumed once). */
   readonly binding?: BindingOptions;
   /** Make each token single-use across the fleet sharing this replay store (by `jti`). */

@@ -18,7 +18,7 @@ export interface ImportOptions {
   /** The code thrown when the document as a whole is unusable (metadata vs. configuration). */
   readonly errorCode: AttestationErrorCode;
   /**
-   * The verification time (`currentDate`), in milliseconds since the epoch: the PCK certificates in MAA's
+   * The verification time (the verifier's `now`), in milliseconds since the epoch: the PCK certificates in MAA's
    * quotes must be valid then. Read once per key load. Default `Date.now`.
    */
   readonly verificationTime?: (() => number) | undefined;

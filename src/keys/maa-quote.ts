@@ -199,7 +199,7 @@ export function checkSignerPin(identity: MaaEnclaveIdentity, pin: SignerPin): st
 export interface MaaEnclaveVerification {
   /** The quote's ISV and QE report signatures and its PCK chain verified up to the pinned Intel SGX Root CA key. */
   readonly verifiedToIntelRoot: true;
-  /** The time the PCK chain was checked at (the verifier's `currentDate` when the keys were loaded). */
+  /** The time the PCK chain was checked at (the verifier's `now` when the keys were loaded). */
   readonly verifiedAt: Date;
   /** Which Intel CA issued the platform's PCK certificate. */
   readonly pckIssuingCa: 'processor' | 'platform';

@@ -100,7 +100,7 @@ export class RemoteKeySource implements KeySource {
   }
 
   peekKey(kid: string): SigningKey | undefined {
-    // peek without allowStale returns nothing once the set is past keysMaxAge: then getKey refreshes.
+    // peek without allowStale returns nothing once the set is past keysMaxAgeSeconds: then getKey refreshes.
     return this.#cache.peek(ENTRY, { allowStale: false })?.set.keys.get(kid);
   }
 
@@ -128,7 +128,7 @@ export class RemoteKeySource implements KeySource {
   }
 
   /**
-   * The set to verify with: fresh, or stale within keysMaxStale (while lru-cache refreshes it in the
+   * The set to verify with: fresh, or stale within keysMaxStaleSeconds (while lru-cache refreshes it in the
    * background). A set stale beyond that waits for the refresh instead, and fails if the refresh does.
    */
   async #current(lookup: LRUCache.Status<string, CachedKeySet, FetchContext>): Promise<CachedKeySet> {

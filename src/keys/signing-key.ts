@@ -49,7 +49,7 @@ export interface KeyStatus {
   readonly skippedKeyIds: readonly string[];
   /** When the set in use was fetched; undefined for pinned keys and before the first fetch. */
   readonly fetchedAt: Date | undefined;
-  /** `fresh` within keysMaxAge, `stale` within keysMaxStale after that, `expired` beyond, `empty` before any fetch. */
+  /** `fresh` within keysMaxAgeSeconds, `stale` within keysMaxStaleSeconds after that, `expired` beyond, `empty` before any fetch. */
   readonly state: 'fresh' | 'stale' | 'expired' | 'empty' | 'pinned';
   /** The last failed fetch, kept after later successes for diagnosis. */
   readonly lastError: { readonly code: string; readonly message: string; readonly at: Date } | undefined;

@@ -7,6 +7,7 @@
  */
 import { KeyObject } from 'node:crypto';
 import { AttestationError, isAttestationError, quote } from '../errors.js';
+import { refuseRenamed } from '../util/renamed.js';
 import { algorithmsForKey, isSignatureAlgorithm, keyThumbprint, verifyWith } from './algorithms.js';
 import { verifyContentDigest } from './content-digest.js';
 import {
@@ -49,7 +50,7 @@ export interface VerifyRequestSignatureOptions {
   /** Seconds a signature stays acceptable after its `created` time. Default 60. */
   readonly maxAgeSeconds?: number;
   /** Seconds of clock skew tolerated on `created` and `expires`. Default 5. */
-  readonly clockTolerance?: number;
+  readonly clockToleranceSeconds?: number;
   /** Milliseconds since the epoch, like `Date.now` (the default). */
   readonly now?: () => number;
   /**
@@ -96,7 +97,8 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
 /** Validates options; the middleware calls it once at construction so a misconfiguration fails at start-up. */
 export function checkSignatureOptions(options: VerifyRequestSignatureOptions) {
   const maxAgeSeconds = nonNegative(options.maxAgeSeconds, 60, 'maxAgeSeconds');
-  const clockTolerance = nonNegative(options.clockTolerance, 5, 'clockTolerance');
+  refuseRenamed(options, { clockTolerance: 'clockToleranceSeconds' }, 'request signature option');
+  const clockTolerance = nonNegative(options.clockToleranceSeconds, 5, 'clockToleranceSeconds');
   const required = options.requiredComponents ?? DEFAULT_REQUIRED_COMPONENTS;
   if (!Array.isArray(required) || !required.every((name) => typeof name === 'string' && isSupportedComponent(name))) {
     misconfigured('requiredComponents must list @method, @authority, @path, @query or lower-case header names');

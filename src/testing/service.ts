@@ -27,8 +27,11 @@ export interface TestAttestationServiceOptions {
   modulusLength?: number;
   /** Lifetime (`exp - iat`) of minted tokens, in seconds. Default 28800 (8 h), as MAA's attestation tokens. */
   lifetimeSeconds?: number;
-  /** Clock used for `iat`, `nbf` and `exp` of minted tokens. Default: the system clock. */
-  now?: () => Date;
+  /**
+   * The clock for `iat`, `nbf` and `exp` of minted tokens, in milliseconds since the epoch: the same
+   * type as the verifier's `now`, so one test clock can drive both. Default `Date.now`.
+   */
+  now?: () => number;
   /**
    * Also publish `n` and `e` next to `x5c` in `/certs`. Real MAA responses (2020–2022) carry only `kid`,
    * `kty` and `x5c`; default false.
@@ -97,7 +100,7 @@ export class TestAttestationService {
   readonly #policy: CompiledInstancePolicy;
   readonly #requests: RequestCounters = { discovery: 0, certs: 0, attest: 0, total: 0 };
   readonly #lifetimeSeconds: number;
-  readonly #now: () => Date;
+  readonly #now: () => number;
   #closing: Promise<void> | undefined;
 
   private constructor(server: Server, port: number, options: TestAttestationServiceOptions, lifetimeSeconds: number, modulusLength: number, privateKeys: readonly KeyObject[], policy: CompiledInstancePolicy) {
@@ -105,7 +108,7 @@ export class TestAttestationService {
     this.issuer = `http://127.0.0.1:${port}`;
     this.jwksUri = `${this.issuer}${CERTS_PATH}`;
     this.#lifetimeSeconds = lifetimeSeconds;
-    this.#now = options.now ?? (() => new Date());
+    this.#now = options.now ?? Date.now;
     this.#keys = new SigningKeys(this.issuer, modulusLength, options.jwksIncludesModulus ?? false, privateKeys);
     this.#faults = new FaultInjector(() => this.#closing !== undefined);
     this.#policy = policy;
@@ -122,12 +125,23 @@ export class TestAttestationService {
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#handle(req, res));
   }
 
+  /**
+   * `now()` checked where it is read: a function still returning a Date (this option's type before it
+   * became milliseconds) would otherwise mint tokens at a time nobody chose.
+   */
+  #clockReading(): number {
+    const ms: unknown = this.#now();
+    if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new TypeError('now() must return milliseconds since the epoch (a number, not a Date)');
+    return ms;
+  }
+
   /** @internal Use `createTestAttestationService`. */
   static async start(options: TestAttestationServiceOptions = {}): Promise<TestAttestationService> {
     // Everything is validated before listening, so that a bad option leaks no server.
     const keyCount = positiveInteger(options.keyCount, 'keyCount', 1);
     const modulusLength = positiveInteger(options.modulusLength, 'modulusLength', 2048, 512);
     const lifetimeSeconds = positiveInteger(options.lifetimeSeconds, 'lifetimeSeconds', 28_800, 0);
+    if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('now must be a function returning milliseconds since the epoch');
     const text = options.policyText ?? DEFAULT_POLICY_TEXT;
     if (typeof text !== 'string') throw new TypeError('policyText must be a string');
     const policy = compileInstancePolicy(text, policyHash(text), options.policy);
@@ -276,7 +290,7 @@ export class TestAttestationService {
     assertMintAlgorithm(alg);
     const kid = options.kid ?? this.activeKid;
     const signingKey = options.signingKey ?? this.#keys.get(kid).privateKey;
-    const iat = epochSeconds(options.iat ?? this.#now());
+    const iat = epochSeconds(options.iat ?? new Date(this.#clockReading()));
     const lifetime = options.lifetimeSeconds ?? this.#lifetimeSeconds;
 
     const header: Record<string, unknown> = { alg, jku: this.jwksUri, kid, typ: 'JWT' };

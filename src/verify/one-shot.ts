@@ -2,7 +2,8 @@ import { LRUCache } from 'lru-cache';
 import type { KeySource } from '../keys/signing-key.js';
 import { resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifierOptions } from './options.js';
 import type { VerifiedAttestation } from './result.js';
-import { buildVerifier, createKeySource, tenantIssuers } from './verifier.js';
+import { keySourceFrom, keySourceSettings, tenantIssuers, type KeySourceSettings } from './key-sources.js';
+import { buildVerifier } from './verifier.js';
 
 /** Bound on the issuers a script can make the one-shot form remember. */
 const MAX_SHARED_SOURCES = 64;
@@ -23,53 +24,54 @@ export function verifyAttestationToken(token: unknown, options: VerifierOptions)
   // Issuers from a function are resolved for this call alone: nothing is kept between calls.
   if (resolved.resolver !== undefined) return buildVerifier({ ...resolved, tokenCache: false }, tenantIssuers(resolved.resolver, resolved)).verify(token);
   const sources = new Map<string, KeySource>();
-  for (const entry of resolved.issuers) sources.set(entry.issuer, sharedSource(entry, resolved, options));
+  for (const entry of resolved.issuers) sources.set(entry.issuer, sharedSource(entry, resolved));
   // The verifier lives for this one call: a token cache would hash the token and be thrown away.
   return buildVerifier({ ...resolved, tokenCache: false }, sources).verify(token);
 }
 
 /**
- * Scoped by dispatcher (remote keys) or by the pinned JWKS object, then by every input `createKeySource`
- * builds the source from. Keys are checked once, when loaded, at the source's verification time (a
- * signer pin's PCK validity, collateral expiry): a source built for one `currentDate` must never serve a
- * call at another, nor one aged by another `clock`.
+ * Scoped by dispatcher (remote keys) or by the pinned JWKS object, then keyed by the very settings
+ * `createKeySource` builds the source from (`keySourceSettings`, one list): a setting added there takes
+ * part here without anyone remembering to. Keys are checked once, when loaded, at the source's
+ * verification time (a signer pin's PCK validity, collateral expiry), so a source built for one `now`
+ * must never serve a call with another: functions take part by identity.
  */
-function sharedSource(entry: ResolvedIssuer, resolved: ResolvedOptions, options: VerifierOptions): KeySource {
-  const scope: object = entry.jwks ?? resolved.dispatcher ?? NO_DISPATCHER;
+function sharedSource(entry: ResolvedIssuer, resolved: ResolvedOptions): KeySource {
+  const settings = keySourceSettings(entry, resolved);
+  const scope: object = settings.jwks ?? settings.dispatcher ?? NO_DISPATCHER;
   let cache = sharedSources.get(scope);
   if (cache === undefined) {
     cache = new LRUCache({ max: MAX_SHARED_SOURCES });
     sharedSources.set(scope, cache);
   }
-  const key = JSON.stringify([
-    entry.issuer,
-    entry.jwks === undefined ? 'remote' : 'pinned',
-    entry.signer ?? null,
-    resolved.minRsaModulusBits,
-    resolved.fetchTimeoutMs,
-    resolved.maxMetadataBytes,
-    resolved.unknownKidRefreshIntervalMs,
-    resolved.keysMaxAgeMs,
-    resolved.keysMaxStaleMs,
-    currentDateKey(options.currentDate),
-    options.clock === undefined ? null : identityOf(options.clock),
-  ]);
+  const key = settingsKey(settings);
   let source = cache.get(key);
   if (source === undefined) {
-    source = createKeySource(entry, resolved);
+    source = keySourceFrom(settings);
     cache.set(key, source);
   }
   return source;
 }
 
-/** A fixed date by its instant (equal dates build equal sources); a date function by its identity; now by null. */
-function currentDateKey(currentDate: VerifierOptions['currentDate']): unknown {
-  if (currentDate === undefined) return null;
-  if (currentDate instanceof Date) return ['date', currentDate.getTime()];
-  return ['function', identityOf(currentDate)];
+/**
+ * Every setting as a string: plain data by value, functions and class instances (a dispatcher) by
+ * identity, which the scope already holds weakly. An undefined setting is written as null, so "unset"
+ * and "absent" cannot collide with a value.
+ */
+export function settingsKey(settings: KeySourceSettings): string {
+  const names = Object.keys(settings).sort();
+  return JSON.stringify(names.map((name) => [name, settings[name as keyof KeySourceSettings] ?? null]), (_name, value: unknown) => {
+    if (typeof value === 'function') return ['function', identityOf(value)];
+    if (typeof value === 'object' && value !== null && !Array.isArray(value) && !isPlain(value)) return ['object', identityOf(value)];
+    return value;
+  });
 }
 
-/** A number per function, so functions can take part in a string key without being kept alive by it. */
+function isPlain(value: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+/** A number per function or object, so it can take part in a string key without being kept alive by it. */
 const functionIds = new WeakMap<object, number>();
 let nextFunctionId = 0;
 function identityOf(value: object): number {

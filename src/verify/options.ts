@@ -6,6 +6,7 @@ import { DEFAULT_MAX_TOKEN_BYTES } from '../token/parse.js';
 import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
 import type { SignerPin } from '../keys/maa-quote.js';
 import { collateralShapeProblem } from '../sgx/collateral.js';
+import { refuseRenamed, resolveNow } from '../util/renamed.js';
 import { normalizeIssuer } from './issuers.js';
 import type { IssuerResolver } from './tenant-issuers.js';
 import type { TokenCacheOptions } from './token-cache.js';
@@ -26,7 +27,7 @@ export interface VerifierOptions {
   /**
    * The MAA instances whose tokens are trusted, e.g. `https://myattestation.weu.attest.azure.net`. Required.
    * Or a function resolving a token's `iss` at run time (one MAA instance per tenant): see `IssuerResolver`,
-   * `maxIssuers` and `issuerResolverMaxAge`.
+   * `maxIssuers` and `issuerResolverMaxAgeSeconds`.
    */
   readonly issuers: readonly IssuerConfig[] | IssuerResolver;
   /** With an `issuers` function: how many resolved issuers, each with its key cache, are kept at once. Default 100. */
@@ -35,15 +36,19 @@ export interface VerifierOptions {
    * With an `issuers` function: how long its answer about an issuer (trusted or not) is kept before it is
    * asked again, in seconds. A tenant removed from the resolver is refused at most this long after. Default 300.
    */
-  readonly issuerResolverMaxAge?: number;
+  readonly issuerResolverMaxAgeSeconds?: number;
   /** Signature algorithms accepted. Default `['RS256']`, MAA's only one. `none` and HMAC are never accepted. */
   readonly algorithms?: readonly SigningAlgorithm[];
   /** Seconds of clock skew tolerated on `exp`, `nbf`, `iat`. Default 30. */
-  readonly clockTolerance?: number;
+  readonly clockToleranceSeconds?: number;
   /** Refuse tokens issued more than this many seconds ago (MAA tokens live 8 h). Default: no limit. */
-  readonly maxTokenAge?: number;
-  /** The time to verify at: a Date, or a function returning one (historical tokens, tests). Default: now. */
-  readonly currentDate?: Date | (() => Date);
+  readonly maxTokenAgeSeconds?: number;
+  /**
+   * The clock, in milliseconds since the epoch: `Date.now` by default. The one clock the verifier reads:
+   * token times are judged by it and the key cache ages by it. For historical tokens and tests, e.g.
+   * `now: () => Date.parse('2024-05-01T00:00:00Z')`.
+   */
+  readonly now?: () => number;
   /** Smallest RSA modulus accepted. Default 2048; MAA served 1024-bit keys in some regions until 2022. */
   readonly minRsaModulusBits?: number;
   /** Longest token accepted, in bytes. Default 16 KiB (real MAA tokens are 2–6 KB). */
@@ -53,17 +58,15 @@ export interface VerifierOptions {
   /** Allow `http://` issuers on loopback hosts (a local test instance). Default false. */
   readonly allowInsecureLoopback?: boolean;
   /** Bound on one metadata request, connect to last byte, in milliseconds. Default 5000. */
-  readonly fetchTimeout?: number;
+  readonly fetchTimeoutMs?: number;
   /** Largest metadata response accepted, in bytes. Default 1 MiB. */
   readonly maxMetadataBytes?: number;
   /** Least time between two key refreshes caused by unknown kids, in seconds; an unknown kid is remembered as unknown that long. Default 30. */
-  readonly unknownKidRefreshInterval?: number;
+  readonly unknownKidRefreshIntervalSeconds?: number;
   /** How long fetched signing keys are fresh, in seconds. After that one background refresh runs while they keep serving. Default 3600. */
-  readonly keysMaxAge?: number;
-  /** How long past keysMaxAge keys keep serving while refreshes fail, in seconds; then ERR_METADATA_UNAVAILABLE. Default 86400. */
-  readonly keysMaxStale?: number;
-  /** The clock the key cache ages by, in milliseconds since the epoch. For tests; default `Date.now`. Token times use `currentDate`. */
-  readonly clock?: () => number;
+  readonly keysMaxAgeSeconds?: number;
+  /** How long past keysMaxAgeSeconds keys keep serving while refreshes fail, in seconds; then ERR_METADATA_UNAVAILABLE. Default 86400. */
+  readonly keysMaxStaleSeconds?: number;
   /**
    * A policy every verification must satisfy (ERR_POLICY_DENIED otherwise): a floor. A per-call policy
    * (`verify(token, { policy })`, a gate's or route's) narrows it; it never replaces it: both must pass.
@@ -90,8 +93,11 @@ export interface ResolvedOptions {
   readonly maxIssuers: number;
   readonly issuerResolverMaxAgeMs: number;
   readonly algorithms: ReadonlySet<string>;
+  /** Seconds. */
   readonly clockTolerance: number;
+  /** Seconds. */
   readonly maxTokenAge: number | undefined;
+  /** Milliseconds since the epoch. */
   readonly now: () => number;
   readonly minRsaModulusBits: number;
   readonly maxTokenBytes: number;
@@ -101,10 +107,25 @@ export interface ResolvedOptions {
   readonly unknownKidRefreshIntervalMs: number;
   readonly keysMaxAgeMs: number;
   readonly keysMaxStaleMs: number;
-  readonly clock: () => number;
   readonly policy: CompiledPolicy | undefined;
   readonly tokenCache: false | TokenCacheOptions;
 }
+
+/**
+ * Names this library used before every duration carried its unit and every clock became `now`: refused,
+ * not aliased (see `refuseRenamed`).
+ */
+export const RENAMED_OPTIONS: Readonly<Record<string, keyof VerifierOptions>> = {
+  issuerResolverMaxAge: 'issuerResolverMaxAgeSeconds',
+  clockTolerance: 'clockToleranceSeconds',
+  maxTokenAge: 'maxTokenAgeSeconds',
+  currentDate: 'now',
+  clock: 'now',
+  fetchTimeout: 'fetchTimeoutMs',
+  unknownKidRefreshInterval: 'unknownKidRefreshIntervalSeconds',
+  keysMaxAge: 'keysMaxAgeSeconds',
+  keysMaxStale: 'keysMaxStaleSeconds',
+};
 
 /** Seconds of clock skew tolerated by default on `exp`, `nbf` and `iat`. */
 export const DEFAULT_CLOCK_TOLERANCE = 30;
@@ -115,6 +136,7 @@ export const DEFAULT_ALGORITHMS: readonly SigningAlgorithm[] = ['RS256'];
 /** Validates and normalises options once, at construction; every mistake is an ERR_CONFIG_INVALID. */
 export function resolveOptions(options: VerifierOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) invalid('options must be an object');
+  refuseRenamed(options, RENAMED_OPTIONS, 'verifier option');
   const resolver = typeof options.issuers === 'function' ? options.issuers : undefined;
   if (resolver === undefined && (!Array.isArray(options.issuers) || options.issuers.length === 0)) {
     invalid('issuers must list at least one trusted MAA instance, or be a function resolving one');
@@ -135,32 +157,24 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     if (!(RSA_ALGORITHMS as readonly string[]).includes(alg)) invalid(`algorithm ${quote(alg)} is not supported (RSA signatures only)`);
   }
 
-  const currentDate = options.currentDate;
-  let now: () => number;
-  if (currentDate === undefined) now = Date.now;
-  else if (currentDate instanceof Date) now = () => currentDate.getTime();
-  else if (typeof currentDate === 'function') now = () => currentDate().getTime();
-  else invalid('currentDate must be a Date or a function returning one');
-
   return {
     issuers,
     resolver,
     allowInsecureLoopback,
     maxIssuers: positive('maxIssuers', options.maxIssuers, 100),
-    issuerResolverMaxAgeMs: nonNegative('issuerResolverMaxAge', options.issuerResolverMaxAge, 300) * 1000,
+    issuerResolverMaxAgeMs: nonNegative('issuerResolverMaxAgeSeconds', options.issuerResolverMaxAgeSeconds, 300) * 1000,
     algorithms: new Set(algorithms),
-    clockTolerance: nonNegative('clockTolerance', options.clockTolerance, DEFAULT_CLOCK_TOLERANCE),
-    maxTokenAge: options.maxTokenAge === undefined ? undefined : nonNegative('maxTokenAge', options.maxTokenAge, 0),
-    now,
+    clockTolerance: nonNegative('clockToleranceSeconds', options.clockToleranceSeconds, DEFAULT_CLOCK_TOLERANCE),
+    maxTokenAge: options.maxTokenAgeSeconds === undefined ? undefined : nonNegative('maxTokenAgeSeconds', options.maxTokenAgeSeconds, 0),
+    now: resolveNow(options.now),
     minRsaModulusBits: positive('minRsaModulusBits', options.minRsaModulusBits, 2048),
     maxTokenBytes: positive('maxTokenBytes', options.maxTokenBytes, DEFAULT_MAX_TOKEN_BYTES),
     dispatcher: options.dispatcher,
-    fetchTimeoutMs: positive('fetchTimeout', options.fetchTimeout, DEFAULT_FETCH_TIMEOUT_MS),
+    fetchTimeoutMs: positive('fetchTimeoutMs', options.fetchTimeoutMs, DEFAULT_FETCH_TIMEOUT_MS),
     maxMetadataBytes: positive('maxMetadataBytes', options.maxMetadataBytes, DEFAULT_MAX_METADATA_BYTES),
-    unknownKidRefreshIntervalMs: nonNegative('unknownKidRefreshInterval', options.unknownKidRefreshInterval, 30) * 1000,
-    keysMaxAgeMs: positive('keysMaxAge', options.keysMaxAge, 3600) * 1000,
-    keysMaxStaleMs: nonNegative('keysMaxStale', options.keysMaxStale, 86_400) * 1000,
-    clock: resolveClock(options.clock),
+    unknownKidRefreshIntervalMs: nonNegative('unknownKidRefreshIntervalSeconds', options.unknownKidRefreshIntervalSeconds, 30) * 1000,
+    keysMaxAgeMs: positive('keysMaxAgeSeconds', options.keysMaxAgeSeconds, 3600) * 1000,
+    keysMaxStaleMs: nonNegative('keysMaxStaleSeconds', options.keysMaxStaleSeconds, 86_400) * 1000,
     policy: options.policy === undefined ? undefined : checkedPolicy(options.policy, resolver === undefined ? issuers.map((entry) => entry.issuer) : undefined),
     tokenCache: resolveTokenCache(options.tokenCache),
   };
@@ -219,12 +233,6 @@ function resolveTokenCache(cache: false | TokenCacheOptions | undefined): false 
     maxEntries: positive('tokenCache.maxEntries', cache.maxEntries, 10_000),
     maxBytes: positive('tokenCache.maxBytes', cache.maxBytes, 32 * 1024 * 1024),
   };
-}
-
-function resolveClock(clock: (() => number) | undefined): () => number {
-  if (clock === undefined) return Date.now;
-  if (typeof clock !== 'function') invalid('clock must be a function returning milliseconds');
-  return clock;
 }
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {

@@ -13,7 +13,7 @@ import { resolveIssuerEntry, type IssuerConfig, type ResolvedIssuer } from './op
  * Answers whether a token's issuer is trusted: its configuration (a URL string, or `{ issuer, jwks?,
  * signer? }` as in a static list) or undefined. Asked only with a well-formed `https` issuer (or a
  * loopback `http` one under `allowInsecureLoopback`) already in normalised form; the answer's issuer is
- * normalised the same way and must equal it. `signal` aborts when `fetchTimeout` has passed.
+ * normalised the same way and must equal it. `signal` aborts when `fetchTimeoutMs` has passed.
  */
 export type IssuerResolver = (
   issuer: string,

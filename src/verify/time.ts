@@ -60,7 +60,7 @@ export function judgeTimes(payload: Readonly<Record<string, unknown>>, nowSecond
   if (iatUsable && iat > nowSeconds + tolerance) report('not-issued-in-future', ISSUED_IN_FUTURE);
   const { maxTokenAge } = options;
   if (iatUsable && maxTokenAge !== undefined && nowSeconds - iat > maxTokenAge + tolerance) {
-    report('not-too-old', { code: 'ERR_TOKEN_TOO_OLD', message: `the token was issued more than ${maxTokenAge} s ago`, why: 'maxTokenAge bounds how long ago the evidence was appraised' });
+    report('not-too-old', { code: 'ERR_TOKEN_TOO_OLD', message: `the token was issued more than ${maxTokenAge} s ago`, why: 'maxTokenAgeSeconds bounds how long ago the evidence was appraised' });
   }
   return expUsable && nbfUsable && iatUsable ? { issuedAt: iat, notBefore: nbf, expiresAt: exp } : undefined;
 }

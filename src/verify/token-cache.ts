@@ -29,7 +29,7 @@ export interface CachedVerification {
   readonly source: KeySource;
   /**
    * The span, in seconds since the epoch, in which the token's time claims certainly pass (`nbf`/`iat`
-   * less the tolerance up to `exp` plus it, or `maxTokenAge` if sooner): a hit compares one clock
+   * less the tolerance up to `exp` plus it, or `maxTokenAgeSeconds` if sooner): a hit compares one clock
    * reading with two numbers and re-reads the claims only outside it, to refuse with the precise code.
    */
   readonly validFrom: number;

@@ -70,7 +70,7 @@ describe.each(Object.entries(FRAMEWORKS))('%s', (_name, framework) => {
 
   it('rechecks a kept-alive client\'s repeated token on every request: expiry, policy, another token', async () => {
     let now = Date.now();
-    const timed = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, currentDate: () => new Date(now) });
+    const timed = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, now: () => now });
     const app = await serve({ verifier: timed });
     const token = maa.mint({ 'x-ms-sgx-svn': 3 }, { iat: new Date(now), lifetimeSeconds: 600 });
     const other = maa.mint({ 'x-ms-sgx-svn': 6 });
@@ -106,7 +106,7 @@ describe.each(Object.entries(FRAMEWORKS))('%s', (_name, framework) => {
   });
 
   it('answers 503 with Retry-After when the issuer cannot be reached', async () => {
-    const unreachable = createVerifier({ issuers: ['http://127.0.0.1:9'], allowInsecureLoopback: true, fetchTimeout: 500 });
+    const unreachable = createVerifier({ issuers: ['http://127.0.0.1:9'], allowInsecureLoopback: true, fetchTimeoutMs: 500 });
     const app = await serve({ verifier: unreachable, policy: { mrsigner: [DEFAULT_MRSIGNER] } });
     const token = maa.mint({}, { header: { jku: 'http://127.0.0.1:9/certs' } });
     const forged = token.split('.');

@@ -13,12 +13,12 @@ type AppBuilder = (challenges: ChallengeStore, retryAfter?: number) => Parameter
 
 const expressApp: AppBuilder = (challenges, retryAfter) => {
   const app = express();
-  app.post('/challenge', challengeHandler(challenges, retryAfter === undefined ? {} : { retryAfter }));
+  app.post('/challenge', challengeHandler(challenges, retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }));
   return app;
 };
 
 const nodeHttpApp: AppBuilder = (challenges, retryAfter) => {
-  const handler = challengeHandler(challenges, retryAfter === undefined ? {} : { retryAfter });
+  const handler = challengeHandler(challenges, retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter });
   return createServer((req, res) =>
     handler(req, res, (error) => {
       res.statusCode = 500;
@@ -32,7 +32,7 @@ describe.each([
   ['node:http', nodeHttpApp],
 ] as const)('challengeHandler on %s', (_name, build) => {
   it('answers 200 JSON with a fresh nonce and its expiry, never cached', async () => {
-    const challenges = createChallengeStore({ ttl: 120 });
+    const challenges = createChallengeStore({ ttlSeconds: 120 });
     const app = build(challenges);
     const before = Date.now();
     const response = await request(app).post('/challenge');
@@ -81,13 +81,13 @@ describe('challengeHandler', () => {
   it('refuses a missing challenge store at construction', () => {
     expect(() => challengeHandler(undefined as unknown as ChallengeStore)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
     for (const retryAfter of [-1, 1.5, Number.NaN, 'abc']) {
-      expect(() => challengeHandler(createChallengeStore(), { retryAfter: retryAfter as number })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+      expect(() => challengeHandler(createChallengeStore(), { retryAfterSeconds: retryAfter as number })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
     }
   });
 
   it('survives a challenge store that throws synchronously', async () => {
     const throwing = {
-      ttl: 1,
+      ttlSeconds: 1,
       issue: () => {
         throw new Error('sync');
       },
@@ -108,7 +108,7 @@ describe('challengeHandler', () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const odd = { ttl: 1, issue, consume: async () => undefined } as unknown as ChallengeStore;
+      const odd = { ttlSeconds: 1, issue, consume: async () => undefined } as unknown as ChallengeStore;
       const response = await request(nodeHttpApp(odd)).post('/challenge');
       expect(response.status).toBe(503);
       expect((response.body as { code: string }).code).toBe('ERR_REPLAY_STORE_UNAVAILABLE');

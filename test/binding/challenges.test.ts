@@ -48,8 +48,8 @@ describe('createChallengeStore', () => {
   it('expires nonces after ttl seconds; expiresAt says when', async () => {
     let storeNow = 5_000;
     const epoch = Date.UTC(2025, 0, 1);
-    const challenges = createChallengeStore({ ttl: 60, store: createMemoryReplayStore({ clock: () => storeNow }), clock: () => epoch });
-    expect(challenges.ttl).toBe(60);
+    const challenges = createChallengeStore({ ttlSeconds: 60, store: createMemoryReplayStore({ now: () => storeNow }), now: () => epoch });
+    expect(challenges.ttlSeconds).toBe(60);
     const first = await challenges.issue();
     const second = await challenges.issue();
     expect(first.expiresAt).toEqual(new Date(epoch + 60_000));
@@ -63,7 +63,7 @@ describe('createChallengeStore', () => {
 
   it('passes the ttl to the store in milliseconds, fractional seconds included', async () => {
     const store = spiedStore();
-    await createChallengeStore({ ttl: 0.3, store }).issue();
+    await createChallengeStore({ ttlSeconds: 0.3, store }).issue();
     expect(store.issue).toHaveBeenCalledWith(expect.stringMatching(/^[0-9a-f]{128}$/), 300);
     await createChallengeStore({ store }).issue();
     expect(store.issue).toHaveBeenLastCalledWith(expect.any(String), 300_000);
@@ -184,8 +184,8 @@ describe('createChallengeStore', () => {
   });
 
   describe('refuses bad options with ERR_CONFIG_INVALID', () => {
-    it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, '300' as unknown as number])('ttl %s', (ttl) => {
-      expect(() => createChallengeStore({ ttl })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, '300' as unknown as number])('ttlSeconds %s', (ttlSeconds) => {
+      expect(() => createChallengeStore({ ttlSeconds })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
     });
 
     it('a store without issue/consume', () => {

@@ -43,7 +43,7 @@ describe('createMemoryReplayStore', () => {
 
   it('forgets an issued key at its expiry: unknown, and issuable again', async () => {
     const clock = manualClock();
-    const store = createMemoryReplayStore({ clock: clock.now });
+    const store = createMemoryReplayStore({ now: clock.now });
     await store.issue('n', 1_000);
     clock.advance(999);
     expect(await store.issue('n', 1_000)).toBe(false);
@@ -55,7 +55,7 @@ describe('createMemoryReplayStore', () => {
 
   it('remembers a used key until the original expiry, not longer', async () => {
     const clock = manualClock();
-    const store = createMemoryReplayStore({ clock: clock.now });
+    const store = createMemoryReplayStore({ now: clock.now });
     await store.issue('n', 1_000);
     clock.advance(900);
     expect(await store.consume('n')).toBe('consumed');
@@ -67,7 +67,7 @@ describe('createMemoryReplayStore', () => {
 
   it('forgets a one-time value at its expiry', async () => {
     const clock = manualClock();
-    const store = createMemoryReplayStore({ clock: clock.now });
+    const store = createMemoryReplayStore({ now: clock.now });
     expect(await store.once('jti', 500)).toBe(true);
     clock.advance(499);
     expect(await store.once('jti', 500)).toBe(false);
@@ -78,7 +78,7 @@ describe('createMemoryReplayStore', () => {
   it('expires entries even when the injected clock starts at 0', async () => {
     // lru-cache treats an entry started at time 0 as never stale; expiry must not depend on that.
     const clock = manualClock(0);
-    const store = createMemoryReplayStore({ clock: clock.now });
+    const store = createMemoryReplayStore({ now: clock.now });
     await store.issue('n', 1_000);
     expect(await store.once('jti', 1_000)).toBe(true);
     clock.advance(1_000);
@@ -88,7 +88,7 @@ describe('createMemoryReplayStore', () => {
 
   it('rounds fractional ttls up instead of down to zero', async () => {
     const clock = manualClock();
-    const store = createMemoryReplayStore({ clock: clock.now });
+    const store = createMemoryReplayStore({ now: clock.now });
     await store.issue('n', 0.4);
     expect(await store.consume('n')).toBe('consumed');
   });
@@ -112,7 +112,7 @@ describe('createMemoryReplayStore', () => {
 
     it('sweeps expired entries before evicting live ones when full', async () => {
       const clock = manualClock();
-      const store = createMemoryReplayStore({ maxEntries: 3, clock: clock.now });
+      const store = createMemoryReplayStore({ maxEntries: 3, now: clock.now });
       // The long-lived jti is the least recently used entry once the short-lived nonces arrive.
       expect(await store.once('jti', 8 * 3600_000)).toBe(true);
       await store.issue('old-1', 1_000);
@@ -134,7 +134,7 @@ describe('createMemoryReplayStore', () => {
 
     it('full of live one-time values, a new one is refused (ERR_REPLAY_STORE_UNAVAILABLE), never recorded by forgetting another', async () => {
       const clock = manualClock();
-      const store = createMemoryReplayStore({ maxEntries: 2, clock: clock.now });
+      const store = createMemoryReplayStore({ maxEntries: 2, now: clock.now });
       expect(await store.once('a', 60_000)).toBe(true);
       expect(await store.once('b', 1_000)).toBe(true);
       await expect(store.once('c', 60_000)).rejects.toMatchObject({ code: 'ERR_REPLAY_STORE_UNAVAILABLE' });
@@ -161,7 +161,7 @@ describe('createMemoryReplayStore', () => {
     });
 
     it('a clock that is not a function', () => {
-      expect(() => createMemoryReplayStore({ clock: 5 as unknown as () => number })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+      expect(() => createMemoryReplayStore({ now: 5 as unknown as () => number })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
     });
 
     it.each([0, -5, Number.NaN, Number.POSITIVE_INFINITY, '100' as unknown as number])('ttl %s', async (ttl) => {

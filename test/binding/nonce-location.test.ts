@@ -6,7 +6,7 @@ import { findChallengeNonce } from '../../src/binding/nonce-location.js';
 import { AttestationError } from '../../src/errors.js';
 import { createVerifier } from '../../src/index.js';
 import type { VerifiedAttestation } from '../../src/verify/result.js';
-import { fixtureJson, fixtureText, insideWindow, manifest } from '../helpers/fixtures.js';
+import { clockAt, fixtureJson, fixtureText, insideWindow, manifest } from '../helpers/fixtures.js';
 import { attestationOf, loadPayload, type Payload } from '../policy/helpers.js';
 
 function consumer(...issued: string[]): NonceConsumer & { used: string[] } {
@@ -23,7 +23,7 @@ function consumer(...issued: string[]): NonceConsumer & { used: string[] } {
 
 async function realToken(name: string): Promise<VerifiedAttestation> {
   const entry = manifest.find((item) => item.token === name)!;
-  const verifier = createVerifier({ currentDate: insideWindow(entry), issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }] });
+  const verifier = createVerifier({ now: clockAt(insideWindow(entry)), issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }] });
   return verifier.verify(fixtureText(name));
 }
 

@@ -120,7 +120,7 @@ describeWithRedis('createRedisReplayStore against a real redis-server', () => {
   it('expires: unused and used nonces and one-time values are gone after their ttl', async () => {
     const prefix = freshPrefix();
     const store = createRedisReplayStore({ client: a, prefix });
-    const challenges = createChallengeStore({ ttl: 0.3, store });
+    const challenges = createChallengeStore({ ttlSeconds: 0.3, store });
     const unused = await challenges.issue();
     const used = await challenges.issue();
     await challenges.consume(used.nonce);

@@ -5,7 +5,7 @@ import { readRuntimeData, runtimeKeyOf } from '../../src/binding/runtime-data.js
 import { AttestationError } from '../../src/errors.js';
 import { createVerifier, type Verifier } from '../../src/index.js';
 import { runtimeDataClaims, type TestAttestationService } from '../../src/testing/index.js';
-import { fixtureJson, fixtureText, insideWindow, manifest } from '../helpers/fixtures.js';
+import { clockAt, fixtureJson, fixtureText, insideWindow, manifest } from '../helpers/fixtures.js';
 import { useLocalMaa } from '../helpers/local-maa.js';
 
 /** A challenge store stand-in: issued nonces, consumed once. */
@@ -24,7 +24,7 @@ function consumer(...issued: string[]): NonceConsumer & { used: Set<string> } {
 
 async function realToken(name: string) {
   const entry = manifest.find((item) => item.token === name)!;
-  const verifier = createVerifier({ currentDate: insideWindow(entry), issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }] });
+  const verifier = createVerifier({ now: clockAt(insideWindow(entry)), issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }] });
   return verifier.verify(fixtureText(name));
 }
 

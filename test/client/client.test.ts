@@ -55,7 +55,7 @@ beforeAll(async () => {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ method: req.method, url: req.url, body: body.toString('utf8'), type: req.headers['content-type'] }));
       } catch (error) {
         if (!isAttestationError(error)) throw error;
-        const answer = errorResponse(error, { realm: 'attestation', retryAfter: 30 });
+        const answer = errorResponse(error, { realm: 'attestation', retryAfterSeconds: 30 });
         res.writeHead(answer.status, { ...answer.headers, 'content-type': 'application/problem+json' }).end(JSON.stringify({ ...answer.body, message: error.message }));
       }
     })().catch(() => res.writeHead(500).end());

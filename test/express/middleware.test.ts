@@ -13,7 +13,7 @@ const OTHER_SIGNER = 'ab'.repeat(32);
 
 beforeAll(async () => {
   maa = await createTestAttestationService();
-  verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, fetchTimeout: 500 });
+  verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, fetchTimeoutMs: 500 });
 });
 afterAll(async () => {
   await maa.close();
@@ -118,7 +118,7 @@ describe.each([
     try {
       service.setFault('all', { status: 500 });
       const cold = createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true });
-      const gate = requireAttestation({ verifier: cold, policy: production, retryAfter: 12 });
+      const gate = requireAttestation({ verifier: cold, policy: production, retryAfterSeconds: 12 });
       const response = await request(createServer((req, res) => gate(req, res, () => res.end('through')))).get('/').set('authorization', `Bearer ${service.mint()}`);
       expect(response.status).toBe(503);
       expect(response.headers['retry-after']).toBe('12');
@@ -231,7 +231,7 @@ describe.each([
 describe('a keep-alive connection (the memo of its last token, rechecked on every request)', () => {
   it('refuses what expired, applies each route\'s policy and tells tokens apart on one socket', async () => {
     let now = Math.floor(Date.now() / 1000);
-    const timed = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, currentDate: () => new Date(now * 1000) });
+    const timed = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, now: () => now * 1000 });
     const app = express5();
     const ports = new Set<number | undefined>();
     app.use((req, _res, next) => {

@@ -48,7 +48,7 @@ describe('createRequestGate: a plain request in, an outcome out', () => {
 
   it('answers 503 with the configured Retry-After', async () => {
     const down = { ...local.verifier, verify: () => Promise.reject(new AttestationError('ERR_METADATA_UNAVAILABLE', 'down')) };
-    const outcome = await createRequestGate({ verifier: down, policy, retryAfter: 7 }).check(plain({ authorization: `Bearer ${local.maa.mint()}` }));
+    const outcome = await createRequestGate({ verifier: down, policy, retryAfterSeconds: 7 }).check(plain({ authorization: `Bearer ${local.maa.mint()}` }));
     expect(outcome).toMatchObject({ ok: false, status: 503, headers: { 'retry-after': '7' } });
   });
 });
@@ -93,10 +93,10 @@ describe('construction validates every option (ERR_CONFIG_INVALID)', () => {
     'realm 123': { realm: 123 },
     'realm with a quote': { realm: 'a"b' },
     'realm empty': { realm: '' },
-    "retryAfter 'abc'": { retryAfter: 'abc' },
-    'retryAfter -1': { retryAfter: -1 },
-    'retryAfter 1.5': { retryAfter: 1.5 },
-    'retryAfter NaN': { retryAfter: Number.NaN },
+    "retryAfter 'abc'": { retryAfterSeconds: 'abc' },
+    'retryAfter -1': { retryAfterSeconds: -1 },
+    'retryAfter 1.5': { retryAfterSeconds: 1.5 },
+    'retryAfter NaN': { retryAfterSeconds: Number.NaN },
     'required "yes"': { required: 'yes' },
     'onRefusal not a function': { onRefusal: 'log' },
     'token not an object': { token: 'bearer' },
@@ -120,7 +120,7 @@ describe('construction validates every option (ERR_CONFIG_INVALID)', () => {
   });
 
   it('accepts retryAfter 0 and a token68 realm with padding', () => {
-    expect(() => gate({ retryAfter: 0, realm: 'rp.example/v1+a=' })).not.toThrow();
+    expect(() => gate({ retryAfterSeconds: 0, realm: 'rp.example/v1+a=' })).not.toThrow();
   });
 });
 

@@ -13,7 +13,7 @@ import { MockAgent } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AttestationError, createVerifier, type AttestationErrorCode, type Verifier, type VerifierOptions } from '../../src/index.js';
 import { createSelfSignedCertificate, createTestAttestationService, DEFAULT_MRSIGNER, type TestAttestationService } from '../../src/testing/index.js';
-import { fixtureJson, fixtureText, insideWindow, manifest, type ManifestEntry } from '../helpers/fixtures.js';
+import { clockAt, fixtureJson, fixtureText, insideWindow, manifest, type ManifestEntry } from '../helpers/fixtures.js';
 import { decodeSegment, outcomeOf, raw, segment, segmentsOf, signJws, unsignedJws, withMembers } from './helpers.js';
 
 /** Every refusal must come within this (one verification, loopback key fetch included). */
@@ -53,7 +53,7 @@ beforeEach(() => {
 });
 
 function verifierFor(options: Partial<VerifierOptions> = {}): Verifier {
-  return createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, fetchTimeout: 500, ...options });
+  return createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, fetchTimeoutMs: 500, ...options });
 }
 
 /** A verifier that has fetched nothing yet: any request it makes shows up in maa.requests. */
@@ -588,7 +588,7 @@ describe('iss', () => {
   });
 
   it('refuses a token for issuer A signed with a key only issuer B publishes, asking B nothing', async () => {
-    const verifier = createVerifier({ issuers: [maa.issuer, issuerB.issuer], allowInsecureLoopback: true, fetchTimeout: 500 });
+    const verifier = createVerifier({ issuers: [maa.issuer, issuerB.issuer], allowInsecureLoopback: true, fetchTimeoutMs: 500 });
     await verifier.warmUp();
     maa.resetCounters();
     issuerB.resetCounters();
@@ -601,7 +601,7 @@ describe('iss', () => {
   });
 
   it('refuses a token for issuer A whose jku names issuer B, before any I/O', async () => {
-    const verifier = createVerifier({ issuers: [maa.issuer, issuerB.issuer], allowInsecureLoopback: true, fetchTimeout: 500 });
+    const verifier = createVerifier({ issuers: [maa.issuer, issuerB.issuer], allowInsecureLoopback: true, fetchTimeoutMs: 500 });
     await refusal(signJws(header({ kid: issuerB.activeKid, jku: issuerB.jwksUri }), payload(), issuerB.privateKey()), 'ERR_HEADER_INVALID', verifier);
     expect(maa.requests.total + issuerB.requests.total).toBe(0);
   });
@@ -610,7 +610,7 @@ describe('iss', () => {
 describe('time claims', () => {
   let at: Verifier;
   beforeAll(async () => {
-    at = verifierFor({ currentDate: new Date(NOW * 1000) });
+    at = verifierFor({ now: () => NOW * 1000 });
     await at.warmUp();
   });
   const timed = (claims: Record<string, unknown>) => payload({ iat: NOW - 60, nbf: NOW - 60, exp: NOW + 3600, ...claims });
@@ -651,7 +651,7 @@ describe('time claims', () => {
 describe('real MAA tokens that are not evidence', () => {
   const entries = manifest.filter((entry) => entry.certs !== null && (entry.attestationType === null || entry.alg === 'none'));
   const pinned = (entry: ManifestEntry, options: Partial<VerifierOptions> = {}) =>
-    createVerifier({ issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }], currentDate: insideWindow(entry), ...options });
+    createVerifier({ issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }], now: clockAt(insideWindow(entry)), ...options });
 
   it('covers the three policy-management responses and the unsigned draft-policy token', () => {
     expect(entries.map((entry) => entry.token).sort()).toEqual([
@@ -712,7 +712,7 @@ describe('debug enclaves', () => {
   it('a policy without allowDebug refuses the real debug-enclave token from West US', async () => {
     const entry = manifest.find((item) => item.token === 'cpp-sgx-shared-wus-2022.jwt')!;
     const policy = { mrsigner: ['4aea5f9a0ed04b11f889aadfe6a1d376213a29a95a85ce7337ae6f7fece6610c'] };
-    const verifier = createVerifier({ issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }], currentDate: insideWindow(entry) });
+    const verifier = createVerifier({ issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }], now: clockAt(insideWindow(entry)) });
     expect((await verifier.verify(fixtureText(entry.token))).sgx?.isDebuggable).toBe(true);
     const denied = await outcomeOf(verifier, fixtureText(entry.token), { policy });
     expect(denied === 'accepted' ? 'accepted' : denied.code).toBe('ERR_POLICY_DENIED');

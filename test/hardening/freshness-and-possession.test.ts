@@ -271,9 +271,9 @@ describe('item 8: crashes and bad options', () => {
     }
   });
 
-  it("realm: 123 and retryAfter: 'abc' are refused at construction, not on the first answer", () => {
+  it("realm: 123 and retryAfterSeconds: 'abc' are refused at construction, not on the first answer", () => {
     expect(() => requireAttestation({ verifier, policy, realm: 123 as unknown as string })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
-    expect(() => requireAttestation({ verifier, policy, retryAfter: 'abc' as unknown as number })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(() => requireAttestation({ verifier, policy, retryAfterSeconds: 'abc' as unknown as number })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
   });
 
   it('errorResponse(error, {}) answers with the defaults instead of throwing', () => {
@@ -281,7 +281,7 @@ describe('item 8: crashes and bad options', () => {
     expect(errorResponse(down, {})).toMatchObject({ status: 503, headers: { 'retry-after': '30' } });
     expect(errorResponse(new AttestationError('ERR_TOKEN_EXPIRED', 'x'), {}).headers['www-authenticate']).toMatch(/^Bearer realm="attestation", error="invalid_token"/);
     expect(errorResponse(down)).toMatchObject({ status: 503 });
-    expect(errorResponse(down, { realm: 'a"b', retryAfter: Number.NaN } as never)).toMatchObject({ headers: { 'retry-after': '30' } });
+    expect(errorResponse(down, { realm: 'a"b', retryAfterSeconds: Number.NaN } as never)).toMatchObject({ headers: { 'retry-after': '30' } });
   });
 });
 

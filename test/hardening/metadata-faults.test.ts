@@ -52,7 +52,7 @@ beforeEach(() => {
 });
 
 function verifierFor(service: TestAttestationService, options: Partial<VerifierOptions> = {}): Verifier {
-  return createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true, fetchTimeout: FETCH_TIMEOUT, clock: () => clock, ...options });
+  return createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true, fetchTimeoutMs: FETCH_TIMEOUT, now: () => clock, ...options });
 }
 
 const port = (service: TestAttestationService) => new URL(service.issuer).port;

@@ -58,7 +58,7 @@ const refusals: AttestationError[] = [];
 
 beforeAll(async () => {
   maa = await createTestAttestationService();
-  verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, fetchTimeout: 500 });
+  verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, fetchTimeoutMs: 500 });
   await verifier.warmUp();
   const policy = { mrsigner: [DEFAULT_MRSIGNER] };
   const onRefusal = (error: AttestationError) => {

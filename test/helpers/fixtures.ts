@@ -40,3 +40,9 @@ export function expectedOutcome(entry: ManifestEntry): 'accept' | 'policy-manage
 export function decodedPayload(name: string): Record<string, unknown> {
   return fixtureJson<{ payload: Record<string, unknown> }>(`decoded/${name}.json`).payload;
 }
+
+/** A clock stopped at `date`, as the verifier's `now` option takes it: milliseconds since the epoch. */
+export function clockAt(date: Date): () => number {
+  const ms = date.getTime();
+  return () => ms;
+}

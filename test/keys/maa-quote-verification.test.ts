@@ -117,10 +117,10 @@ describe('genuine MAA signing keys of 2020–2024', () => {
   });
 });
 
-describe('the verifier checks PCK validity at its currentDate', () => {
+describe('the verifier checks PCK validity at its now', () => {
   const issuer = 'https://gnkuks001.uks.attest.azure.net';
-  const config = (currentDate: Date) => ({
-    currentDate,
+  const config = (at: Date) => ({
+    now: () => at.getTime(),
     minRsaModulusBits: 1024,
     issuers: [{ issuer, jwks: fixtureJson('azsamples-uks-2020.certs.json') as never, signer: { mrsigner: [MAA_MRSIGNERS.before2021], allowDebug: true } }],
   });

@@ -9,13 +9,14 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 let maa: TestAttestationService;
-let clock: number;
+/** The one clock the verifier and the local MAA read, in milliseconds since the epoch. */
+let clock = Date.now();
 const advance = (ms: number) => {
   clock += ms;
 };
 
 beforeAll(async () => {
-  maa = await createTestAttestationService();
+  maa = await createTestAttestationService({ now: () => clock });
 });
 afterAll(async () => {
   await maa.close();
@@ -27,7 +28,7 @@ beforeEach(() => {
 });
 
 function verifierFor(options: Partial<VerifierOptions> = {}): Verifier {
-  return createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, clock: () => clock, fetchTimeout: 400, ...options });
+  return createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, now: () => clock, fetchTimeoutMs: 400, ...options });
 }
 
 /** Lets lru-cache's background refresh (started by a stale read) finish. */
@@ -60,7 +61,7 @@ describe('single flight', () => {
 });
 
 describe('outages', () => {
-  it('keeps verifying through an outage after warm-up, until keysMaxStale has passed', async () => {
+  it('keeps verifying through an outage after warm-up, until keysMaxStaleSeconds has passed', async () => {
     const verifier = verifierFor();
     await verifier.warmUp();
     maa.setFault('all', { status: 503 });
@@ -89,7 +90,7 @@ describe('outages', () => {
   });
 
   it('backs off exponentially: during a backoff no request is sent', async () => {
-    const verifier = verifierFor({ keysMaxStale: 0 });
+    const verifier = verifierFor({ keysMaxStaleSeconds: 0 });
     maa.setFault('all', { status: 500 });
     expect(await codeOf(verifier, maa.mint())).toBe('ERR_METADATA_UNAVAILABLE');
     const afterFirst = maa.requests.total;
@@ -197,7 +198,7 @@ describe('rotation', () => {
   it('a key rotated in verifies on first sight, even right after a routine fetch', async () => {
     const service = await createTestAttestationService();
     try {
-      const verifier = createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true, clock: () => clock });
+      const verifier = createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true, now: () => clock });
       await verifier.warmUp();
       service.rotateKeys();
       expect(await codeOf(verifier, service.mint())).toBe('accepted');
@@ -209,7 +210,7 @@ describe('rotation', () => {
   it('a key rotated out is refused after the next refresh', async () => {
     const service = await createTestAttestationService();
     try {
-      const verifier = createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true, clock: () => clock });
+      const verifier = createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true, now: () => clock });
       const old = service.activeKid;
       const oldToken = service.mint();
       expect(await codeOf(verifier, oldToken)).toBe('accepted');
@@ -227,7 +228,7 @@ describe('rotation', () => {
   it('rotation during concurrent load refuses no valid token', async () => {
     const service = await createTestAttestationService();
     try {
-      const verifier = createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true, clock: () => clock });
+      const verifier = createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true, now: () => clock });
       await verifier.warmUp();
       const codes: string[] = [];
       for (let round = 0; round < 5; round++) {
@@ -276,7 +277,7 @@ describe('diagnostics', () => {
     const verifier = createVerifier({
       issuers: [maa.issuer, { issuer: 'https://pinned.wus.attest.azure.net', jwks: { keys: [] } }].slice(0, 1),
       allowInsecureLoopback: true,
-      clock: () => clock,
+      now: () => clock,
     });
     expect(verifier.keyStatus()[0]).toMatchObject({ issuer: maa.issuer, source: 'remote', state: 'empty', keyIds: [] });
     await verifier.warmUp();

@@ -128,10 +128,10 @@ describe('verifyRequestSignature: refusals, always ERR_POSSESSION', () => {
     expect(await refusal(() => check(request))).toMatch(message);
   });
 
-  it('honours maxAgeSeconds and clockTolerance', async () => {
+  it('honours maxAgeSeconds and clockToleranceSeconds', async () => {
     const request = signed('GET', 'https://rp.example.com/', { now: () => NOW - 20_000 });
-    expect(await refusal(() => check(request, EC.publicKey, { maxAgeSeconds: 10, clockTolerance: 0 }))).toMatch(/older than 10 seconds/);
-    await expect(check(request, EC.publicKey, { maxAgeSeconds: 10, clockTolerance: 10 })).resolves.toBeUndefined();
+    expect(await refusal(() => check(request, EC.publicKey, { maxAgeSeconds: 10, clockToleranceSeconds: 0 }))).toMatch(/older than 10 seconds/);
+    await expect(check(request, EC.publicKey, { maxAgeSeconds: 10, clockToleranceSeconds: 10 })).resolves.toBeUndefined();
   });
 
   it('refuses a signature without created, and one past its expires', async () => {
@@ -277,7 +277,7 @@ describe('verifyRequestSignature: refusals, always ERR_POSSESSION', () => {
 
   it('refuses wrong options with ERR_CONFIG_INVALID', async () => {
     const request = signed('GET', 'https://rp.example.com/');
-    for (const options of [{ maxAgeSeconds: -1 }, { clockTolerance: Number.NaN }, { requiredComponents: ['@target-uri'] }, { requiredComponents: ['Authorization'] }, { requireNonce: true }, { label: 'Sig 1' }]) {
+    for (const options of [{ maxAgeSeconds: -1 }, { clockToleranceSeconds: Number.NaN }, { requiredComponents: ['@target-uri'] }, { requiredComponents: ['Authorization'] }, { requireNonce: true }, { label: 'Sig 1' }]) {
       expect(await outcome(() => check(request, EC.publicKey, options))).toBe('ERR_CONFIG_INVALID');
     }
     expect(await outcome(() => check(request, EC.privateKey))).toBe('ERR_CONFIG_INVALID');

@@ -141,7 +141,7 @@ describe('mint', () => {
 
   it('issues MAA-shaped registered claims and the default SGX claims', async () => {
     const now = new Date('2030-01-02T03:04:05.678Z');
-    const maa = await start({ now: () => now });
+    const maa = await start({ now: () => now.getTime() });
     const { payload } = decode(maa.mint());
     const iat = Math.floor(now.getTime() / 1000);
     expect(payload).toMatchObject({ iat, nbf: iat, exp: iat + 28_800, iss: maa.issuer });

@@ -41,11 +41,11 @@ describe(`the ${CHANNELS.verification} diagnostics channel`, () => {
   });
 
   it('a refusal from verifyCached is published too', async () => {
-    const past = createVerifier({ issuers: [{ issuer: maa.issuer, jwks: maa.publicJwks() }], allowInsecureLoopback: true, currentDate: () => clock });
-    let clock = new Date();
+    const past = createVerifier({ issuers: [{ issuer: maa.issuer, jwks: maa.publicJwks() }], allowInsecureLoopback: true, now: () => clock });
+    let clock = Date.now();
     const token = maa.mint();
     await past.verify(token);
-    clock = new Date(Date.now() + 24 * 3600_000);
+    clock = Date.now() + 24 * 3600_000;
     subscribe(CHANNELS.verification, listener);
     expect(() => past.verifyCached(token)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_EXPIRED' }));
     expect(messages).toEqual([{ outcome: 'rejected', code: 'ERR_TOKEN_EXPIRED', durationMs: expect.any(Number) }]);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createVerifier } from '../../src/index.js';
 import { MAA_MRSIGNERS } from '../../src/keys/maa-quote.js';
 import { createTestAttestationService } from '../../src/testing/index.js';
-import { fixtureJson, fixtureText, insideWindow, manifest } from '../helpers/fixtures.js';
+import { clockAt, fixtureJson, fixtureText, insideWindow, manifest } from '../helpers/fixtures.js';
 import { ACCEPTED, asyncOutcome as outcome } from '../helpers/outcome.js';
 
 const entry = (token: string) => manifest.find((item) => item.token === token)!;
@@ -13,7 +13,7 @@ describe('issuers pinned to MAA\'s own enclave signer', () => {
   it('accepts a 2024 token whose signing certificate carries a quote from the pinned MAA signer', async () => {
     const token = entry('faasm-sgx-custom-eus2-2024.jwt');
     const verifier = createVerifier({
-      currentDate: insideWindow(token),
+      now: clockAt(insideWindow(token)),
       issuers: [{ issuer: token.issuer, jwks: fixtureJson(token.certs!), signer: { mrsigner: [MAA_MRSIGNERS.since2021] } }],
     });
     expect(await outcome(() => verifier.verify(fixtureText(token.token)))).toBe(ACCEPTED);
@@ -31,7 +31,7 @@ describe('issuers pinned to MAA\'s own enclave signer', () => {
     const token = entry('cpp-sgx-shared-wus-2022.jwt');
     const pin = { mrsigner: [MAA_MRSIGNERS.since2021] };
     expect(() => createVerifier({ issuers: [{ issuer: token.issuer, jwks: fixtureJson(token.certs!), signer: pin }] })).toThrow(/no usable signing key/);
-    const verifier = createVerifier({ currentDate: insideWindow(token), issuers: [{ issuer: token.issuer, jwks: fixtureJson(token.certs!), signer: { ...pin, allowDebug: true } }] });
+    const verifier = createVerifier({ now: clockAt(insideWindow(token)), issuers: [{ issuer: token.issuer, jwks: fixtureJson(token.certs!), signer: { ...pin, allowDebug: true } }] });
     expect(await outcome(() => verifier.verify(fixtureText(token.token)))).toBe(ACCEPTED);
   });
 

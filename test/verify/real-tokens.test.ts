@@ -1,7 +1,7 @@
 import { MockAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { createVerifier, type VerifierOptions } from '../../src/index.js';
-import { expectedOutcome, fixtureJson, fixtureText, insideWindow, manifest, type ManifestEntry } from '../helpers/fixtures.js';
+import { clockAt, expectedOutcome, fixtureJson, fixtureText, insideWindow, manifest, type ManifestEntry } from '../helpers/fixtures.js';
 import { ACCEPTED, asyncOutcome as outcome } from '../helpers/outcome.js';
 
 /** The code each manifest outcome must produce; `accepted` resolves. */
@@ -14,7 +14,7 @@ const verifiable = manifest.filter((entry) => entry.certs !== null);
 
 function baseOptions(entry: ManifestEntry): Omit<VerifierOptions, 'issuers'> {
   // The March 2022 key set also lists a 1024-bit key; the token itself is signed by a 2048-bit key.
-  return { currentDate: insideWindow(entry) };
+  return { now: clockAt(insideWindow(entry)) };
 }
 
 
@@ -54,7 +54,7 @@ describe('real MAA tokens reach their manifest outcome', () => {
 
   it('an accepted SGX token exposes its typed claims', async () => {
     const entry = manifest.find((item) => item.token === 'cpp-sgx-shared-wus-2022.jwt')!;
-    const verifier = createVerifier({ currentDate: insideWindow(entry), issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }] });
+    const verifier = createVerifier({ now: clockAt(insideWindow(entry)), issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }] });
     const result = await verifier.verify(fixtureText(entry.token));
     expect(result.issuer).toBe('https://sharedwus.wus.attest.azure.net');
     expect(result.attestationType).toBe('sgx');
@@ -71,7 +71,7 @@ describe('real MAA tokens reach their manifest outcome', () => {
 
   it('an accepted azurevm token exposes the nested SEV-SNP evidence', async () => {
     const entry = manifest.find((item) => item.attestationType === 'azurevm' && item.certs !== null)!;
-    const verifier = createVerifier({ currentDate: insideWindow(entry), issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }] });
+    const verifier = createVerifier({ now: clockAt(insideWindow(entry)), issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }] });
     const result = await verifier.verify(fixtureText(entry.token));
     expect(result.attestationType).toBe('azurevm');
     expect(result.azurevm?.isolationTee.attestationType).toBe('sevsnpvm');
@@ -88,7 +88,7 @@ describe('real MAA tokens reach their manifest outcome', () => {
     const entry = manifest.find((item) => item.token === 'cpp-sgx-shared-wus-2022.jwt')!;
     const other = manifest.find((item) => item.token === 'cpp-sgx-runtimebinary-isolated-2022.jwt')!;
     expect(other.kid).toBe(entry.kid);
-    const verifier = createVerifier({ currentDate: insideWindow(entry), issuers: [{ issuer: other.issuer, jwks: fixtureJson(other.certs!) }] });
+    const verifier = createVerifier({ now: clockAt(insideWindow(entry)), issuers: [{ issuer: other.issuer, jwks: fixtureJson(other.certs!) }] });
     expect(await outcome(() => verifier.verify(fixtureText(entry.token)))).toBe('ERR_ISSUER_UNTRUSTED');
   });
 
@@ -96,7 +96,7 @@ describe('real MAA tokens reach their manifest outcome', () => {
     const entry = manifest.find((item) => item.token === 'cpp-sgx-shared-wus-2022.jwt')!;
     const other = manifest.find((item) => item.token === 'cpp-sgx-runtimebinary-isolated-2022.jwt')!;
     // The isolated instance publishes the very same key, but in a certificate that names that instance.
-    expect(() => createVerifier({ currentDate: insideWindow(entry), issuers: [{ issuer: entry.issuer, jwks: fixtureJson(other.certs!) }] })).toThrow(
+    expect(() => createVerifier({ now: clockAt(insideWindow(entry)), issuers: [{ issuer: entry.issuer, jwks: fixtureJson(other.certs!) }] })).toThrow(
       expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
     );
   });

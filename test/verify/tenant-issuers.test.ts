@@ -112,7 +112,7 @@ describe('issuers resolved at run time', () => {
     const verifier = verifierWith((_issuer, context) => {
       signal = context.signal;
       return new Promise(() => {});
-    }, { fetchTimeout: 100 });
+    }, { fetchTimeoutMs: 100 });
     const started = Date.now();
     expect(await codeOf(verifier, tenants[0]!.mint())).toBe('ERR_METADATA_UNAVAILABLE');
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -149,12 +149,12 @@ describe('bounds and ageing', () => {
     expect(asked.filter((issuer) => issuer === tenants[0]!.issuer)).toHaveLength(2);
   });
 
-  it('asks again after issuerResolverMaxAge, keeping the key cache when the answer is the same', async () => {
+  it('asks again after issuerResolverMaxAgeSeconds, keeping the key cache when the answer is the same', async () => {
     let now = Date.now();
     const tenant = tenants[0]!;
     let trusted = true;
     const { resolver, asked } = directory(() => (trusted ? [tenant.issuer] : []));
-    const verifier = verifierWith(resolver, { issuerResolverMaxAge: 60, clock: () => now });
+    const verifier = verifierWith(resolver, { issuerResolverMaxAgeSeconds: 60, now: () => now });
     const token = tenant.mint();
     await verifier.verify(token);
     now += 61_000;
@@ -174,7 +174,7 @@ describe('bounds and ageing', () => {
   it('validates its options at construction', () => {
     const resolver = () => undefined;
     expect(() => createVerifier({ issuers: resolver, maxIssuers: 0 })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
-    expect(() => createVerifier({ issuers: resolver, issuerResolverMaxAge: -1 })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(() => createVerifier({ issuers: resolver, issuerResolverMaxAgeSeconds: -1 })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
     expect(() => createVerifier({ issuers: 'https://maa.example' as never })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
   });
 });

@@ -8,8 +8,8 @@ import { ENTRY_FIXED_BYTES } from '../../src/verify/token-cache.js';
 import { ACCEPTED, outcome } from '../helpers/outcome.js';
 
 let maa: TestAttestationService;
+/** The one clock, in seconds since the epoch (token times are whole seconds). */
 let now: number;
-let clock: number;
 
 beforeAll(async () => {
   maa = await createTestAttestationService();
@@ -19,7 +19,6 @@ afterAll(async () => {
 });
 beforeEach(() => {
   now = Math.floor(Date.now() / 1000);
-  clock = Date.now();
   maa.resetCounters();
 });
 
@@ -27,8 +26,7 @@ function verifierFor(options: Partial<VerifierOptions> = {}): Verifier {
   return createVerifier({
     issuers: [maa.issuer],
     allowInsecureLoopback: true,
-    currentDate: () => new Date(now * 1000),
-    clock: () => clock,
+    now: () => now * 1000,
     ...options,
   });
 }
@@ -73,7 +71,7 @@ describe('the verified-token cache', () => {
   });
 
   it('honours maxTokenAge on hits', async () => {
-    const verifier = verifierFor({ maxTokenAge: 600 });
+    const verifier = verifierFor({ maxTokenAgeSeconds: 600 });
     const token = maa.mint({}, { iat: now });
     await verifier.verify(token);
     now += 700;
@@ -113,7 +111,8 @@ describe('the verified-token cache', () => {
   });
 
   it('compares the clock with the entry\'s validity span, and refuses with the precise code outside it', async () => {
-    const verifier = verifierFor();
+    // Keys fresh for the whole hour-long walk: this test is about token times, not the key cache's age.
+    const verifier = verifierFor({ keysMaxAgeSeconds: 86_400 });
     const token = maa.mint({}, { iat: now, lifetimeSeconds: 3600 });
     await verifier.verify(token);
     now -= 100; // the clock set back beyond nbf and the 30 s tolerance
@@ -157,13 +156,13 @@ describe('the verified-token cache', () => {
   it('drops an entry whose signing key has left the key set', async () => {
     const service = await createTestAttestationService();
     try {
-      const verifier = createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true, clock: () => clock });
+      const verifier = createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true, now: () => now * 1000 });
       const token = service.mint();
       await verifier.verify(token);
       expect(codeOf(() => verifier.verifyCached(token))).toBe('hit');
       service.rotateKeys();
-      // Past keysMaxAge the key set is not fresh: a hit is not served until the set is refreshed.
-      clock += 3_600_001;
+      // Past keysMaxAgeSeconds the key set is not fresh: a hit is not served until the set is refreshed.
+      now += 3601;
       expect(codeOf(() => verifier.verifyCached(token))).toBe('miss');
       await verifier.warmUp();
       expect(codeOf(() => verifier.verifyCached(token))).toBe('miss');
@@ -177,7 +176,7 @@ describe('the verified-token cache', () => {
     const verifier = verifierFor();
     const token = maa.mint();
     await verifier.verify(token);
-    clock += 3_600_001;
+    now += 3601;
     await verifier.warmUp();
     expect(codeOf(() => verifier.verifyCached(token))).toBe('hit');
   });
@@ -238,7 +237,8 @@ describe('the verified-token cache', () => {
     it('stops serving a token whose signing key has left the key set', async () => {
       const service = await createTestAttestationService();
       try {
-        const verifier = createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true, clock: () => clock });
+        let clock = Date.now();
+        const verifier = createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true, now: () => clock });
         const connection = {};
         const token = service.mint();
         await verifier.verify(token, { connection });

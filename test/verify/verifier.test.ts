@@ -2,8 +2,9 @@ import { createHmac, createPublicKey, sign as cryptoSign, generateKeyPairSync, t
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createVerifier, verifyAttestationToken, type JsonWebKeySet, type Verifier, type VerifierOptions } from '../../src/index.js';
 import { createTestAttestationService, type TestAttestationService } from '../../src/testing/index.js';
-import { asyncOutcome, codeOf } from '../helpers/outcome.js';
-import { fixtureJson } from '../helpers/fixtures.js';
+import { asyncOutcome, codeOf, refusalOf } from '../helpers/outcome.js';
+import { RENAMED_OPTIONS } from '../../src/verify/options.js';
+import { clockAt, fixtureJson } from '../helpers/fixtures.js';
 import { MAA_MRSIGNERS } from '../../src/keys/maa-quote.js';
 
 let maa: TestAttestationService;
@@ -202,14 +203,14 @@ describe('check 5: the signature', () => {
 
 describe('check 6: time', () => {
   const now = 1_800_000_000;
-  const at = (seconds: number) => verifierFor({ currentDate: new Date(seconds * 1000) });
+  const at = (seconds: number) => verifierFor({ now: clockAt(new Date(seconds * 1000)) });
 
   it('accepts within exp, with the clock tolerance, and refuses beyond it', async () => {
     const token = maa.mint({}, { iat: now - 1000, lifetimeSeconds: 1000 });
     expect(await codeOf(at(now - 1), token)).toBe('accepted');
     expect(await codeOf(at(now + 29), token)).toBe('accepted');
     expect(await codeOf(at(now + 30), token)).toBe('ERR_TOKEN_EXPIRED');
-    expect(await codeOf(verifierFor({ currentDate: () => new Date((now + 5) * 1000), clockTolerance: 0 }), token)).toBe('ERR_TOKEN_EXPIRED');
+    expect(await codeOf(verifierFor({ now: () => (now + 5) * 1000, clockToleranceSeconds: 0 }), token)).toBe('ERR_TOKEN_EXPIRED');
   });
 
   it('refuses nbf and iat in the future beyond the tolerance', async () => {
@@ -220,8 +221,8 @@ describe('check 6: time', () => {
 
   it('refuses a token older than maxTokenAge', async () => {
     const token = maa.mint({}, { iat: now - 3600 });
-    expect(await codeOf(verifierFor({ currentDate: new Date(now * 1000), maxTokenAge: 600 }), token)).toBe('ERR_TOKEN_TOO_OLD');
-    expect(await codeOf(verifierFor({ currentDate: new Date(now * 1000), maxTokenAge: 7200 }), token)).toBe('accepted');
+    expect(await codeOf(verifierFor({ now: clockAt(new Date(now * 1000)), maxTokenAgeSeconds: 600 }), token)).toBe('ERR_TOKEN_TOO_OLD');
+    expect(await codeOf(verifierFor({ now: clockAt(new Date(now * 1000)), maxTokenAgeSeconds: 7200 }), token)).toBe('accepted');
   });
 
   it.each(['exp', 'nbf', 'iat'])('refuses a missing or non-numeric %s', async (claim) => {
@@ -270,12 +271,18 @@ describe('options are validated once, at construction', () => {
     ['credentials in the URL', { issuers: ['https://user:pw@example.wus.attest.azure.net'] }],
     ['a query', { issuers: ['https://example.wus.attest.azure.net?x=1'] }],
     ['a duplicate issuer', { issuers: ['https://a.attest.azure.net', 'https://A.attest.azure.net/'] }],
-    ['a negative clockTolerance', { issuers: ['https://a.attest.azure.net'], clockTolerance: -1 }],
+    ['a negative clockTolerance', { issuers: ['https://a.attest.azure.net'], clockToleranceSeconds: -1 }],
     ['a zero maxTokenBytes', { issuers: ['https://a.attest.azure.net'], maxTokenBytes: 0 }],
-    ['a bad currentDate', { issuers: ['https://a.attest.azure.net'], currentDate: 5 }],
+    ['a bad now', { issuers: ['https://a.attest.azure.net'], now: 5 }],
     ['a pinned JWKS without a usable key', { issuers: [{ issuer: 'https://a.attest.azure.net', jwks: { keys: [] } }] }],
   ])('refuses %s', (_name, options) => {
     expect(() => createVerifier(options as unknown as VerifierOptions)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+  });
+
+  it.each(Object.entries(RENAMED_OPTIONS))('refuses the old name %s, naming %s instead of ignoring it', (old, renamed) => {
+    const error = refusalOf(() => createVerifier({ issuers: ['https://a.attest.azure.net'], [old]: 1 } as unknown as VerifierOptions), 'ERR_CONFIG_INVALID');
+    expect(error.message).toContain(`\`${renamed}\``);
+    expect(error.message).toContain(`\`${old}\``);
   });
 
   it('accepts https issuers and http on loopback with allowInsecureLoopback', () => {
@@ -299,19 +306,19 @@ describe('verifyAttestationToken, the one-shot form', () => {
     expect(maa.requests.total).toBe(0);
   });
 
-  it('checks keys at each call\'s currentDate: a key source is shared only between calls that would build the same one', async () => {
+  it('checks keys at each call\'s now: a key source is shared only between calls that would build the same one', async () => {
     // The 2020 key's PCK certificate expires on 2027-05-27: loaded at a 2020 date the key is usable, at a
     // 2027 date the pinned set has no usable key. One JWKS object, so both calls share a cache scope.
     const jwks = fixtureJson<JsonWebKeySet>('azsamples-uks-2020.certs.json');
     const at = (iso: string): VerifierOptions => ({
-      currentDate: new Date(iso),
+      now: clockAt(new Date(iso)),
       minRsaModulusBits: 1024,
       issuers: [{ issuer: 'https://gnkuks001.uks.attest.azure.net', jwks, signer: { mrsigner: [MAA_MRSIGNERS.before2021], allowDebug: true } }],
     });
     expect(await asyncOutcome(() => verifyAttestationToken('not-a-token', at('2020-07-01T00:00:00Z')))).toBe('ERR_TOKEN_MALFORMED');
     expect(await asyncOutcome(() => verifyAttestationToken('not-a-token', at('2027-06-01T00:00:00Z')))).toBe('ERR_CONFIG_INVALID');
-    // A currentDate function is its own scope too: the key is checked at the date it returns.
-    const later = { ...at('2020-07-01T00:00:00Z'), currentDate: () => new Date('2027-06-01T00:00:00Z') };
+    // Each `now` function is its own scope: the key is checked at the time it returns.
+    const later = { ...at('2020-07-01T00:00:00Z'), now: () => Date.parse('2027-06-01T00:00:00Z') };
     expect(await asyncOutcome(() => verifyAttestationToken('not-a-token', later))).toBe('ERR_CONFIG_INVALID');
   });
 });
