@@ -13,7 +13,7 @@
  * - `tcb-status`: the platform's or the QE's TCB status is not among the accepted ones.
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import { DerError } from '../keys/der.js';
+import { DerError } from '../util/der.js';
 import { crlDer, crlSignedBy, parseCrl, type CertificateRevocationList } from './crl.js';
 import { readCertificateFields } from './der-fields.js';
 import { spkiSha256 } from './intel-root.js';
