@@ -4,7 +4,7 @@ import { CHANNELS, printable, publish } from '../diagnostics.js';
 import { decodeBase64UrlStrict } from '../token/base64url.js';
 import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
 import { own, isJsonObject } from '../util/own.js';
-import { normalizeIssuer } from '../verify/issuers.js';
+import { normalizeIssuer } from '../util/issuer-url.js';
 import { certificateToPem } from './maa-kid.js';
 import { verifyMaaSigningCertificate, type MaaKeyCheckFailure, type SignerPin, type VerifiedMaaEnclave } from './maa-quote.js';
 import type { KeySet, SigningKey } from './signing-key.js';

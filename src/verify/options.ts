@@ -6,7 +6,7 @@ import { DEFAULT_MAX_TOKEN_BYTES } from '../token/parse.js';
 import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
 import type { SignerPin } from '../keys/maa-quote.js';
 import { collateralShapeProblem } from '../sgx/collateral.js';
-import { normalizeIssuer } from './issuers.js';
+import { normalizeIssuer } from '../util/issuer-url.js';
 import type { IssuerResolver } from './tenant-issuers.js';
 import type { TokenCacheOptions } from './token-cache.js';
 
