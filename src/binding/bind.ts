@@ -3,7 +3,7 @@ import { own } from '../util/own.js';
 import { storeUnavailable, type ReplayStore } from './replay-store.js';
 import type { VerifiedAttestation } from '../verify/result.js';
 import { findChallengeNonce } from './nonce-location.js';
-import { checkReportDataBinding, readRuntimeData } from './runtime-data.js';
+import { checkReportDataBinding, readRuntimeData } from '../claims/runtime-data.js';
 import { DEFAULT_CLOCK_TOLERANCE } from '../verify/options.js';
 
 /** Anything that can consume an issued nonce once: a challenge store. */

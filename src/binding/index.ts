@@ -4,4 +4,4 @@ export { createRedisReplayStore, type RedisReplayStoreOptions, type RedisClientL
 export { createChallengeStore, type ChallengeStore, type ChallengeStoreOptions, type Challenge } from './challenges.js';
 export { challengeHandler, type ChallengeHandlerOptions } from './challenge-handler.js';
 export { checkBinding, checkSingleUse, bindingNonce, singleUseKey, SINGLE_USE_MARGIN_MS, type BindingOptions, type NonceConsumer } from './bind.js';
-export { readRuntimeData, runtimeKeyOf, type RuntimeData } from './runtime-data.js';
+export { readRuntimeData, runtimeKeyOf, type RuntimeData } from '../claims/runtime-data.js';

@@ -18,7 +18,7 @@ import { AttestationError, quote } from '../errors.js';
 import { isJsonObject, own } from '../util/own.js';
 import type { VerifiedAttestation } from '../verify/result.js';
 import { SHA512_NONCE_PREFIX } from './challenges.js';
-import { readRuntimeData } from './runtime-data.js';
+import { readRuntimeData } from '../claims/runtime-data.js';
 
 /** A challenge nonce found in a token, and the claim path it came from (for logs). */
 export interface FoundNonce {

@@ -5,7 +5,7 @@
  * collects them all, which is what `attestation-gate inspect` shows. Only the key lookup and the
  * signature, which need the issuer's keys, sit between the issuer and the time checks and are not judged.
  */
-import { checkRuntimeDataAgreement } from '../binding/runtime-data.js';
+import { checkRuntimeDataAgreement } from '../claims/runtime-data.js';
 import { isLegacySgxResult, readAttestationResult } from '../claims/attestation.js';
 import { AttestationError, asAttestationError } from '../errors.js';
 import { judgeHeader, judgeJku } from '../token/header.js';

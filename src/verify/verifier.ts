@@ -1,5 +1,5 @@
 import { bindingNonce, checkSingleUse, singleUseKey, type BindingOptions } from '../binding/bind.js';
-import { checkRuntimeDataAgreement } from '../binding/runtime-data.js';
+import { checkRuntimeDataAgreement } from '../claims/runtime-data.js';
 import type { ReplayStore } from '../binding/replay-store.js';
 import { readAttestationResult } from '../claims/attestation.js';
 import { verificationChannel } from '../diagnostics.js';
