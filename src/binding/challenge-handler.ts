@@ -3,7 +3,7 @@ import { AttestationError } from '../errors.js';
 import { errorResponse, isRetryAfter } from '../gate/respond.js';
 import { sendProblem, type ResponseLike } from '../express/respond.js';
 import type { ChallengeStore } from './challenges.js';
-import { storeUnavailable } from './replay-store.js';
+import { storeUnavailable } from '../verify/replay-store.js';
 
 export interface ChallengeHandlerOptions {
   /** `Retry-After` seconds when the store is unavailable (503). Default 30. */

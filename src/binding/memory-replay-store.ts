@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { AttestationError } from '../errors.js';
-import { storageKey, storeUnavailable, ttlMilliseconds, type KeySpace, type ReplayStore } from './replay-store.js';
+import { storageKey, storeUnavailable, ttlMilliseconds, type KeySpace, type ReplayStore } from '../verify/replay-store.js';
 
 export interface MemoryReplayStoreOptions {
   /**

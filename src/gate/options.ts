@@ -1,6 +1,6 @@
 import { AttestationError } from '../errors.js';
-import type { BindingOptions } from '../binding/bind.js';
-import type { ReplayStore } from '../binding/replay-store.js';
+import type { BindingOptions } from '../verify/bind.js';
+import type { ReplayStore } from '../verify/replay-store.js';
 import type { CompiledPolicy } from '../policy/index.js';
 import { checkSignatureOptions, REQUEST_COMPONENTS } from '../possession/index.js';
 import { checkedPolicy } from '../verify/options.js';

@@ -1,6 +1,6 @@
-import { bindingNonce, checkSingleUse, singleUseKey, type BindingOptions } from '../binding/bind.js';
+import { bindingNonce, checkSingleUse, singleUseKey, type BindingOptions } from './bind.js';
 import { checkRuntimeDataAgreement } from '../claims/runtime-data.js';
-import type { ReplayStore } from '../binding/replay-store.js';
+import type { ReplayStore } from './replay-store.js';
 import { readAttestationResult } from '../claims/attestation.js';
 import { verificationChannel } from '../diagnostics.js';
 import { AttestationError, asAttestationError } from '../errors.js';
