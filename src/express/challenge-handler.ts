@@ -1,8 +1,8 @@
 import { CHANNELS, publish } from '../diagnostics.js';
 import { AttestationError } from '../errors.js';
 import { errorResponse, isRetryAfter } from '../gate/respond.js';
-import { sendProblem, type ResponseLike } from '../express/respond.js';
-import type { ChallengeStore } from './challenges.js';
+import { sendProblem, type ResponseLike } from './respond.js';
+import type { ChallengeStore } from '../binding/challenges.js';
 import { storeUnavailable } from '../verify/replay-store.js';
 
 export interface ChallengeHandlerOptions {
