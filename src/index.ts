@@ -32,6 +32,7 @@ export {
   type ShorthandPolicy,
   type PolicyDecision,
   type PolicyFailure,
+  type PolicySubject,
 } from './policy/index.js';
 export {
   createRequestGate,

@@ -1,6 +1,6 @@
 export { compilePolicy } from './compile.js';
 export { isCompiledPolicy, type CompiledPolicy } from './compiled.js';
-export { assertPolicy, evaluatePolicy, PolicyDeniedError } from './evaluate.js';
+export { assertPolicy, evaluatePolicy, PolicyDeniedError, type PolicySubject } from './evaluate.js';
 export type {
   AttestationPolicy,
   AuthorityBlock,
