@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { AttestationError } from '../errors.js';
-import { isJsonObject, own } from '../util/own.js';
+import { isJsonObject, isList, own } from '../util/own.js';
 import type { SevSnpClaims } from './sevsnp.js';
 import type { SgxClaims } from './sgx.js';
 import type { TdxClaims } from './tdx.js';
@@ -87,7 +87,7 @@ export function runtimeKeyOf(attestation: RuntimeDataSource): KeyObject | undefi
   if (runtime?.json === undefined) return undefined;
   if (runtime.bytes !== undefined && !reportDataBinds(attestation, runtime.bytes)) return undefined;
   const keys = own(runtime.json, 'keys');
-  const jwk = Array.isArray(keys) ? keys.find((key) => isJsonObject(key) && isSigningJwk(key)) : own(runtime.json, 'jwk');
+  const jwk = isList(keys) ? keys.find((key) => isJsonObject(key) && isSigningJwk(key)) : own(runtime.json, 'jwk');
   if (!isJsonObject(jwk) || !isSigningJwk(jwk)) return undefined;
   try {
     // Only the public members: a JWK with a private part must not become a private KeyObject.

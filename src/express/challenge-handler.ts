@@ -1,5 +1,5 @@
 import { CHANNELS, publish } from '../diagnostics.js';
-import { AttestationError } from '../errors.js';
+import { AttestationError, isAttestationError } from '../errors.js';
 import { errorResponse, isRetryAfter } from '../gate/respond.js';
 import { sendProblem, type ResponseLike } from './respond.js';
 import type { ChallengeStore } from '../binding/challenges.js';
@@ -31,7 +31,7 @@ export function challengeHandler(challenges: ChallengeStore, options: ChallengeH
   const respondOptions = { realm: 'attestation', retryAfter };
 
   function fail(error: unknown, res: ResponseLike, next: Next): void {
-    const refusal = error instanceof AttestationError ? error : storeUnavailable(error);
+    const refusal = isAttestationError(error) ? error : storeUnavailable(error);
     if (res.headersSent) {
       next(refusal);
       return;
