@@ -11,7 +11,9 @@ import { checkJku, KnownHeaders, validateHeader, type KnownHeader } from '../tok
 import { decodeJsonSegment, decodeSignature, splitCompactJws, type TokenSegments } from '../token/parse.js';
 import { own } from '../util/own.js';
 import { throwRefusal } from '../util/rules.js';
-import { assertPolicy, isCompiledPolicy, type AttestationPolicy, type CompiledPolicy } from '../policy/index.js';
+import { isCompiledPolicy } from '../policy/compiled.js';
+import { assertPolicy } from '../policy/evaluate.js';
+import type { AttestationPolicy, CompiledPolicy } from '../policy/index.js';
 import { judgeIssuer } from './issuers.js';
 import { checkedPolicy, resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifierOptions } from './options.js';
 import { Attestation, deepFreeze, freezeJson, type VerifiedAttestation } from './result.js';
