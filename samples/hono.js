@@ -11,7 +11,8 @@ import { trust } from './trust.js';
 export function requireAttestation(options) {
   const gate = createFetchGate(options);
   return async (c, next) => {
-    const outcome = await gate(c.req.raw);
+    // Under @hono/node-server, Node's socket: a keep-alive client's repeated token is recognised on it.
+    const outcome = await gate(c.req.raw, { connection: c.env?.incoming?.socket });
     if (!outcome.ok) return outcome.response;
     c.set('attestation', outcome.attestation);
     await next();

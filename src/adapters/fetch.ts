@@ -40,8 +40,18 @@ export type FetchGateOutcome =
       readonly error: AttestationError;
     };
 
+/** What a server knows of a request besides the `Request` itself. */
+export interface FetchGateContext {
+  /**
+   * An object that lives as long as the client's connection, when the server exposes one (Node's socket:
+   * `c.env.incoming.socket` under @hono/node-server): a keep-alive client's repeated token is then
+   * recognised on it by comparison instead of being hashed and looked up. Optional.
+   */
+  readonly connection?: object | undefined;
+}
+
 /** `await gate(request)`: the attestation, or a ready refusal `Response`. Never rejects. */
-export type FetchGate = (request: Request) => Promise<FetchGateOutcome>;
+export type FetchGate = (request: Request, context?: FetchGateContext) => Promise<FetchGateOutcome>;
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
@@ -57,10 +67,10 @@ export function createFetchGate(options: FetchGateOptions): FetchGate {
     return request.body === null ? undefined : readBounded(request.clone(), maxBodyBytes);
   }
 
-  return async function attestationGate(request) {
+  return async function attestationGate(request, context) {
     let gateRequest: GateRequest;
     try {
-      gateRequest = fetchGateRequest(request, await bodyOf(request));
+      gateRequest = fetchGateRequest(request, await bodyOf(request), context?.connection);
     } catch (error) {
       return unreadable(error, request);
     }
@@ -99,8 +109,8 @@ function baseRequest(request: Request): Omit<GateRequest, 'bodyMayFollow'> {
 }
 
 /** The gate's view of a Web Request: a body may follow exactly when the request has one. */
-export function fetchGateRequest(request: Request, body?: Uint8Array): GateRequest {
-  return { ...baseRequest(request), body, bodyMayFollow: request.body !== null };
+export function fetchGateRequest(request: Request, body?: Uint8Array, connection?: object): GateRequest {
+  return { ...baseRequest(request), body, bodyMayFollow: request.body !== null, connection };
 }
 
 /** Reads a body up to `limit` bytes; more is an ERR_POSSESSION before the rest is read. */

@@ -3,6 +3,8 @@
  * `GateRequest`, asks the gate, and writes the outcome back (`req.attestation` and `next()`, or the
  * refusal); every rule lives in the gate.
  */
+import { IncomingMessage } from 'node:http';
+import { Http2ServerRequest } from 'node:http2';
 import { CHANNELS, publish } from '../diagnostics.js';
 import { AttestationError } from '../errors.js';
 import { buildGate } from '../gate/gate.js';
@@ -92,7 +94,7 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
 
   function settle(outcome: GateOutcome, req: AttestedRequest, res: ResponseLike, next: Next): void {
     if (outcome.ok) {
-      if (outcome.attestation !== undefined) req.attestation = outcome.attestation;
+      if (outcome.attestation !== undefined) attach(req, outcome.attestation);
       next();
       return;
     }
@@ -133,6 +135,67 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
 function rawBodyOf(req: AttestedRequest): Uint8Array | undefined {
   if (req.rawBody instanceof Uint8Array) return req.rawBody;
   return req.body instanceof Uint8Array ? req.body : undefined;
+}
+
+/**
+ * Where `req.attestation` is kept. Express gives every request object its own hidden class (it swaps the
+ * prototype of Node's request per app), so a plain `req.attestation = …` is a megamorphic store that,
+ * measured, cost more than a WeakMap's `set` on a repeated-token request. Express's base request
+ * prototype (`express.request`, below every app's and mounted sub-app's) gets an accessor once instead,
+ * reading and writing this map; so `req.attestation` reads and assigns as before, in every app a request
+ * passes through. Node's own prototypes are never patched: a plain Node request (Connect) gets an
+ * ordinary property.
+ */
+const attached = new WeakMap<object, VerifiedAttestation | undefined>();
+
+const accessor: PropertyDescriptor = {
+  get(this: object) {
+    return attached.get(this);
+  },
+  set(this: object, value: VerifiedAttestation | undefined) {
+    attached.set(this, value);
+  },
+  enumerable: false,
+  configurable: true,
+};
+
+/** Prototypes seen, by whether `attestation` read through them is this module's accessor. */
+const accessorOn = new WeakMap<object, boolean>();
+const NODE_REQUESTS: readonly object[] = [IncomingMessage.prototype, Http2ServerRequest.prototype];
+let lastPrototype: object | null = null;
+let lastHasAccessor = false;
+
+function attach(req: AttestedRequest, attestation: VerifiedAttestation): void {
+  const prototype = Object.getPrototypeOf(req) as object | null;
+  if (prototype !== lastPrototype) {
+    lastPrototype = prototype;
+    lastHasAccessor = prototype !== null && hasAccessor(prototype);
+  }
+  if (lastHasAccessor) attached.set(req, attestation);
+  else req.attestation = attestation;
+}
+
+function hasAccessor(prototype: object): boolean {
+  let known = accessorOn.get(prototype);
+  if (known === undefined) {
+    known = installAccessor(prototype);
+    accessorOn.set(prototype, known);
+  }
+  return known;
+}
+
+/** Defines the accessor on the last prototype before Node's request (none for Node's own requests). */
+function installAccessor(prototype: object): boolean {
+  let base: object | undefined;
+  for (let current: object | null = prototype; current !== null; current = Object.getPrototypeOf(current) as object | null) {
+    const existing = Object.getOwnPropertyDescriptor(current, 'attestation');
+    if (existing !== undefined) return existing.get === accessor.get;
+    if (NODE_REQUESTS.includes(current)) break;
+    if (NODE_REQUESTS.includes(Object.getPrototypeOf(current) as object)) base = current;
+  }
+  if (base === undefined || !Object.isExtensible(base)) return false;
+  Object.defineProperty(base, 'attestation', accessor);
+  return true;
 }
 
 /** The verified attestation the gate attached to this request, or undefined on an ungated route. */

@@ -40,6 +40,11 @@ export interface CachedVerification {
    * are not remembered: each is evaluated and thrown afresh, so no error object is shared by requests.
    */
   passedPolicy: CompiledPolicy | undefined;
+  /**
+   * Set once the cache has let the entry go (expired, key gone, evicted, replaced): a connection's memo
+   * that still holds it then asks the cache again instead of serving what the cache no longer would.
+   */
+  dropped: boolean;
 }
 
 /**
@@ -59,6 +64,9 @@ export class VerifiedTokenCache {
     this.#cache = new LRUCache<string, CachedVerification>({
       max: options.maxEntries ?? 10_000,
       maxSize: options.maxBytes ?? 32 * 1024 * 1024,
+      dispose: (entry) => {
+        entry.dropped = true;
+      },
     });
   }
 
@@ -70,7 +78,20 @@ export class VerifiedTokenCache {
   /** The remembered verification, if its signing key is still published in a fresh key set. */
   get(digest: string): CachedVerification | undefined {
     const entry = this.#cache.get(digest);
-    if (entry === undefined) return undefined;
+    return entry === undefined ? undefined : this.#stillPublished(digest, entry);
+  }
+
+  /**
+   * An entry held outside the cache (a connection's memo), checked as `get` checks its own: undefined
+   * once the cache has dropped it or its signing key is no longer published in a fresh key set. Does not
+   * touch the entry's recency, so a connection that only ever repeats its token lets it age out of the
+   * LRU order; it is then looked up (and, if evicted, verified) again.
+   */
+  recheck(digest: string, entry: CachedVerification): CachedVerification | undefined {
+    return entry.dropped === true ? this.get(digest) : this.#stillPublished(digest, entry);
+  }
+
+  #stillPublished(digest: string, entry: CachedVerification): CachedVerification | undefined {
     const current = entry.source.peekKey(entry.key.kid);
     if (current !== entry.key) {
       // A refresh re-imports unchanged keys as new objects: same material, still valid.

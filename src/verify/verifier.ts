@@ -135,8 +135,11 @@ export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources)
   }
 
   /** The synchronous part shared by both entry points: a cache hit, re-checked for time and policy. */
-  function fromCache(digest: string | undefined, narrowing: CompiledPolicy | undefined): VerifiedAttestation | undefined {
-    const entry = digest === undefined ? undefined : cache?.get(digest);
+  function fromCache(memo: TokenMemo | undefined, narrowing: CompiledPolicy | undefined): VerifiedAttestation | undefined {
+    if (memo === undefined) return undefined;
+    // A connection's repeated token brings the entry it was last found under, checked as the cache checks its own.
+    const entry = memo.entry === undefined ? cache!.get(memo.digest) : cache!.recheck(memo.digest, memo.entry);
+    memo.entry = entry;
     if (entry === undefined) return undefined;
     // A run-time issuer whose answer has aged out is asked again, on the full path.
     if (sources.trusts !== undefined && !sources.trusts(entry.result.issuer)) return undefined;
@@ -147,7 +150,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources)
         checkTimes(entry.result.claims, now, resolved);
       } catch (error) {
         // Expired or too old stays so: the entry goes (a clock set back re-verifies it from scratch).
-        if (now >= entry.validUntil) cache?.delete(digest!);
+        if (now >= entry.validUntil) cache!.delete(memo.digest);
         throw error;
       }
     }
@@ -161,26 +164,30 @@ export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources)
   }
 
   /** Remembers a verification that passed its policies (not when there is no cache, or it has expired already). */
-  function remember(digest: string | undefined, completed: Completed, key: SigningKey, source: KeySource, narrowing: CompiledPolicy | undefined): void {
-    if (cache === undefined || digest === undefined) return;
-    const entry: CachedVerification = { result: completed.result, key, source, ...validSpan(completed.times, resolved), passedPolicy: narrowing };
+  function remember(memo: TokenMemo | undefined, completed: Completed, key: SigningKey, source: KeySource, narrowing: CompiledPolicy | undefined): void {
+    if (cache === undefined || memo === undefined) return;
+    const entry: CachedVerification = { result: completed.result, key, source, ...validSpan(completed.times, resolved), passedPolicy: narrowing, dropped: false };
     if (entry.validUntil * 1000 <= resolved.now()) return;
-    cache.set(digest, entry, ENTRY_FIXED_BYTES + completed.heapBytes);
+    cache.set(memo.digest, entry, ENTRY_FIXED_BYTES + completed.heapBytes);
+    memo.entry = entry;
   }
 
-  // The last token seen on each connection and its digest: a keep-alive client sends the same token with
-  // every request, and comparing two strings costs far less than hashing 3–6 KB again. Held weakly, so
-  // a connection's token goes when the connection does.
-  const lastOnConnection = new WeakMap<object, { readonly token: string; readonly digest: string }>();
+  // The last token seen on each connection, its digest and the cache entry it was last found or
+  // remembered under: a keep-alive client sends the same token with every request, and comparing two
+  // strings costs far less than hashing 3–6 KB and looking the digest up. Held weakly, so a
+  // connection's memo goes when the connection does; one per connection, so a new token replaces it.
+  const lastOnConnection = new WeakMap<object, TokenMemo>();
 
-  function digestOf(token: unknown, connection: object | undefined): string | undefined {
+  /** The token's memo: the connection's when the token is the one it sent last, else a new one (kept on the connection). */
+  function memoOf(token: unknown, connection: object | undefined): TokenMemo | undefined {
     if (cache === undefined || typeof token !== 'string' || token.length > resolved.maxTokenBytes) return undefined;
-    if (connection === undefined) return VerifiedTokenCache.digest(token);
-    const last = lastOnConnection.get(connection);
-    if (last?.token === token) return last.digest;
-    const digest = VerifiedTokenCache.digest(token);
-    lastOnConnection.set(connection, { token, digest });
-    return digest;
+    if (connection !== undefined) {
+      const last = lastOnConnection.get(connection);
+      if (last !== undefined && last.token === token) return last;
+    }
+    const memo: TokenMemo = { token, digest: VerifiedTokenCache.digest(token), entry: undefined };
+    if (connection !== undefined) lastOnConnection.set(connection, memo);
+    return memo;
   }
 
   function refusal(cause: unknown, started: number): AttestationError {
@@ -221,7 +228,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources)
     try {
       // A binding or single use consumes something in a store, which is I/O: never answered synchronously.
       if (needsFreshness(options)) return undefined;
-      const result = fromCache(digestOf(token, options?.connection), callPolicy(options));
+      const result = fromCache(memoOf(token, options?.connection), callPolicy(options));
       return result === undefined ? undefined : accepted(result, started, true);
     } catch (cause) {
       throw refusal(cause, started);
@@ -232,8 +239,8 @@ export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources)
     const started = verificationChannel.hasSubscribers ? performance.now() : 0;
     try {
       const narrowing = callPolicy(options);
-      const digest = digestOf(token, options?.connection);
-      const hit = fromCache(digest, narrowing);
+      const memo = memoOf(token, options?.connection);
+      const hit = fromCache(memo, narrowing);
       if (hit !== undefined) {
         if (needsFreshness(options)) await consume(hit, options);
         return accepted(hit, started, true);
@@ -246,7 +253,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources)
       assertPolicies(result, narrowing);
       // Cached only once it passed the policies it was checked against: genuine tokens the policy refuses
       // (anyone can get them for a debug enclave from a shared instance) cannot push accepted ones out.
-      remember(digest, completed, key, prepared.source, narrowing);
+      remember(memo, completed, key, prepared.source, narrowing);
       if (needsFreshness(options)) await consume(result, options);
       return accepted(result, started, false);
     } catch (cause) {
@@ -270,6 +277,13 @@ export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources)
     },
     keyStatus: () => [...sources.values()].map((source) => source.status()),
   };
+}
+
+/** A token's cache key, and the entry it was last found or remembered under (kept per connection). */
+interface TokenMemo {
+  readonly token: string;
+  readonly digest: string;
+  entry: CachedVerification | undefined;
 }
 
 interface PreparedToken {

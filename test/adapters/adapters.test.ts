@@ -125,6 +125,18 @@ describe('attestation-gate/fetch', () => {
     expect(await refused.response.json()).toMatchObject({ code: 'ERR_TOKEN_MISSING', status: 401 });
   });
 
+  it('hands the verifier the connection a server gives it, so a repeated token is recognised on it', async () => {
+    const connections: unknown[] = [];
+    const watched: Verifier = { ...verifier, verifyCached: (token, options) => (connections.push(options?.connection), verifier.verifyCached(token, options)) };
+    const gate = createFetchGate({ verifier: watched, policy });
+    const socket = {};
+    const token = maa.mint();
+    const request = () => new Request('http://127.0.0.1/data', { headers: bearer(token) });
+    for (let i = 0; i < 2; i++) expect((await gate(request(), { connection: socket })).ok).toBe(true);
+    expect((await gate(request())).ok).toBe(true);
+    expect(connections).toEqual([socket, socket, undefined]);
+  });
+
   it('leaves the body for the handler after reading it for possession', async () => {
     const gate = createFetchGate({ verifier, policy, possession: {} });
     const request = new Request(url, { method: 'POST', headers: bearer(maa.mint()), body: 'payload' });

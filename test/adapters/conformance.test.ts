@@ -68,6 +68,21 @@ describe.each(Object.entries(FRAMEWORKS))('%s', (_name, framework) => {
     expect(await response.json()).toEqual({ svn: 5 });
   });
 
+  it('rechecks a kept-alive client\'s repeated token on every request: expiry, policy, another token', async () => {
+    let now = Date.now();
+    const timed = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, currentDate: () => new Date(now) });
+    const app = await serve({ verifier: timed });
+    const token = maa.mint({ 'x-ms-sgx-svn': 3 }, { iat: new Date(now), lifetimeSeconds: 600 });
+    const other = maa.mint({ 'x-ms-sgx-svn': 6 });
+    for (let i = 0; i < 3; i++) expect(await (await fetch(`${app.origin}/data`, { headers: bearer(token) })).json()).toEqual({ svn: 3 });
+    expect(await (await fetch(`${app.origin}/data`, { headers: bearer(other) })).json()).toEqual({ svn: 6 });
+    expect(await (await fetch(`${app.origin}/data`, { headers: bearer(token) })).json()).toEqual({ svn: 3 });
+    const strict = await serve({ verifier: timed, policy: { ...policy, minSvn: 5 } });
+    await expectProblem(await fetch(`${strict.origin}/data`, { headers: bearer(token) }), 403, 'ERR_POLICY_DENIED', 'insufficient_scope');
+    now += 700_000;
+    await expectProblem(await fetch(`${app.origin}/data`, { headers: bearer(token) }), 401, 'ERR_TOKEN_EXPIRED', 'invalid_token');
+  });
+
   it('answers a missing token with 401 and a bare Bearer challenge', async () => {
     await expectProblem(await fetch(`${plain.origin}/data`), 401, 'ERR_TOKEN_MISSING');
   });

@@ -120,7 +120,8 @@ const honoApp: Framework = async (options) => {
   const gate = createFetchGate(options as FetchGateOptions);
   const app = new Hono<{ Variables: { attestation: VerifiedAttestation | undefined } }>();
   app.use('/data', async (c, next) => {
-    const outcome = await gate(c.req.raw);
+    // @hono/node-server hands over Node's request: its socket lets the gate recognise a repeated token.
+    const outcome = await gate(c.req.raw, { connection: (c.env as { incoming?: { socket?: object } } | undefined)?.incoming?.socket });
     if (!outcome.ok) return outcome.response;
     c.set('attestation', outcome.attestation);
     await next();

@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { Agent, createServer, get as httpGet, IncomingMessage } from 'node:http';
 import connect from 'connect';
 import express5 from 'express';
 import express4 from 'express4';
@@ -192,6 +192,89 @@ describe('requireAttestation with passErrors', () => {
     const response = await request(app).get('/a');
     expect(response.status).toBe(401);
     expect(response.body).toEqual({ custom: 'ERR_TOKEN_MISSING' });
+  });
+});
+
+describe.each([
+  ['Express 5', express5],
+  ['Express 4', express4],
+])('req.attestation on %s (kept beside the request, read through an accessor)', (_framework, framework) => {
+  it('reads, assigns and is found by getAttestation like a property; Node\'s own prototype is left alone', async () => {
+    const app = framework();
+    app.get('/a', requireAttestation({ verifier, policy: production }), (request: object, res: { json: (body: unknown) => void }) => {
+      const req = request as { attestation?: { sgx?: { mrsigner?: string } } };
+      const seen = req.attestation?.sgx?.mrsigner;
+      const viaGetter = getAttestation(request) === req.attestation;
+      req.attestation = undefined;
+      res.json({ seen, viaGetter, cleared: req.attestation === undefined && getAttestation(request) === undefined, own: Object.keys(req).includes('attestation') });
+    });
+    for (let i = 0; i < 2; i++) {
+      const response = await request(app).get('/a').set('authorization', `Bearer ${maa.mint()}`);
+      expect(response.body).toEqual({ seen: DEFAULT_MRSIGNER, viaGetter: true, cleared: true, own: false });
+    }
+    expect(Object.getOwnPropertyDescriptor(IncomingMessage.prototype, 'attestation')).toBeUndefined();
+  });
+
+  it('is still read after the request leaves a mounted sub-app that gated it', async () => {
+    const app = framework();
+    const sub = framework();
+    sub.use(requireAttestation({ verifier, policy: production }));
+    app.use('/sub', sub);
+    app.get('/sub/a', (req: object, res: { json: (body: unknown) => void }) => {
+      res.json({ mrsigner: getAttestation(req)?.sgx?.mrsigner ?? null });
+    });
+    const response = await request(app).get('/sub/a').set('authorization', `Bearer ${maa.mint()}`);
+    expect(response.body).toEqual({ mrsigner: DEFAULT_MRSIGNER });
+  });
+});
+
+describe('a keep-alive connection (the memo of its last token, rechecked on every request)', () => {
+  it('refuses what expired, applies each route\'s policy and tells tokens apart on one socket', async () => {
+    let now = Math.floor(Date.now() / 1000);
+    const timed = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, currentDate: () => new Date(now * 1000) });
+    const app = express5();
+    const ports = new Set<number | undefined>();
+    app.use((req, _res, next) => {
+      ports.add(req.socket.remotePort);
+      next();
+    });
+    app.get('/a', requireAttestation({ verifier: timed, policy: production }), (req, res) => {
+      res.json({ svn: getAttestation(req)?.sgx?.svn });
+    });
+    app.get('/b', requireAttestation({ verifier: timed, policy: { ...production, minSvn: 5 } }), (req, res) => {
+      res.json({ svn: getAttestation(req)?.sgx?.svn });
+    });
+    const server = createServer(app).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string, token: string) =>
+      new Promise<{ status: number; body: { svn?: number; code?: string } }>((resolve, reject) => {
+        const req = httpGet({ host: '127.0.0.1', port, path, agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { svn?: number; code?: string } }));
+        });
+        req.on('error', reject);
+      });
+    try {
+      const token = maa.mint({ 'x-ms-sgx-svn': 3, svn: 3 }, { iat: now, lifetimeSeconds: 600 });
+      const other = maa.mint({ 'x-ms-sgx-svn': 6, svn: 6 });
+      expect(await get('/a', token)).toEqual({ status: 200, body: { svn: 3 } });
+      expect(await get('/a', token)).toEqual({ status: 200, body: { svn: 3 } });
+      expect((await get('/b', token)).body.code).toBe('ERR_POLICY_DENIED');
+      expect(await get('/a', token)).toEqual({ status: 200, body: { svn: 3 } });
+      expect(await get('/b', other)).toEqual({ status: 200, body: { svn: 6 } });
+      expect(await get('/a', token)).toEqual({ status: 200, body: { svn: 3 } });
+      now += 700;
+      expect((await get('/a', token)).body.code).toBe('ERR_TOKEN_EXPIRED');
+      expect(ports.size).toBe(1);
+    } finally {
+      agent.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

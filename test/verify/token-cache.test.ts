@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AttestationError, compilePolicy, createVerifier, type Verifier, type VerifierOptions } from '../../src/index.js';
 import { createTestAttestationService, DEFAULT_MRSIGNER, type TestAttestationService } from '../../src/testing/index.js';
@@ -216,6 +218,103 @@ describe('the verified-token cache', () => {
     expect((await verifier.verify(other, { connection })).sgx?.svn).toBe(7);
     expect(verifier.verifyCached(token, { connection })).toBe(first);
     expect(verifier.verifyCached(token, { connection: {} })).toBe(first);
+  });
+
+  describe('per connection (the entry a keep-alive client last used, rechecked as a cache hit is)', () => {
+    it('refuses a token that expired between two requests on one connection, and drops it', async () => {
+      const verifier = verifierFor();
+      const connection = {};
+      const token = maa.mint({}, { iat: now - 1000, lifetimeSeconds: 2000 });
+      await verifier.verify(token, { connection });
+      expect(codeOf(() => verifier.verifyCached(token, { connection }))).toBe('hit');
+      now += 1100;
+      expect(codeOf(() => verifier.verifyCached(token, { connection }))).toBe('ERR_TOKEN_EXPIRED');
+      // Dropped from the cache, so not served from the connection either once the clock goes back.
+      now -= 1100;
+      expect(codeOf(() => verifier.verifyCached(token, { connection }))).toBe('miss');
+      expect(codeOf(() => verifier.verifyCached(token))).toBe('miss');
+    });
+
+    it('stops serving a token whose signing key has left the key set', async () => {
+      const service = await createTestAttestationService();
+      try {
+        const verifier = createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true, clock: () => clock });
+        const connection = {};
+        const token = service.mint();
+        await verifier.verify(token, { connection });
+        expect(codeOf(() => verifier.verifyCached(token, { connection }))).toBe('hit');
+        service.rotateKeys();
+        clock += 3_600_001;
+        await verifier.warmUp();
+        expect(codeOf(() => verifier.verifyCached(token, { connection }))).toBe('miss');
+        await expect(verifier.verify(token, { connection })).rejects.toMatchObject({ code: 'ERR_KEY_NOT_FOUND' });
+        expect(codeOf(() => verifier.verifyCached(token, { connection }))).toBe('miss');
+      } finally {
+        await service.close();
+      }
+    });
+
+    it('evaluates each route\'s policy for the same token on one connection', async () => {
+      const verifier = verifierFor();
+      const connection = {};
+      const token = maa.mint({ 'x-ms-sgx-svn': 3, svn: 3 });
+      const low = compilePolicy({ mrsigner: [DEFAULT_MRSIGNER], minSvn: 2 });
+      const high = compilePolicy({ mrsigner: [DEFAULT_MRSIGNER], minSvn: 5 });
+      await verifier.verify(token, { policy: low, connection });
+      for (let i = 0; i < 3; i++) {
+        expect(codeOf(() => verifier.verifyCached(token, { policy: low, connection }))).toBe('hit');
+        expect(codeOf(() => verifier.verifyCached(token, { policy: high, connection }))).toBe('ERR_POLICY_DENIED');
+        await expect(verifier.verify(token, { policy: high, connection })).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
+      }
+    });
+
+    it('answers a different token on the same connection by its own entry, never by the last one', async () => {
+      const verifier = verifierFor();
+      const connection = {};
+      const first = maa.mint({ 'x-ms-sgx-svn': 3, svn: 3 });
+      const second = maa.mint({ 'x-ms-sgx-svn': 4, svn: 4 });
+      await verifier.verify(first, { connection });
+      expect(verifier.verifyCached(second, { connection })).toBeUndefined();
+      expect((await verifier.verify(second, { connection })).sgx?.svn).toBe(4);
+      expect(verifier.verifyCached(second, { connection })?.sgx?.svn).toBe(4);
+      expect(verifier.verifyCached(first, { connection })?.sgx?.svn).toBe(3);
+      const [header, payload] = first.split('.');
+      const forged = `${header}.${payload}.${second.split('.')[2]}`;
+      expect(verifier.verifyCached(forged, { connection })).toBeUndefined();
+      await expect(verifier.verify(forged, { connection })).rejects.toMatchObject({ code: 'ERR_SIGNATURE_INVALID' });
+    });
+
+    it('does not serve an entry the cache has evicted', async () => {
+      const verifier = verifierFor({ tokenCache: { maxEntries: 1 } });
+      const connection = {};
+      const token = maa.mint();
+      await verifier.verify(token, { connection });
+      expect(codeOf(() => verifier.verifyCached(token, { connection }))).toBe('hit');
+      await verifier.verify(maa.mint());
+      expect(codeOf(() => verifier.verifyCached(token, { connection }))).toBe('miss');
+    });
+
+    it('never outlives the connection', async () => {
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      const verifier = verifierFor();
+      const token = maa.mint();
+      let collected = false;
+      const registry = new FinalizationRegistry(() => (collected = true));
+      await (async () => {
+        const connection = {};
+        registry.register(connection, 'connection');
+        await verifier.verify(token, { connection });
+        expect(verifier.verifyCached(token, { connection })).toBeDefined();
+      })();
+      for (let i = 0; i < 20 && !collected; i++) {
+        gc();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(collected).toBe(true);
+      // The verifier is still alive and still holds the token in its cache: only the connection went.
+      expect(verifier.verifyCached(token)).toBeDefined();
+    });
   });
 
   it('can be turned off', async () => {
