@@ -224,7 +224,7 @@ export type AnyAttestationError = { [C in AttestationErrorCode]: AttestationErro
 
 /** Whether `value` is an AttestationError; with codes, whether it is one of those (and typed so). */
 export function isAttestationError<C extends AttestationErrorCode = AttestationErrorCode>(value: unknown, ...codes: readonly C[]): value is AttestationError<C> {
-  return value instanceof AttestationError && (codes.length === 0 || (codes as readonly string[]).includes(value.code));
+  return value instanceof AttestationError && (codes.length === 0 || (codes as readonly string[]).includes((value as AttestationError).code));
 }
 
 /**
@@ -232,7 +232,7 @@ export function isAttestationError<C extends AttestationErrorCode = AttestationE
  * reported as ERR_INTERNAL (500) with the original as `cause`, never passed off as a verdict on the token.
  */
 export function asAttestationError(cause: unknown): AttestationError {
-  return cause instanceof AttestationError ? cause : new AttestationError('ERR_INTERNAL', 'an unexpected internal error', { cause });
+  return isAttestationError(cause) ? cause : new AttestationError('ERR_INTERNAL', 'an unexpected internal error', { cause });
 }
 
 /** Longest slice of attacker-controlled text a message may quote. */

@@ -23,8 +23,6 @@ export type { IsolationTdxClaims, TdxClaims, TdxRtmrs } from './claims/tdx.js';
 export {
   compilePolicy,
   evaluatePolicy,
-  assertPolicy,
-  isCompiledPolicy,
   PolicyDeniedError,
   type CompiledPolicy,
   type AttestationPolicy,
@@ -32,6 +30,17 @@ export {
   type ShorthandPolicy,
   type PolicyDecision,
   type PolicyFailure,
+  type PolicySubject,
+  type PolicyForm,
+  type ResolvedFlags,
+  type AuthorityBlock,
+  type ClaimValue,
+  type OperatorValues,
+  type PolicyCondition,
+  type PolicyFlags,
+  type PolicyGroup,
+  type PolicyOperator,
+  type PolicyRule,
 } from './policy/index.js';
 export {
   createRequestGate,
@@ -53,6 +62,8 @@ export {
   getAttestation,
   extractToken,
   errorResponse,
+  challengeHandler,
+  type ChallengeHandlerOptions,
   type RequireAttestationOptions,
   type AttestedRequest,
   type TokenSources,
@@ -62,18 +73,11 @@ export {
 } from './express/index.js';
 export {
   createChallengeStore,
-  challengeHandler,
   createMemoryReplayStore,
   createRedisReplayStore,
-  checkBinding,
-  checkSingleUse,
-  bindingNonce,
-  singleUseKey,
-  runtimeKeyOf,
   type ChallengeStore,
   type ChallengeStoreOptions,
   type Challenge,
-  type ChallengeHandlerOptions,
   type ReplayStore,
   type MemoryReplayStoreOptions,
   type RedisReplayStoreOptions,
@@ -97,22 +101,11 @@ export {
   type NonceStore,
   type VerifyRequestSignatureOptions,
   type SignatureAlgorithm as RequestSignatureAlgorithm,
+  type HeaderFields,
 } from './possession/index.js';
 // Types named by the public signatures above, so every option and result can be named by users too
 // (checked by test/package/public-types.test.ts).
 export type { TokenCacheOptions } from './verify/token-cache.js';
-export type { PolicyForm, ResolvedFlags } from './policy/document.js';
-export type {
-  AuthorityBlock,
-  ClaimValue,
-  OperatorValues,
-  PolicyCondition,
-  PolicyFlags,
-  PolicyGroup,
-  PolicyOperator,
-  PolicyRule,
-} from './policy/types.js';
-export type { HeaderFields } from './possession/signature-base.js';
 export type { PossessionOptions as GatePossessionOptions } from './gate/types.js';
 export type { RequestLike } from './express/index.js';
 export type { ResponseLike } from './express/respond.js';

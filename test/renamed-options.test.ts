@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { challengeHandler, createChallengeStore, createMemoryReplayStore, createRequestGate, createVerifier, type Verifier } from '../src/index.js';
-import { checkSignatureOptions } from '../src/possession/index.js';
+import { checkSignatureOptions } from '../src/possession/verify-request.js';
 import { createTestAttestationService, DEFAULT_MRSIGNER, type TestAttestationService } from '../src/testing/index.js';
 import { RENAMED_OPTIONS } from '../src/verify/options.js';
 import { refusalOf } from './helpers/outcome.js';

@@ -55,7 +55,7 @@ declare module 'fastify' {
  */
 export function fastifyAttestation(options: FastifyAttestationOptions): FastifyAttestationHook {
   const gate = adapterGate(options, 'requireAttestation');
-  const bodyOf = options.possession === undefined ? () => undefined : (options.possession.body ?? ((request: FastifyRequest) => capturedBody(request as { rawBody?: unknown; body?: unknown })));
+  const bodyOf = options.possession === undefined ? () => undefined : (options.possession.body ?? ((request: FastifyRequest) => capturedBody(request)));
   return async function attestationHook(request, reply) {
     const gateRequest = nodeGateRequest(request.raw, { target: request.raw.url, body: bodyOf(request), original: request });
     const outcome = gate.checkSync(gateRequest) ?? (await gate.check(gateRequest));
@@ -72,7 +72,7 @@ async function plugin(app: FastifyInstance, defaults: FastifyAttestationPluginOp
   app.decorateRequest('attestation', undefined);
   app.decorate('requireAttestation', (options: FastifyRouteAttestationOptions) => {
     const { verifier = defaults.verifier } = options ?? {};
-    return fastifyAttestation({ ...defaults, ...options, verifier } as FastifyAttestationOptions);
+    return fastifyAttestation({ ...defaults, ...options, verifier });
   });
 }
 

@@ -10,7 +10,7 @@
  * ```
  */
 import { AttestationError } from '../errors.js';
-import type { GateHeaders, GateOutcome, GateRequest } from '../gate/types.js';
+import type { GateOutcome, GateRequest } from '../gate/types.js';
 import type { VerifiedAttestation } from '../verify/result.js';
 import { adapterGate, problemHeaders, type AdapterGateOptions, type AdapterPossessionOptions } from './native.js';
 
@@ -103,7 +103,7 @@ function baseRequest(request: Request): Omit<GateRequest, 'bodyMayFollow'> {
     target: `${url.pathname}${url.search}`,
     authority: headers.host ?? url.host,
     scheme: url.protocol.slice(0, -1),
-    headers: headers as GateHeaders,
+    headers,
     original: request,
   };
 }
@@ -117,7 +117,7 @@ export function fetchGateRequest(request: Request, body?: Uint8Array, connection
 async function readBounded(request: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN);
   if (declared > limit) throw new AttestationError('ERR_POSSESSION', `the request body is larger than possession.maxBodyBytes (${limit})`);
-  const reader = request.body!.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = request.body!.getReader();
   const chunks: Uint8Array[] = [];
   let length = 0;
   for (;;) {

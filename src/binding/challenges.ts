@@ -3,7 +3,8 @@ import { AttestationError, quote } from '../errors.js';
 import { isCanonicalBase64Url } from '../token/base64url.js';
 import { refuseRenamed, resolveNow } from '../util/renamed.js';
 import { createMemoryReplayStore } from './memory-replay-store.js';
-import { storeUnavailable, type ReplayStore } from './replay-store.js';
+import { SHA512_NONCE_PREFIX } from '../verify/nonce-location.js';
+import { storeUnavailable, type ReplayStore } from '../verify/replay-store.js';
 
 export interface ChallengeStoreOptions {
   /** Seconds a nonce stays usable. Default 300: long enough to get evidence attested by MAA and sent back. */
@@ -38,11 +39,6 @@ export interface ChallengeStore {
   readonly ttlSeconds: number;
 }
 
-/**
- * Marks a `consume` argument that names an issued nonce by its SHA-512: `sha512:` then 128 lower-case hex
- * digits, the hash of the nonce's text (its 43 characters as issued).
- */
-export const SHA512_NONCE_PREFIX = 'sha512:';
 const SHA512_HEX = /^[0-9a-f]{128}$/;
 
 /**

@@ -1,7 +1,5 @@
-export type { ReplayStore } from './replay-store.js';
+export type { ReplayStore } from '../verify/replay-store.js';
 export { createMemoryReplayStore, type MemoryReplayStoreOptions } from './memory-replay-store.js';
 export { createRedisReplayStore, type RedisReplayStoreOptions, type RedisClientLike } from './redis-replay-store.js';
 export { createChallengeStore, type ChallengeStore, type ChallengeStoreOptions, type Challenge } from './challenges.js';
-export { challengeHandler, type ChallengeHandlerOptions } from './challenge-handler.js';
-export { checkBinding, checkSingleUse, bindingNonce, singleUseKey, SINGLE_USE_MARGIN_MS, type BindingOptions, type NonceConsumer } from './bind.js';
-export { readRuntimeData, runtimeKeyOf, type RuntimeData } from './runtime-data.js';
+export type { BindingOptions, NonceConsumer } from '../verify/bind.js';

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { AttestationError } from '../errors.js';
 import { refuseRenamed, resolveNow } from '../util/renamed.js';
-import { storageKey, storeUnavailable, ttlMilliseconds, type KeySpace, type ReplayStore } from './replay-store.js';
+import { storageKey, storeUnavailable, ttlMilliseconds, type KeySpace, type ReplayStore } from '../verify/replay-store.js';
 
 export interface MemoryReplayStoreOptions {
   /**

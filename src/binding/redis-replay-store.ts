@@ -1,5 +1,5 @@
 import { AttestationError, quote } from '../errors.js';
-import { storageKey, storeUnavailable, ttlMilliseconds, type ReplayStore } from './replay-store.js';
+import { storageKey, storeUnavailable, ttlMilliseconds, type ReplayStore } from '../verify/replay-store.js';
 
 /**
  * The one method the store needs from a Redis client: ioredis's generic `call` (on `Redis` and `Cluster`).

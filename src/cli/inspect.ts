@@ -11,7 +11,7 @@ import { ISOLATION_TEE, ISOLATION_TEE_TYPES } from '../claims/catalog.js';
 import { AttestationError, isAttestationError, type AttestationErrorCode } from '../errors.js';
 import { DEFAULT_MAX_TOKEN_BYTES } from '../token/parse.js';
 import { isJsonObject, own } from '../util/own.js';
-import { normalizeIssuer } from '../verify/issuers.js';
+import { normalizeIssuer } from '../util/issuer-url.js';
 import { DEFAULT_ALGORITHMS, DEFAULT_CLOCK_TOLERANCE } from '../verify/options.js';
 import { judgeToken, type Finding, type JudgeOptions, type Stage } from '../verify/rules.js';
 import { isNumericDate } from '../verify/time.js';

@@ -11,7 +11,7 @@ import { inspectMaaKeys, type KeyInspection } from '../keys/inspect.js';
 import { MAA_MRSIGNERS } from '../keys/maa-quote.js';
 import { collateralShapeProblem, type IntelSgxCollateral } from '../sgx/collateral.js';
 import { isAttestationError } from '../errors.js';
-import { normalizeIssuer } from '../verify/issuers.js';
+import { normalizeIssuer } from '../util/issuer-url.js';
 import { isoSeconds, printable, safeJson, shorten, table } from './format.js';
 import { type CliIo, parsingArgs, parseDateOption, readJsonFile, UsageError } from './input.js';
 

@@ -1,4 +1,4 @@
-import { bindingNonce, singleUseKey } from '../binding/bind.js';
+import { bindingNonce, singleUseKey } from '../verify/bind.js';
 import { CHANNELS, publish } from '../diagnostics.js';
 import { AttestationError } from '../errors.js';
 import { checkRequestSignature, type RequestProof, type VerifyRequestSignatureOptions } from '../possession/index.js';

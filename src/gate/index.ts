@@ -1,6 +1,5 @@
 /** The framework-neutral request gate: one decision per request, which every HTTP adapter writes back. */
 export { createRequestGate } from './gate.js';
-export { findToken, type FoundToken, type TokenCarrierRequest } from './extract.js';
 export { errorResponse, type ErrorResponse, type RespondOptions } from './respond.js';
 export { nodeGateRequest, nodeBodyMayFollow, type NodeRequestLike } from './node.js';
 export type {

@@ -1,9 +1,10 @@
 import { AttestationError } from '../errors.js';
 import { refuseRenamed } from '../util/renamed.js';
-import type { BindingOptions } from '../binding/bind.js';
-import type { ReplayStore } from '../binding/replay-store.js';
+import type { BindingOptions } from '../verify/bind.js';
+import type { ReplayStore } from '../verify/replay-store.js';
 import type { CompiledPolicy } from '../policy/index.js';
-import { checkSignatureOptions, REQUEST_COMPONENTS } from '../possession/index.js';
+import { REQUEST_COMPONENTS } from '../possession/signature-base.js';
+import { checkSignatureOptions } from '../possession/verify-request.js';
 import { checkedPolicy } from '../verify/options.js';
 import type { Verifier } from '../verify/verifier.js';
 import { DEFAULT_REALM, DEFAULT_RETRY_AFTER_SECONDS, isRetryAfter, isToken68 } from './respond.js';

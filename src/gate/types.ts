@@ -6,8 +6,8 @@
  * in the gate, once.
  */
 import type { AttestationError } from '../errors.js';
-import type { BindingOptions } from '../binding/bind.js';
-import type { ReplayStore } from '../binding/replay-store.js';
+import type { BindingOptions } from '../verify/bind.js';
+import type { ReplayStore } from '../verify/replay-store.js';
 import type { AttestationPolicy, CompiledPolicy } from '../policy/index.js';
 import type { VerifyRequestSignatureOptions } from '../possession/verify-request.js';
 import type { VerifiedAttestation } from '../verify/result.js';

@@ -3,8 +3,8 @@ import { AttestationError, quote, type AttestationErrorCode } from '../errors.js
 import { CHANNELS, printable, publish } from '../diagnostics.js';
 import { decodeBase64UrlStrict } from '../token/base64url.js';
 import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
-import { own, isJsonObject } from '../util/own.js';
-import { normalizeIssuer } from '../verify/issuers.js';
+import { own, isJsonObject, isList } from '../util/own.js';
+import { normalizeIssuer } from '../util/issuer-url.js';
 import { certificateToPem } from './maa-kid.js';
 import { verifyMaaSigningCertificate, type MaaKeyCheckFailure, type SignerPin, type VerifiedMaaEnclave } from './maa-quote.js';
 import type { KeySet, SigningKey } from './signing-key.js';
@@ -140,7 +140,7 @@ function importKey(
  * no token has been seen signed by one, and trusting them would widen what can sign for this issuer.
  */
 function keyFromCertificate(x5c: unknown, issuer: string): { key: KeyObject; certificate: X509Certificate } | string {
-  if (!Array.isArray(x5c) || x5c.length === 0) return 'x5c is not a non-empty array';
+  if (!isList(x5c) || x5c.length === 0) return 'x5c is not a non-empty array';
   if (x5c.length > 1) return 'x5c is a certificate chain, not an MAA instance key';
   const der = x5c[0];
   if (typeof der !== 'string' || !STANDARD_BASE64.test(der)) return 'x5c[0] is not base64';

@@ -18,7 +18,7 @@ import { verifyCollateral, type CollateralVerdict, type IntelSgxCollateral } fro
 import { SgxVerificationError, type CertificateValidity, type SgxVerificationStep } from '../sgx/pck-chain.js';
 import { verifySgxQuote } from '../sgx/verify-quote.js';
 import { QUOTE_VERSION_3, QuoteFormatError, parseSgxQuote, toHex, unwrapOpenEnclaveReport, type SgxQuote } from '../sgx/quote.js';
-import { DerError, TAG_OCTET_STRING, readExtensions, readTlv } from './der.js';
+import { DerError, TAG_OCTET_STRING, readExtensions, readTlv } from '../util/der.js';
 import { maaKeyId } from './maa-kid.js';
 
 /** Extension carrying the quote in current certificates (every one seen from 2022 to 2024). */

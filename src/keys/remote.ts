@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { CHANNELS, printable, publish } from '../diagnostics.js';
-import { AttestationError } from '../errors.js';
+import { AttestationError, isAttestationError } from '../errors.js';
 import { discoverJwksUri } from './discovery.js';
 import { fetchJson, type FetchOptions } from './fetch.js';
 import { importKeySet, type ImportOptions } from './import.js';
@@ -189,7 +189,7 @@ export class RemoteKeySource implements KeySource {
       this.#nextAttemptAt = Number.NEGATIVE_INFINITY;
       return { set, fetchedAt: this.#options.now() };
     } catch (cause) {
-      const error = cause instanceof AttestationError ? cause : new AttestationError('ERR_METADATA_UNAVAILABLE', `the keys of ${this.issuer} could not be loaded`, { cause });
+      const error = isAttestationError(cause) ? cause : new AttestationError('ERR_METADATA_UNAVAILABLE', `the keys of ${this.issuer} could not be loaded`, { cause });
       this.#failures += 1;
       const backoff = Math.min(REFRESH_BACKOFF_MAX_MS, REFRESH_BACKOFF_INITIAL_MS * 2 ** (this.#failures - 1));
       this.#nextAttemptAt = Math.ceil(this.#options.now() + backoff * (0.5 + 0.5 * (this.#options.random ?? Math.random)()));

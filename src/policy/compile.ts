@@ -3,7 +3,7 @@
  * evaluation has nothing left to validate and a broken policy never reaches a request.
  */
 import { isAttestationError } from '../errors.js';
-import { normalizeIssuer } from '../verify/issuers.js';
+import { normalizeIssuer } from '../util/issuer-url.js';
 import { type AuthorityNode, policyError, type RuleNode, show } from './ast.js';
 import { allChecks, allOfRule, anyOfRule, type CompiledRule, fail, type FailureSite } from './check.js';
 import { type CompiledPolicy, createCompiledPolicy, isCompiledPolicy } from './compiled.js';

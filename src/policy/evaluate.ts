@@ -4,10 +4,18 @@
  */
 import { AttestationError } from '../errors.js';
 import { isJsonObject } from '../util/own.js';
-import type { VerifiedAttestation } from '../verify/result.js';
 import type { EvaluationInput } from './check.js';
 import { checkOf, type CompiledPolicy } from './compiled.js';
 import type { PolicyDecision, PolicyFailure } from './types.js';
+
+/**
+ * What a policy judges: the issuer and claims of an attestation the verifier returned (a
+ * VerifiedAttestation). Named here, not imported from verify/, because the verifier applies policies.
+ */
+export interface PolicySubject {
+  readonly issuer: string;
+  readonly claims: Readonly<Record<string, unknown>>;
+}
 
 const NO_CLAIMS: Readonly<Record<string, unknown>> = Object.freeze({});
 const ALLOWED: PolicyDecision = Object.freeze({ allowed: true, reasons: Object.freeze([]) });
@@ -33,7 +41,7 @@ function inputOf(attestation: unknown): EvaluationInput {
 }
 
 /** Throws ERR_CONFIG_INVALID only when `policy` was not made by compilePolicy. */
-export function evaluatePolicy(policy: CompiledPolicy, attestation: VerifiedAttestation): PolicyDecision {
+export function evaluatePolicy(policy: CompiledPolicy, attestation: PolicySubject): PolicyDecision {
   const check = checkOf(policy);
   if (check === undefined) throw new AttestationError('ERR_CONFIG_INVALID', 'evaluatePolicy needs a policy made by compilePolicy');
   const input = inputOf(attestation);
@@ -44,7 +52,7 @@ export function evaluatePolicy(policy: CompiledPolicy, attestation: VerifiedAtte
 }
 
 /** Throws PolicyDeniedError (ERR_POLICY_DENIED, status 403) with the decision attached when denied. */
-export function assertPolicy(policy: CompiledPolicy, attestation: VerifiedAttestation): void {
+export function assertPolicy(policy: CompiledPolicy, attestation: PolicySubject): void {
   const decision = evaluatePolicy(policy, attestation);
   if (!decision.allowed) throw new PolicyDeniedError(decision);
 }

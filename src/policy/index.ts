@@ -1,6 +1,7 @@
 export { compilePolicy } from './compile.js';
-export { isCompiledPolicy, type CompiledPolicy } from './compiled.js';
-export { assertPolicy, evaluatePolicy, PolicyDeniedError } from './evaluate.js';
+export type { CompiledPolicy } from './compiled.js';
+export type { PolicyForm, ResolvedFlags } from './document.js';
+export { evaluatePolicy, PolicyDeniedError, type PolicySubject } from './evaluate.js';
 export type {
   AttestationPolicy,
   AuthorityBlock,

@@ -1,7 +1,6 @@
 /** Proof of possession of the attested key: RFC 9421 request signatures, checked on the relying party. */
 export {
   verifyRequestSignature,
-  checkSignatureOptions,
   checkRequestSignature,
   type RequestProof,
   DEFAULT_REQUIRED_COMPONENTS,
@@ -9,6 +8,6 @@ export {
   type NonceStore,
   type VerifyRequestSignatureOptions,
 } from './verify-request.js';
-export { REQUEST_COMPONENTS, MAX_SIGNATURE_BASE_LENGTH } from './signature-base.js';
-export { createContentDigest, verifyContentDigest, DIGEST_ALGORITHMS, type DigestAlgorithm } from './content-digest.js';
+export type { HeaderFields } from './signature-base.js';
+export { createContentDigest, verifyContentDigest } from './content-digest.js';
 export { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from './algorithms.js';

@@ -13,7 +13,10 @@
  * - `tcb-status`: the platform's or the QE's TCB status is not among the accepted ones.
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import { DerError } from '../keys/der.js';
+// `quote` is this file's name for an SGX quote; the escaping helper goes by another.
+import { quote as quoted } from '../errors.js';
+import { DerError } from '../util/der.js';
+import { isList } from '../util/own.js';
 import { crlDer, crlSignedBy, parseCrl, type CertificateRevocationList } from './crl.js';
 import { readCertificateFields } from './der-fields.js';
 import { spkiSha256 } from './intel-root.js';
@@ -153,7 +156,7 @@ function levelComponents(tcb: Record<string, unknown>): number[] {
 
 function checkQeIdentity(quote: SgxQuote, body: Record<string, unknown>, at: Date): string {
   const what = 'QE identity';
-  if (body.id !== undefined && body.id !== 'QE') fail('collateral', `the QE identity is for ${String(body.id).slice(0, 20)}, not the QE`);
+  if (body.id !== undefined && body.id !== 'QE') fail('collateral', `the QE identity is for ${quoted(body.id)}, not the QE`);
   checkCurrent(body, at, what);
   const qe = quote.signatureData.qeReport;
   if (toHex(qe.mrsigner) !== hexField(body, 'mrsigner', 32, what).toString('hex')) fail('qe-identity', "the QE's MRSIGNER is not Intel's");
@@ -216,7 +219,7 @@ function revokes(crl: CertificateRevocationList, issuer: X509Certificate, serial
  * step that failed; returns the TCB statuses when every check passes.
  */
 export function verifyCollateral(quote: SgxQuote, chain: VerifiedPckChain, collateral: IntelSgxCollateral, at: Date): CollateralVerdict {
-  if (typeof collateral !== 'object' || collateral === null || !Array.isArray(collateral.tcbInfos) || !Array.isArray(collateral.pckCrls)) {
+  if (typeof collateral !== 'object' || collateral === null || !isList(collateral.tcbInfos) || !isList(collateral.pckCrls)) {
     fail('collateral', 'the collateral is not { tcbInfos, tcbInfoIssuerChain, qeIdentity, qeIdentityIssuerChain, pckCrls, rootCaCrl }');
   }
   let pck: PckTcb;

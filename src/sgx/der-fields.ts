@@ -1,9 +1,9 @@
 /**
  * The few X.509 and CRL fields SGX verification needs that node:crypto does not expose: a certificate's
  * serial number and raw issuer/subject names (to match CRLs byte for byte), its basic constraints, and
- * DER times. Built on the bounded DER reader in `keys/der.ts`; every function throws only `DerError`.
+ * DER times. Built on the bounded DER reader in `util/der.ts`; every function throws only `DerError`.
  */
-import { DerError, readChildren, readTlv, type Tlv } from '../keys/der.js';
+import { DerError, readChildren, readTlv, type Tlv } from '../util/der.js';
 
 export const TAG_INTEGER = 0x02;
 export const TAG_BIT_STRING = 0x03;

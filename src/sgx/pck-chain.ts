@@ -14,7 +14,7 @@
  * constraints to the relying party; the anchor is the pinned key.
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import { DerError, findExtension } from '../keys/der.js';
+import { DerError, findExtension } from '../util/der.js';
 import { readBasicConstraints, type BasicConstraints } from './der-fields.js';
 import { INTEL_SGX_ROOT_CA_SPKI_SHA256, INTEL_SGX_ROOT_CA_SUBJECT, spkiSha256 } from './intel-root.js';
 

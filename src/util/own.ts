@@ -16,6 +16,15 @@ export function ownPath(root: unknown, segments: readonly string[]): unknown {
   return value;
 }
 
+/**
+ * Array.isArray narrowing to `readonly unknown[]` rather than `any[]`: a list typed by its declaration
+ * keeps its element type where it is checked for JavaScript callers, and an unknown value gets unknown
+ * elements instead of unchecked ones.
+ */
+export function isList(value: unknown): value is readonly unknown[] {
+  return Array.isArray(value);
+}
+
 /** A plain JSON object: not null, not an array. */
 export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

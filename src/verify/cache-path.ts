@@ -1,4 +1,5 @@
-import { assertPolicy, type CompiledPolicy } from '../policy/index.js';
+import { assertPolicy } from '../policy/evaluate.js';
+import type { CompiledPolicy } from '../policy/index.js';
 import type { KeySource, SigningKey } from '../keys/signing-key.js';
 import type { Completed } from './full-path.js';
 import type { ResolvedOptions } from './options.js';
@@ -14,11 +15,11 @@ import { checkTimes, type TimeOptions, type TokenTimes } from './time.js';
  */
 export interface CachePath {
   /** The synchronous part shared by both entry points: a cache hit, re-checked for time and policy. */
-  fromCache(memo: TokenMemo | undefined, narrowing: CompiledPolicy | undefined): VerifiedAttestation | undefined;
+  readonly fromCache: (memo: TokenMemo | undefined, narrowing: CompiledPolicy | undefined) => VerifiedAttestation | undefined;
   /** Remembers a verification that passed its policies (not when there is no cache, or it has expired already). */
-  remember(memo: TokenMemo | undefined, completed: Completed, key: SigningKey, source: KeySource, narrowing: CompiledPolicy | undefined): void;
+  readonly remember: (memo: TokenMemo | undefined, completed: Completed, key: SigningKey, source: KeySource, narrowing: CompiledPolicy | undefined) => void;
   /** The token's memo (its cache key and last entry); undefined when there is no cache or the token cannot be one. */
-  memoOf(token: unknown, connection: object | undefined): TokenMemo | undefined;
+  readonly memoOf: (token: unknown, connection: object | undefined) => TokenMemo | undefined;
 }
 
 /** A token's cache key, and the entry it was last found or remembered under (kept per connection). */

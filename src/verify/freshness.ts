@@ -1,4 +1,4 @@
-import { bindingNonce, checkSingleUse, singleUseKey } from '../binding/bind.js';
+import { bindingNonce, checkSingleUse, singleUseKey } from './bind.js';
 import type { ResolvedOptions } from './options.js';
 import type { VerifiedAttestation } from './result.js';
 import type { VerifyOptions } from './verifier.js';

@@ -1,4 +1,4 @@
-import { checkRuntimeDataAgreement } from '../binding/runtime-data.js';
+import { checkRuntimeDataAgreement } from '../claims/runtime-data.js';
 import { readAttestationResult } from '../claims/attestation.js';
 import type { KeySource, SigningKey } from '../keys/signing-key.js';
 import { checkJku, type KnownHeader, type KnownHeaders, validateHeader } from '../token/header.js';

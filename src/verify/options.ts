@@ -7,7 +7,8 @@ import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
 import type { SignerPin } from '../keys/maa-quote.js';
 import { collateralShapeProblem } from '../sgx/collateral.js';
 import { refuseRenamed, resolveNow } from '../util/renamed.js';
-import { normalizeIssuer } from './issuers.js';
+import { normalizeIssuer } from '../util/issuer-url.js';
+import { isList } from '../util/own.js';
 import type { IssuerResolver } from './tenant-issuers.js';
 import type { TokenCacheOptions } from './token-cache.js';
 
@@ -151,7 +152,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
   });
 
   const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
-  if (!Array.isArray(algorithms) || algorithms.length === 0) invalid('algorithms must list at least one algorithm');
+  if (!isList(algorithms) || algorithms.length === 0) invalid('algorithms must list at least one algorithm');
   for (const alg of algorithms) {
     // `none` and HMAC are refused whatever is configured: HMAC keyed with a public key is the classic forgery.
     if (!(RSA_ALGORITHMS as readonly string[]).includes(alg)) invalid(`algorithm ${quote(alg)} is not supported (RSA signatures only)`);

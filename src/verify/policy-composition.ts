@@ -1,4 +1,6 @@
-import { assertPolicy, isCompiledPolicy, type CompiledPolicy } from '../policy/index.js';
+import { isCompiledPolicy } from '../policy/compiled.js';
+import { assertPolicy } from '../policy/evaluate.js';
+import type { CompiledPolicy } from '../policy/index.js';
 import { checkedPolicy } from './options.js';
 import type { VerifiedAttestation } from './result.js';
 import type { VerifyOptions } from './verifier.js';
@@ -6,9 +8,9 @@ import type { VerifyOptions } from './verifier.js';
 /** How a verifier's own policy (the floor) and a call's policy (a narrowing) combine. */
 export interface PolicyComposition {
   /** The call's policy, compiled and checked once; undefined when there is none or it is the floor itself. */
-  callPolicy(options: VerifyOptions | undefined): CompiledPolicy | undefined;
+  readonly callPolicy: (options: VerifyOptions | undefined) => CompiledPolicy | undefined;
   /** The verifier's floor first, then the call's narrowing: an attestation must satisfy both. */
-  assertPolicies(result: VerifiedAttestation, narrowing: CompiledPolicy | undefined): void;
+  readonly assertPolicies: (result: VerifiedAttestation, narrowing: CompiledPolicy | undefined) => void;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { runtimeKeyOf } from '../binding/runtime-data.js';
+import { runtimeKeyOf } from '../claims/runtime-data.js';
 import type { AzureVmClaims } from '../claims/azurevm.js';
 import type { SevSnpClaims } from '../claims/sevsnp.js';
 import type { SgxClaims } from '../claims/sgx.js';

@@ -5,9 +5,9 @@
  * collects them all, which is what `attestation-gate inspect` shows. Only the key lookup and the
  * signature, which need the issuer's keys, sit between the issuer and the time checks and are not judged.
  */
-import { checkRuntimeDataAgreement } from '../binding/runtime-data.js';
+import { checkRuntimeDataAgreement } from '../claims/runtime-data.js';
 import { isLegacySgxResult, readAttestationResult } from '../claims/attestation.js';
-import { AttestationError, asAttestationError } from '../errors.js';
+import { asAttestationError, isAttestationError } from '../errors.js';
 import { judgeHeader, judgeJku } from '../token/header.js';
 import { parseCompactJws, type ParsedToken } from '../token/parse.js';
 import { own } from '../util/own.js';
@@ -112,7 +112,7 @@ function decode(token: unknown, maxTokenBytes: number, decodeLimit: number, repo
     try {
       return parseCompactJws(token, limit);
     } catch (error) {
-      if (!(error instanceof AttestationError)) throw error;
+      if (!isAttestationError(error)) throw error;
       report('compact-jws', { code: error.code, message: error.message });
       if (error.code !== 'ERR_TOKEN_TOO_LARGE' || limit === decodeLimit) return undefined;
     }

@@ -6,7 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import { AttestationError, quote } from '../errors.js';
 import type { KeySource } from '../keys/signing-key.js';
-import { normalizeIssuer } from './issuers.js';
+import { normalizeIssuer } from '../util/issuer-url.js';
 import { resolveIssuerEntry, type IssuerConfig, type ResolvedIssuer } from './options.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { BindingOptions } from '../binding/bind.js';
-import type { ReplayStore } from '../binding/replay-store.js';
+import type { BindingOptions } from './bind.js';
+import type { ReplayStore } from './replay-store.js';
 import { AttestationError } from '../errors.js';
 import type { KeySource, KeyStatus } from '../keys/signing-key.js';
 import { KnownHeaders } from '../token/header.js';

@@ -21,10 +21,10 @@ import {
   createVerifier,
   errorResponse,
   requireAttestation,
-  runtimeKeyOf,
   type ReplayStore,
   type Verifier,
 } from '../../src/index.js';
+import { runtimeKeyOf } from '../../src/claims/runtime-data.js';
 import { checkRequestSignature } from '../../src/possession/verify-request.js';
 import { createTestAttestationService, DEFAULT_MRSIGNER, runtimeDataClaims, type TestAttestationService } from '../../src/testing/index.js';
 import { describeWithRedis, startRedis, type RedisServer } from '../binding/redis-server.js';

@@ -9,7 +9,7 @@ import { MockAgent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS } from '../../src/diagnostics.js';
 import { createVerifier } from '../../src/index.js';
-import { findExtension } from '../../src/keys/der.js';
+import { findExtension } from '../../src/util/der.js';
 import { certificateToPem } from '../../src/keys/maa-kid.js';
 import { importKeySet } from '../../src/keys/import.js';
 import { MAA_MRSIGNERS, MAA_QUOTE_EXTENSION_OID, verifyMaaSigningCertificate, type SignerPin } from '../../src/keys/maa-quote.js';

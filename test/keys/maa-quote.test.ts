@@ -3,7 +3,7 @@ import { X509Certificate, generateKeyPairSync, type KeyObject } from 'node:crypt
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AttestationError } from '../../src/errors.js';
-import { findExtension } from '../../src/keys/der.js';
+import { findExtension } from '../../src/util/der.js';
 import { certificateToPem, maaKeyId } from '../../src/keys/maa-kid.js';
 import {
   MAA_MRSIGNERS,

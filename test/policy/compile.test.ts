@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AttestationPolicy, compilePolicy, isCompiledPolicy, type PolicyCondition, type ShorthandPolicy } from '../../src/policy/index.js';
+import { isCompiledPolicy } from '../../src/policy/compiled.js';
+import { type AttestationPolicy, compilePolicy, type PolicyCondition, type ShorthandPolicy } from '../../src/policy/index.js';
 import { configError, PIN_MRSIGNER, skr, WUS, WUS_MRENCLAVE, wusSkrPolicy } from './helpers.js';
 import { ACCEPTED, outcome, refusalOf } from '../helpers/outcome.js';
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AttestationError } from '../../src/errors.js';
+import { assertPolicy } from '../../src/policy/evaluate.js';
 import {
-  assertPolicy,
   compilePolicy,
   type CompiledPolicy,
   evaluatePolicy,

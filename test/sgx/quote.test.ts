@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TAG_OCTET_STRING, readExtensions, readTlv } from '../../src/keys/der.js';
+import { TAG_OCTET_STRING, readExtensions, readTlv } from '../../src/util/der.js';
 import { MAA_QUOTE_EXTENSION_OID, MAA_QUOTE_EXTENSION_OID_2020 } from '../../src/keys/maa-quote.js';
 import {
   CERTIFICATION_DATA_TYPE,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
-import { checkBinding } from '../../src/binding/bind.js';
+import { checkBinding } from '../../src/verify/bind.js';
 import { createChallengeStore } from '../../src/binding/challenges.js';
 import type { Verifier } from '../../src/index.js';
 import { compilePolicy, evaluatePolicy } from '../../src/policy/index.js';

@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { challengeHandler, createChallengeStore, createMemoryReplayStore, type ChallengeStore, type ReplayStore } from '../../src/binding/index.js';
+import { createChallengeStore, createMemoryReplayStore, type ChallengeStore, type ReplayStore } from '../../src/binding/index.js';
+import { challengeHandler } from '../../src/express/index.js';
 
 const failingStore: ReplayStore = {
   ...createMemoryReplayStore(),

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkBinding, type NonceConsumer } from '../../src/binding/bind.js';
-import { readRuntimeData, runtimeKeyOf } from '../../src/binding/runtime-data.js';
+import { checkBinding, type NonceConsumer } from '../../src/verify/bind.js';
+import { readRuntimeData, runtimeKeyOf } from '../../src/claims/runtime-data.js';
 import { AttestationError } from '../../src/errors.js';
 import { createVerifier, type Verifier } from '../../src/index.js';
 import { runtimeDataClaims, type TestAttestationService } from '../../src/testing/index.js';

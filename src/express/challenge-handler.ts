@@ -1,9 +1,9 @@
 import { CHANNELS, publish } from '../diagnostics.js';
-import { AttestationError } from '../errors.js';
+import { AttestationError, isAttestationError } from '../errors.js';
 import { errorResponse, isRetryAfter } from '../gate/respond.js';
-import { sendProblem, type ResponseLike } from '../express/respond.js';
-import type { ChallengeStore } from './challenges.js';
-import { storeUnavailable } from './replay-store.js';
+import { sendProblem, type ResponseLike } from './respond.js';
+import type { ChallengeStore } from '../binding/challenges.js';
+import { storeUnavailable } from '../verify/replay-store.js';
 import { refuseRenamed } from '../util/renamed.js';
 
 export interface ChallengeHandlerOptions {
@@ -33,7 +33,7 @@ export function challengeHandler(challenges: ChallengeStore, options: ChallengeH
   const respondOptions = { realm: 'attestation', retryAfterSeconds };
 
   function fail(error: unknown, res: ResponseLike, next: Next): void {
-    const refusal = error instanceof AttestationError ? error : storeUnavailable(error);
+    const refusal = isAttestationError(error) ? error : storeUnavailable(error);
     if (res.headersSent) {
       next(refusal);
       return;

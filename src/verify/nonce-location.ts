@@ -16,15 +16,20 @@ import { Buffer } from 'node:buffer';
 import { ISOLATION_TEE } from '../claims/catalog.js';
 import { AttestationError, quote } from '../errors.js';
 import { isJsonObject, own } from '../util/own.js';
-import type { VerifiedAttestation } from '../verify/result.js';
-import { SHA512_NONCE_PREFIX } from './challenges.js';
-import { readRuntimeData } from './runtime-data.js';
+import { readRuntimeData } from '../claims/runtime-data.js';
+import type { VerifiedAttestation } from './result.js';
 
 /** A challenge nonce found in a token, and the claim path it came from (for logs). */
 export interface FoundNonce {
   readonly nonce: string;
   readonly location: string;
 }
+
+/**
+ * Marks a `consume` argument that names an issued nonce by its SHA-512: `sha512:` then 128 lower-case hex
+ * digits, the hash of the nonce's text (its 43 characters as issued).
+ */
+export const SHA512_NONCE_PREFIX = 'sha512:';
 
 const RAW_NONCE_BYTES = 32;
 const USER_DATA = 'user-data';

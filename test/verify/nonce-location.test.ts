@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createChallengeStore } from '../../src/binding/challenges.js';
-import { checkBinding, type NonceConsumer } from '../../src/binding/bind.js';
-import { findChallengeNonce } from '../../src/binding/nonce-location.js';
+import { checkBinding, type NonceConsumer } from '../../src/verify/bind.js';
+import { findChallengeNonce } from '../../src/verify/nonce-location.js';
 import { AttestationError } from '../../src/errors.js';
 import { createVerifier } from '../../src/index.js';
 import type { VerifiedAttestation } from '../../src/verify/result.js';

@@ -1,8 +1,22 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { AttestationError } from '../errors.js';
-import { isJsonObject, own } from '../util/own.js';
-import type { VerifiedAttestation } from '../verify/result.js';
+import { isJsonObject, isList, own } from '../util/own.js';
+import type { SevSnpClaims } from './sevsnp.js';
+import type { SgxClaims } from './sgx.js';
+import type { TdxClaims } from './tdx.js';
+
+/**
+ * The typed claims runtime data is read from; every VerifiedAttestation is one. Declared here rather
+ * than imported from verify/, so the verified result can offer its runtime key without a cycle.
+ */
+export interface RuntimeDataSource {
+  readonly attestationType: string;
+  readonly claims: Readonly<Record<string, unknown>>;
+  readonly sgx: Pick<SgxClaims, 'enclaveHeldData' | 'reportData'> | undefined;
+  readonly sevsnp: Pick<SevSnpClaims, 'runtimeClaims'> | undefined;
+  readonly tdx: Pick<TdxClaims, 'runtimeClaims'> | undefined;
+}
 
 /**
  * The runtime data an enclave sent along with its evidence, as the token carries it: binary in
@@ -16,7 +30,7 @@ export interface RuntimeData {
   readonly json: Readonly<Record<string, unknown>> | undefined;
 }
 
-export function readRuntimeData(attestation: VerifiedAttestation): RuntimeData | undefined {
+export function readRuntimeData(attestation: RuntimeDataSource): RuntimeData | undefined {
   const bytes = attestation.sgx?.enclaveHeldData;
   if (bytes !== undefined) return { source: 'x-ms-sgx-ehd', bytes, json: parseJsonText(bytes) };
   const runtime = own(attestation.claims, 'x-ms-runtime');
@@ -43,13 +57,13 @@ function parseJsonText(bytes: Uint8Array): Record<string, unknown> | undefined {
  * data to the enclave. MAA checks it before issuing the token; checking again costs a hash and guards
  * against a misconfigured or custom instance policy.
  */
-export function checkReportDataBinding(attestation: VerifiedAttestation, bytes: Uint8Array): void {
+export function checkReportDataBinding(attestation: RuntimeDataSource, bytes: Uint8Array): void {
   if (!reportDataBinds(attestation, bytes)) {
     throw new AttestationError('ERR_BINDING_MISMATCH', 'the report data does not bind the runtime data (SHA-256 mismatch or no report data)');
   }
 }
 
-function reportDataBinds(attestation: VerifiedAttestation, bytes: Uint8Array): boolean {
+function reportDataBinds(attestation: RuntimeDataSource, bytes: Uint8Array): boolean {
   const reportData = attestation.sgx?.reportData;
   return reportData !== undefined && reportData.slice(0, 64) === createHash('sha256').update(bytes).digest('hex');
 }
@@ -68,12 +82,12 @@ function reportDataBinds(attestation: VerifiedAttestation, bytes: Uint8Array): b
  *   only) and its isolation TEE's runtime data is the paravisor's, as above;
  * - any other type: none, since nothing says which of its keys the workload holds.
  */
-export function runtimeKeyOf(attestation: VerifiedAttestation): KeyObject | undefined {
+export function runtimeKeyOf(attestation: RuntimeDataSource): KeyObject | undefined {
   const runtime = workloadRuntimeData(attestation);
   if (runtime?.json === undefined) return undefined;
   if (runtime.bytes !== undefined && !reportDataBinds(attestation, runtime.bytes)) return undefined;
   const keys = own(runtime.json, 'keys');
-  const jwk = Array.isArray(keys) ? keys.find((key) => isJsonObject(key) && isSigningJwk(key)) : own(runtime.json, 'jwk');
+  const jwk = isList(keys) ? keys.find((key) => isJsonObject(key) && isSigningJwk(key)) : own(runtime.json, 'jwk');
   if (!isJsonObject(jwk) || !isSigningJwk(jwk)) return undefined;
   try {
     // Only the public members: a JWK with a private part must not become a private KeyObject.
@@ -100,7 +114,7 @@ export function isParavisorRuntime(runtime: Readonly<Record<string, unknown>>): 
   return Array.isArray(keys) && keys.some((key) => isJsonObject(key) && typeof own(key, 'kid') === 'string' && (own(key, 'kid') as string).startsWith(PARAVISOR_KID_PREFIX));
 }
 
-function workloadRuntimeData(attestation: VerifiedAttestation): RuntimeData | undefined {
+function workloadRuntimeData(attestation: RuntimeDataSource): RuntimeData | undefined {
   switch (attestation.attestationType) {
     case 'sgx':
       return readRuntimeData(attestation);

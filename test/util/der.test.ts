@@ -1,7 +1,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DerError, decodeOid, findExtension, readChildren, readExtensions, readTlv } from '../../src/keys/der.js';
+import { DerError, decodeOid, findExtension, readChildren, readExtensions, readTlv } from '../../src/util/der.js';
 import { createSelfSignedCertificate } from '../../src/testing/certificate.js';
 import { fixtureJson } from '../helpers/fixtures.js';
 

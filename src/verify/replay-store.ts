@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { AttestationError } from '../errors.js';
+import { AttestationError, isAttestationError } from '../errors.js';
 
 /**
  * Where single-use values live: challenge nonces (issued, then used once) and one-time values such as a
@@ -47,7 +47,7 @@ export function ttlMilliseconds(ttlMs: number): number {
  * never read as an answer: not as 'consumed', not as "first use".
  */
 export function storeUnavailable(error: unknown, what = 'the replay store failed'): AttestationError {
-  if (error instanceof AttestationError && error.code === 'ERR_REPLAY_STORE_UNAVAILABLE') return error;
+  if (isAttestationError(error, 'ERR_REPLAY_STORE_UNAVAILABLE')) return error;
   const reason = error instanceof Error ? `: ${error.message}` : '';
   return new AttestationError('ERR_REPLAY_STORE_UNAVAILABLE', `${what}${reason}`, { cause: error });
 }

@@ -1,10 +1,10 @@
 import { AttestationError, quote } from '../errors.js';
 import { own } from '../util/own.js';
 import { storeUnavailable, type ReplayStore } from './replay-store.js';
-import type { VerifiedAttestation } from '../verify/result.js';
+import type { VerifiedAttestation } from './result.js';
 import { findChallengeNonce } from './nonce-location.js';
-import { checkReportDataBinding, readRuntimeData } from './runtime-data.js';
-import { DEFAULT_CLOCK_TOLERANCE } from '../verify/options.js';
+import { checkReportDataBinding, readRuntimeData } from '../claims/runtime-data.js';
+import { DEFAULT_CLOCK_TOLERANCE } from './options.js';
 
 /** Anything that can consume an issued nonce once: a challenge store. */
 export interface NonceConsumer {
