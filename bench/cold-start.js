@@ -14,6 +14,11 @@ export async function coldStart(maa, token) {
   const refused = await Promise.allSettled(flood.map((t) => verifier.verify(t)));
   return {
     cold: { verifications: 1000, accepted, discovery: coldFetches.discovery, certs: coldFetches.certs },
-    unknownKids: { tokens: flood.length, refused: refused.filter((o) => o.status === 'rejected').length, discovery: maa.requests.discovery, certs: maa.requests.certs },
+    unknownKids: {
+      tokens: flood.length,
+      refused: refused.filter((o) => o.status === 'rejected').length,
+      discovery: maa.requests.discovery,
+      certs: maa.requests.certs,
+    },
   };
 }

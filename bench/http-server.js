@@ -9,14 +9,18 @@ const { issuer, jwks, mrsigner, jwk, kid } = JSON.parse(process.env.BENCH_SERVER
 const issuers = [{ issuer, jwks }];
 const policy = { mrsigner: [mrsigner] };
 const gate = requireAttestation({ verifier: createVerifier({ issuers, allowInsecureLoopback: true }), policy });
-const uncachedGate = requireAttestation({ verifier: createVerifier({ issuers, allowInsecureLoopback: true, tokenCache: { maxEntries: 64 } }), policy });
+const uncachedGate = requireAttestation({
+  verifier: createVerifier({ issuers, allowInsecureLoopback: true, tokenCache: { maxEntries: 64 } }),
+  policy,
+});
 
 const joseKeys = jose.createLocalJWKSet({ keys: [{ ...jwk, kid }] });
 function joseGate(req, res, next) {
   const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
   if (match === null) return res.status(401).end();
   jose.jwtVerify(match[1], joseKeys, { issuer, algorithms: ['RS256'] }).then(
-    ({ payload }) => (payload['x-ms-sgx-mrsigner'] === mrsigner && payload['x-ms-sgx-is-debuggable'] === false ? next() : res.status(403).end()),
+    ({ payload }) =>
+      payload['x-ms-sgx-mrsigner'] === mrsigner && payload['x-ms-sgx-is-debuggable'] === false ? next() : res.status(403).end(),
     () => res.status(401).end(),
   );
 }

@@ -30,7 +30,14 @@ function load(url, tokens, seconds) {
         url,
         connections: 16,
         duration: seconds,
-        requests: [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` } }) }],
+        requests: [
+          {
+            setupRequest: (request) => ({
+              ...request,
+              headers: { ...request.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` },
+            }),
+          },
+        ],
       },
       (error, result) => {
         if (error) return reject(error);
@@ -54,7 +61,13 @@ export async function http(maa, { tokens, rounds, seconds }) {
   const server = fork(new URL('./http-server.js', import.meta.url), {
     env: {
       ...process.env,
-      BENCH_SERVER: JSON.stringify({ issuer: maa.issuer, jwks: maa.publicJwks(), mrsigner: DEFAULT_MRSIGNER, jwk: maa.publicKey().export({ format: 'jwk' }), kid: maa.activeKid }),
+      BENCH_SERVER: JSON.stringify({
+        issuer: maa.issuer,
+        jwks: maa.publicJwks(),
+        mrsigner: DEFAULT_MRSIGNER,
+        jwk: maa.publicKey().export({ format: 'jwk' }),
+        kid: maa.activeKid,
+      }),
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -84,7 +97,12 @@ export async function http(maa, { tokens, rounds, seconds }) {
         const result = await load(base + path, list, seconds);
         const cpuMicros = (await serverCpu(server)) - cpuBefore;
         if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-        samples.get(name)[round] = { rps: result.requests.average, p50: result.p50, p99: result.p99, cpuMicrosPerRequest: cpuMicros / result.requests.total };
+        samples.get(name)[round] = {
+          rps: result.requests.average,
+          p50: result.p50,
+          p99: result.p99,
+          cpuMicrosPerRequest: cpuMicros / result.requests.total,
+        };
       }
     }
   } finally {
@@ -94,7 +112,13 @@ export async function http(maa, { tokens, rounds, seconds }) {
   return new Map(
     [...samples].map(([name, list]) => [
       name,
-      { rps: medianOf(list, 'rps'), p50: medianOf(list, 'p50'), p99: medianOf(list, 'p99'), cpuMicrosPerRequest: medianOf(list, 'cpuMicrosPerRequest'), samples: list },
+      {
+        rps: medianOf(list, 'rps'),
+        p50: medianOf(list, 'p50'),
+        p99: medianOf(list, 'p99'),
+        cpuMicrosPerRequest: medianOf(list, 'cpuMicrosPerRequest'),
+        samples: list,
+      },
     ]),
   );
 }

@@ -20,7 +20,13 @@ function azureValidator(maa) {
   const { createAttestationPolicyToken } = require('@azure/attestation');
   const AttestationToken = Object.getPrototypeOf(createAttestationPolicyToken('version=1.0;')).constructor;
   const signers = [{ keyId: maa.activeKid, certificates: [maa.certificate().pem] }];
-  const options = { validateToken: true, validateExpirationTime: true, validateNotBeforeTime: true, validateIssuer: true, expectedIssuer: maa.issuer };
+  const options = {
+    validateToken: true,
+    validateExpirationTime: true,
+    validateNotBeforeTime: true,
+    validateIssuer: true,
+    expectedIssuer: maa.issuer,
+  };
   return (token) => {
     const problems = new AttestationToken(token).getTokenProblems(signers, options);
     if (problems.length > 0) throw new Error(problems.join('; '));
@@ -85,7 +91,11 @@ export async function inProcess(maa, { shapes, rounds, ms }) {
 
   // The callback form, as our verifier runs RSA for a new token: on libuv's thread pool.
   const verifyOnPool = (input, signature) =>
-    new Promise((resolve, reject) => cryptoVerify('sha256', input, publicKey, signature, (error, valid) => (error ? reject(error) : valid ? resolve() : reject(new Error('signature rejected')))));
+    new Promise((resolve, reject) =>
+      cryptoVerify('sha256', input, publicKey, signature, (error, valid) =>
+        error ? reject(error) : valid ? resolve() : reject(new Error('signature rejected')),
+      ),
+    );
 
   const contenders = [];
   for (const [shape, tokens] of shapes) {

@@ -6,7 +6,11 @@ import { createTestAttestationService } from 'attestation-gate/testing';
 
 const total = Number(process.argv[2] ?? 200_000);
 const maa = await createTestAttestationService({ modulusLength: 512 });
-const verifier = createVerifier({ issuers: [{ issuer: maa.issuer, jwks: maa.publicJwks() }], allowInsecureLoopback: true, minRsaModulusBits: 512 });
+const verifier = createVerifier({
+  issuers: [{ issuer: maa.issuer, jwks: maa.publicJwks() }],
+  allowInsecureLoopback: true,
+  minRsaModulusBits: 512,
+});
 const snapshot = () => {
   globalThis.gc?.();
   const { heapUsed, rss } = process.memoryUsage();

@@ -7,7 +7,18 @@ import { createTestAttestationService } from 'attestation-gate/testing';
 import { coldStart } from './cold-start.js';
 import { format, formatRatio, median, ratio } from './harness.js';
 import { GATE_NEW, GATE_REPEATED, http, JOSE_NEW, NOOP, OPEN } from './http.js';
-import { baselinesOf, IN_FLIGHT, inFlightOf, inProcess, JOSE, JOSE_IN_FLIGHT, limitInFlightOf, limitOf, newTokensOf, UNCACHED } from './in-process.js';
+import {
+  baselinesOf,
+  IN_FLIGHT,
+  inFlightOf,
+  inProcess,
+  JOSE,
+  JOSE_IN_FLIGHT,
+  limitInFlightOf,
+  limitOf,
+  newTokensOf,
+  UNCACHED,
+} from './in-process.js';
 import { mintShapes } from './shapes.js';
 
 const quick = process.argv.includes('--quick');
@@ -16,7 +27,11 @@ const settings = quick
   : { rounds: 7, ms: 300, seconds: 3, tokens: 2000, memoryTokens: 200_000 };
 
 function table(header, rows) {
-  return [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
 }
 
 function memory(tokens) {
@@ -39,11 +54,24 @@ try {
   const baselines = (name) => baselinesOf(name, [...shapes.keys()]);
   const wall = (name) => inProc.get(name).map((s) => s.opsPerSecond);
   // CPU ratio: the limit's CPU per operation over the contender's, so higher is better like the wall ratio.
-  const cpuRatio = (name, limit) => ratio(inProc.get(limit).map((s) => s.cpuMicrosPerOp), inProc.get(name).map((s) => s.cpuMicrosPerOp));
-  report.inProcess = Object.fromEntries([...inProc].map(([name, samples]) => [name, { opsPerSecond: median(wall(name)), cpuMicrosPerOp: median(samples.map((s) => s.cpuMicrosPerOp)), samples }]));
+  const cpuRatio = (name, limit) =>
+    ratio(
+      inProc.get(limit).map((s) => s.cpuMicrosPerOp),
+      inProc.get(name).map((s) => s.cpuMicrosPerOp),
+    );
+  report.inProcess = Object.fromEntries(
+    [...inProc].map(([name, samples]) => [
+      name,
+      { opsPerSecond: median(wall(name)), cpuMicrosPerOp: median(samples.map((s) => s.cpuMicrosPerOp)), samples },
+    ]),
+  );
   console.log(`## In-process verification (median of ${settings.rounds} interleaved rounds; ratios per round: median (lowest–highest))\n`);
-  console.log(`Token sizes: ${[...shapes].map(([shape, list]) => `${shape} ${format(list[0].length)} B`).join(', ')}. CPU is the process's (every thread, the thread pool's RSA included).`);
-  console.log(`Each row is compared with the RSA limit on its shape's bytes and with jose run the same way: one at a time (the limit: synchronous crypto.verify), or ${IN_FLIGHT} in flight (the limit: callback crypto.verify, ${IN_FLIGHT} in flight).\n`);
+  console.log(
+    `Token sizes: ${[...shapes].map(([shape, list]) => `${shape} ${format(list[0].length)} B`).join(', ')}. CPU is the process's (every thread, the thread pool's RSA included).`,
+  );
+  console.log(
+    `Each row is compared with the RSA limit on its shape's bytes and with jose run the same way: one at a time (the limit: synchronous crypto.verify), or ${IN_FLIGHT} in flight (the limit: callback crypto.verify, ${IN_FLIGHT} in flight).\n`,
+  );
   console.log(
     table(
       ['', 'ops/s', 'CPU µs/op', '× RSA limit (same bytes, same concurrency), wall', '× RSA limit, CPU', '× jose (same concurrency), wall'],
@@ -67,7 +95,14 @@ try {
   console.log(
     table(
       ['', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', '× open route (per round)'],
-      [...web].map(([name, r]) => [name, format(r.rps), format(r.p50, 2), format(r.p99, 2), format(r.cpuMicrosPerRequest, 1), formatRatio(ratio(rpsOf(name), openSamples))]),
+      [...web].map(([name, r]) => [
+        name,
+        format(r.rps),
+        format(r.p50, 2),
+        format(r.p99, 2),
+        format(r.cpuMicrosPerRequest, 1),
+        formatRatio(ratio(rpsOf(name), openSamples)),
+      ]),
     ),
   );
   const newVsJose = ratio(rpsOf(GATE_NEW), rpsOf(JOSE_NEW));
@@ -84,8 +119,16 @@ try {
     table(
       ['', 'discovery requests', '/certs requests'],
       [
-        [`${cold.cold.verifications} concurrent first verifications, cold cache (${cold.cold.accepted} accepted)`, cold.cold.discovery, cold.cold.certs],
-        [`${cold.unknownKids.tokens} tokens with random kids (${cold.unknownKids.refused} refused)`, cold.unknownKids.discovery, cold.unknownKids.certs],
+        [
+          `${cold.cold.verifications} concurrent first verifications, cold cache (${cold.cold.accepted} accepted)`,
+          cold.cold.discovery,
+          cold.cold.certs,
+        ],
+        [
+          `${cold.unknownKids.tokens} tokens with random kids (${cold.unknownKids.refused} refused)`,
+          cold.unknownKids.discovery,
+          cold.unknownKids.certs,
+        ],
       ],
     ),
   );
@@ -94,7 +137,15 @@ try {
   const mem = await memory(settings.memoryTokens);
   report.memory = mem;
   console.log(`\n## Memory after distinct valid tokens (default cache bounds)\n`);
-  console.log(table(['tokens', 'heap MiB', 'RSS MiB'], [[0, format(mem.before.heapMiB, 1), format(mem.before.rssMiB, 1)], ...mem.checkpoints.map((c) => [c.tokens, format(c.heapMiB, 1), format(c.rssMiB, 1)])]));
+  console.log(
+    table(
+      ['tokens', 'heap MiB', 'RSS MiB'],
+      [
+        [0, format(mem.before.heapMiB, 1), format(mem.before.rssMiB, 1)],
+        ...mem.checkpoints.map((c) => [c.tokens, format(c.heapMiB, 1), format(c.rssMiB, 1)]),
+      ],
+    ),
+  );
   const firstFull = mem.checkpoints[0].heapMiB;
   const last = mem.checkpoints.at(-1).heapMiB;
 
@@ -117,12 +168,21 @@ try {
     ['heap flat under distinct tokens: last ÷ first full-cache checkpoint ≤ 1.1', { median: last / firstFull }, 1.1, 'max'],
     ['one discovery and one /certs request on a cold start', { median: cold.cold.discovery + cold.cold.certs }, 2, 'max'],
   ];
-  report.targets = targets.map(([name, value, bound, kind]) => ({ name, value, bound, met: kind === 'max' ? value.median <= bound : value.median >= bound }));
+  report.targets = targets.map(([name, value, bound, kind]) => ({
+    name,
+    value,
+    bound,
+    met: kind === 'max' ? value.median <= bound : value.median >= bound,
+  }));
   console.log('\n## Targets\n');
   console.log(
     table(
       ['target', 'measured (per round: median (lowest–highest))', 'met'],
-      report.targets.map((t) => [t.name, t.value.low === undefined ? format(t.value.median, 2) : formatRatio(t.value), t.met ? 'yes' : 'no']),
+      report.targets.map((t) => [
+        t.name,
+        t.value.low === undefined ? format(t.value.median, 2) : formatRatio(t.value),
+        t.met ? 'yes' : 'no',
+      ]),
     ),
   );
   report.extra = {

@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { runtimeDataClaims } from 'attestation-gate/testing';
 
-const azurevmPayload = JSON.parse(readFileSync(new URL('../test/fixtures/maa/decoded/cvmguest-azurevm-sharedweu-2023.json', import.meta.url), 'utf8')).payload;
+const azurevmPayload = JSON.parse(
+  readFileSync(new URL('../test/fixtures/maa/decoded/cvmguest-azurevm-sharedweu-2023.json', import.meta.url), 'utf8'),
+).payload;
 
 /** Claims that turn a default token into a real-shaped azurevm one: the SGX defaults removed, the VM's claims in. */
 function azurevmClaims(maa) {
@@ -20,9 +22,9 @@ function azurevmClaims(maa) {
 export function mintShapes(maa, count) {
   const azurevm = azurevmClaims(maa);
   const shapes = {
-    'SGX': () => maa.mint(),
+    SGX: () => maa.mint(),
     'SGX + runtime data': () => maa.mint(runtimeDataClaims(randomBytes(320))),
-    'azurevm': () => maa.mint(azurevm),
+    azurevm: () => maa.mint(azurevm),
   };
   return new Map(Object.entries(shapes).map(([name, make]) => [name, Array.from({ length: count }, make)]));
 }

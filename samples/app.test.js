@@ -24,14 +24,24 @@ describe('the relying-party sample app', () => {
   });
 
   it('refuses a debug enclave and another signer with 403', async () => {
-    const debug = await request(app).get('/secrets').set('authorization', `Bearer ${maa.mint({ 'x-ms-sgx-is-debuggable': true })}`);
-    const other = await request(app).get('/secrets').set('authorization', `Bearer ${maa.mint({ 'x-ms-sgx-mrsigner': 'ab'.repeat(32) })}`);
+    const debug = await request(app)
+      .get('/secrets')
+      .set('authorization', `Bearer ${maa.mint({ 'x-ms-sgx-is-debuggable': true })}`);
+    const other = await request(app)
+      .get('/secrets')
+      .set('authorization', `Bearer ${maa.mint({ 'x-ms-sgx-mrsigner': 'ab'.repeat(32) })}`);
     expect([debug.status, other.status]).toEqual([403, 403]);
   });
 
   it('keeps /admin for enclaves at SVN 5 or later', async () => {
     expect((await request(app).get('/admin').set('authorization', `Bearer ${maa.mint()}`)).status).toBe(403);
-    expect((await request(app).get('/admin').set('authorization', `Bearer ${maa.mint({ 'x-ms-sgx-svn': 5 })}`)).status).toBe(200);
+    expect(
+      (
+        await request(app)
+          .get('/admin')
+          .set('authorization', `Bearer ${maa.mint({ 'x-ms-sgx-svn': 5 })}`)
+      ).status,
+    ).toBe(200);
   });
 
   it('asks for a token when none is sent', async () => {

@@ -28,10 +28,15 @@ export function createRelyingParty({ verifier, challenges, onRefusal }) {
   const app = express();
   app.get('/challenge', challengeHandler(challenges));
   // The raw body is captured before the gate: its Content-Digest is part of what the client signs.
-  app.post('/session', express.raw({ type: '*/*' }), requireAttestation({ verifier, policy, binding: { challenges }, possession: {}, onRefusal }), (req, res) => {
-    const { sgx } = getAttestation(req);
-    res.json({ session: 'opened', mrenclave: sgx.mrenclave, svn: sgx.svn });
-  });
+  app.post(
+    '/session',
+    express.raw({ type: '*/*' }),
+    requireAttestation({ verifier, policy, binding: { challenges }, possession: {}, onRefusal }),
+    (req, res) => {
+      const { sgx } = getAttestation(req);
+      res.json({ session: 'opened', mrenclave: sgx.mrenclave, svn: sgx.svn });
+    },
+  );
   return app;
 }
 
@@ -60,7 +65,9 @@ async function main() {
     const client = new AttestationClient(maa.issuer, { allowInsecureConnection: true });
     const response = await client.attestSgxEnclave(quote, { runTimeData: runtimeData });
     const token = response.token.serialize();
-    console.log(`AttestationClient.attestSgxEnclave: token from ${response.body.issuer}, mrsigner ${response.body.mrSigner}, svn ${response.body.svn}`);
+    console.log(
+      `AttestationClient.attestSgxEnclave: token from ${response.body.issuer}, mrsigner ${response.body.mrSigner}, svn ${response.body.svn}`,
+    );
 
     const attested = createAttestedFetch({ token, privateKey });
     const show = async (what, res) => console.log(`${what}: ${res.status} ${JSON.stringify(await res.json())}`);

@@ -15,9 +15,14 @@ export function createBindingApp({ verifier, challenges, mrsigner, onRefusal }) 
   const app = express();
   app.post('/challenge', challengeHandler(challenges));
   // The raw body is captured before the gate: its Content-Digest is part of what the client signs.
-  app.post('/session', express.raw({ type: '*/*' }), requireAttestation({ verifier, policy, binding: { challenges }, possession: {}, onRefusal }), (req, res) => {
-    res.json({ session: 'opened', mrenclave: getAttestation(req).sgx.mrenclave });
-  });
+  app.post(
+    '/session',
+    express.raw({ type: '*/*' }),
+    requireAttestation({ verifier, policy, binding: { challenges }, possession: {}, onRefusal }),
+    (req, res) => {
+      res.json({ session: 'opened', mrenclave: getAttestation(req).sgx.mrenclave });
+    },
+  );
   app.get('/data', requireAttestation({ verifier, policy, possession: {}, onRefusal }), (_req, res) => {
     res.json({ data: 'only for the enclave that holds the key' });
   });

@@ -69,8 +69,14 @@ try {
   const enclave = createAttestedFetch({ token, privateKey });
   const thief = createAttestedFetch({ token, privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey });
   const bound = [
-    ['POST /session: token bound to a fresh challenge', () => enclave(`${bindingBase}/session`, { method: 'POST', body: '{}', headers: { 'x-case': 'fresh' } })],
-    ['POST /session: the same token replayed', () => enclave(`${bindingBase}/session`, { method: 'POST', body: '{}', headers: { 'x-case': 'replayed' } })],
+    [
+      'POST /session: token bound to a fresh challenge',
+      () => enclave(`${bindingBase}/session`, { method: 'POST', body: '{}', headers: { 'x-case': 'fresh' } }),
+    ],
+    [
+      'POST /session: the same token replayed',
+      () => enclave(`${bindingBase}/session`, { method: 'POST', body: '{}', headers: { 'x-case': 'replayed' } }),
+    ],
     ['GET /data: signed with the enclave key', () => enclave(`${bindingBase}/data`, { headers: { 'x-case': 'signed' } })],
     ['GET /data: stolen token, signed with another key', () => thief(`${bindingBase}/data`, { headers: { 'x-case': 'stolen' } })],
   ];
@@ -87,4 +93,6 @@ try {
 }
 console.log(`A relying party trusting ${maa.issuer} for enclaves signed by ${DEFAULT_MRSIGNER.slice(0, 12)}… at SVN ≥ 2:\n`);
 console.table(rows);
-console.log(`\nmetadata requests: ${maa.requests.discovery} discovery, ${maa.requests.certs} /certs (fetched once at warm-up, then cached)`);
+console.log(
+  `\nmetadata requests: ${maa.requests.discovery} discovery, ${maa.requests.certs} /certs (fetched once at warm-up, then cached)`,
+);

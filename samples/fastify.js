@@ -9,19 +9,27 @@ import { trust } from './trust.js';
 export async function createApp({ verifier, mrsigner, minSvn = 1, adminSvn = 5, onRefusal }) {
   const app = Fastify();
   await app.register(attestationGate, { verifier, onRefusal });
-  app.get('/health', async () => ({ keys: verifier.keyStatus().map(({ issuer, state, keyIds }) => ({ issuer, state, keys: keyIds.length })) }));
+  app.get('/health', async () => ({
+    keys: verifier.keyStatus().map(({ issuer, state, keyIds }) => ({ issuer, state, keys: keyIds.length })),
+  }));
   // onRequest: a refused request is answered before its body is even read.
   app.get('/secrets', { onRequest: app.requireAttestation({ policy: { mrsigner: [mrsigner], minSvn } }) }, async (request) => {
     const { sgx } = request.attestation;
     return { secret: 'the launch codes', for: { mrenclave: sgx.mrenclave, svn: sgx.svn } };
   });
-  app.get('/admin', { onRequest: app.requireAttestation({ policy: { mrsigner: [mrsigner], minSvn: adminSvn } }) }, async () => ({ admin: true }));
+  app.get('/admin', { onRequest: app.requireAttestation({ policy: { mrsigner: [mrsigner], minSvn: adminSvn } }) }, async () => ({
+    admin: true,
+  }));
   return app;
 }
 
 async function main() {
   const { verifier, mrsigner, maa, issuer } = await trust();
-  const app = await createApp({ verifier, mrsigner, onRefusal: (error, request) => request.log.warn(`refused: ${error.code} ${error.message}`) });
+  const app = await createApp({
+    verifier,
+    mrsigner,
+    onRefusal: (error, request) => request.log.warn(`refused: ${error.code} ${error.message}`),
+  });
   const address = await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' });
   console.log(`relying party (Fastify) on ${address}, trusting ${issuer}`);
   if (maa !== undefined) console.log(`try: curl -H "Authorization: Bearer ${maa.mint()}" ${address}/secrets`);

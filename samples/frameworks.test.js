@@ -73,7 +73,10 @@ describe.each(Object.entries(samples))('the %s sample', (_name, build) => {
 
 /** Starts a sample as `node samples/<file>` on a free port, waits for its "try:" line, returns what it printed. */
 function startSample(file) {
-  const child = spawn(process.execPath, [new URL(file, import.meta.url).pathname], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [new URL(file, import.meta.url).pathname], {
+    env: { ...process.env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => {

@@ -26,13 +26,19 @@ export function createApp({ verifier, mrsigner, minSvn = 1, adminSvn = 5, onRefu
     const { sgx } = c.get('attestation');
     return c.json({ secret: 'the launch codes', for: { mrenclave: sgx.mrenclave, svn: sgx.svn } });
   });
-  app.get('/admin', requireAttestation({ verifier, policy: { mrsigner: [mrsigner], minSvn: adminSvn }, onRefusal }), (c) => c.json({ admin: true }));
+  app.get('/admin', requireAttestation({ verifier, policy: { mrsigner: [mrsigner], minSvn: adminSvn }, onRefusal }), (c) =>
+    c.json({ admin: true }),
+  );
   return app;
 }
 
 async function main() {
   const { verifier, mrsigner, maa, issuer } = await trust();
-  const app = createApp({ verifier, mrsigner, onRefusal: (error, request) => console.error(`refused ${request.method} ${request.url}: ${error.code} ${error.message}`) });
+  const app = createApp({
+    verifier,
+    mrsigner,
+    onRefusal: (error, request) => console.error(`refused ${request.method} ${request.url}: ${error.code} ${error.message}`),
+  });
   const server = serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 3000), hostname: '127.0.0.1' }, ({ port }) => {
     console.log(`relying party (Hono) on http://127.0.0.1:${port}, trusting ${issuer}`);
     if (maa !== undefined) console.log(`try: curl -H "Authorization: Bearer ${maa.mint()}" http://127.0.0.1:${port}/secrets`);

@@ -9,13 +9,19 @@ import { trust } from './trust.js';
 export function createApp({ verifier, mrsigner, minSvn = 1, adminSvn = 5, onRefusal }) {
   const app = new Koa();
   const routes = {
-    '/secrets': [koaAttestation({ verifier, policy: { mrsigner: [mrsigner], minSvn }, onRefusal }), (ctx) => {
-      const { sgx } = ctx.state.attestation;
-      ctx.body = { secret: 'the launch codes', for: { mrenclave: sgx.mrenclave, svn: sgx.svn } };
-    }],
-    '/admin': [koaAttestation({ verifier, policy: { mrsigner: [mrsigner], minSvn: adminSvn }, onRefusal }), (ctx) => {
-      ctx.body = { admin: true };
-    }],
+    '/secrets': [
+      koaAttestation({ verifier, policy: { mrsigner: [mrsigner], minSvn }, onRefusal }),
+      (ctx) => {
+        const { sgx } = ctx.state.attestation;
+        ctx.body = { secret: 'the launch codes', for: { mrenclave: sgx.mrenclave, svn: sgx.svn } };
+      },
+    ],
+    '/admin': [
+      koaAttestation({ verifier, policy: { mrsigner: [mrsigner], minSvn: adminSvn }, onRefusal }),
+      (ctx) => {
+        ctx.body = { admin: true };
+      },
+    ],
   };
   // A router (@koa/router) would do this; two routes do not need one.
   app.use(async (ctx, next) => {
@@ -29,7 +35,11 @@ export function createApp({ verifier, mrsigner, minSvn = 1, adminSvn = 5, onRefu
 
 async function main() {
   const { verifier, mrsigner, maa, issuer } = await trust();
-  const app = createApp({ verifier, mrsigner, onRefusal: (error, ctx) => console.error(`refused ${ctx.method} ${ctx.url}: ${error.code} ${error.message}`) });
+  const app = createApp({
+    verifier,
+    mrsigner,
+    onRefusal: (error, ctx) => console.error(`refused ${ctx.method} ${ctx.url}: ${error.code} ${error.message}`),
+  });
   const server = app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
     const { port } = server.address();
     console.log(`relying party (Koa) on http://127.0.0.1:${port}, trusting ${issuer}`);

@@ -11,7 +11,12 @@ const options =
   token !== undefined && issuer !== undefined
     ? { issuers: [issuer] }
     : {
-        issuers: [{ issuer: 'https://sharedwus.wus.attest.azure.net', jwks: JSON.parse(readFileSync(new URL('cpp-sgx-shared-wus-2022.certs.json', fixtures), 'utf8')) }],
+        issuers: [
+          {
+            issuer: 'https://sharedwus.wus.attest.azure.net',
+            jwks: JSON.parse(readFileSync(new URL('cpp-sgx-shared-wus-2022.certs.json', fixtures), 'utf8')),
+          },
+        ],
         now: () => Date.parse('2022-05-31T23:00:00Z'),
       };
 const input = token ?? readFileSync(new URL('cpp-sgx-shared-wus-2022.jwt', fixtures), 'utf8').trim();

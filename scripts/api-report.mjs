@@ -20,13 +20,35 @@ export const UPDATE_COMMAND = 'npm run api:update';
 
 /** The declarations tsconfig.build.json would write, by file name, without touching dist/. */
 function emitDeclarations() {
-  const config = ts.getParsedCommandLineOfConfigFile(`${root}tsconfig.build.json`, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); } });
-  const options = { ...config.options, declaration: true, emitDeclarationOnly: true, declarationMap: false, sourceMap: false, noEmit: false };
+  const config = ts.getParsedCommandLineOfConfigFile(
+    `${root}tsconfig.build.json`,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
+    },
+  );
+  const options = {
+    ...config.options,
+    declaration: true,
+    emitDeclarationOnly: true,
+    declarationMap: false,
+    sourceMap: false,
+    noEmit: false,
+  };
   const program = ts.createProgram(config.fileNames, options);
   const emitted = new Map();
   const result = program.emit(undefined, (fileName, text) => emitted.set(fileName, text));
-  const errors = ts.getPreEmitDiagnostics(program).concat(result.diagnostics).filter((d) => d.category === ts.DiagnosticCategory.Error);
-  if (errors.length > 0) throw new Error(ts.formatDiagnostics(errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' }));
+  const errors = ts
+    .getPreEmitDiagnostics(program)
+    .concat(result.diagnostics)
+    .filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length > 0)
+    throw new Error(
+      ts.formatDiagnostics(errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' }),
+    );
   return { emitted, options };
 }
 
@@ -38,11 +60,21 @@ function declarationProgram(emitted, entryFiles, options) {
   const fileExists = host.fileExists.bind(host);
   host.fileExists = (fileName) => emitted.has(fileName) || fileExists(fileName);
   // dist/ may not exist on disk: module resolution must see the emitted directories too.
-  const emittedDirectories = new Set([...emitted.keys()].flatMap((fileName) => fileName.split('/').slice(1, -1).map((_, i, parts) => `/${parts.slice(0, i + 1).join('/')}`)));
+  const emittedDirectories = new Set(
+    [...emitted.keys()].flatMap((fileName) =>
+      fileName
+        .split('/')
+        .slice(1, -1)
+        .map((_, i, parts) => `/${parts.slice(0, i + 1).join('/')}`),
+    ),
+  );
   const directoryExists = host.directoryExists?.bind(host);
   host.directoryExists = (directory) => emittedDirectories.has(directory.replace(/\/$/, '')) || (directoryExists?.(directory) ?? true);
   const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (fileName, languageVersion, ...rest) => (emitted.has(fileName) ? ts.createSourceFile(fileName, emitted.get(fileName), languageVersion, true) : getSourceFile(fileName, languageVersion, ...rest));
+  host.getSourceFile = (fileName, languageVersion, ...rest) =>
+    emitted.has(fileName)
+      ? ts.createSourceFile(fileName, emitted.get(fileName), languageVersion, true)
+      : getSourceFile(fileName, languageVersion, ...rest);
   return ts.createProgram(entryFiles, { ...options, noEmit: true }, host);
 }
 
@@ -51,7 +83,10 @@ function entryPoints() {
   const manifest = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
   return Object.entries(manifest.exports)
     .filter(([, target]) => typeof target === 'object' && target.import?.types !== undefined)
-    .map(([subpath, target]) => ({ name: subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`, file: `${root}${target.import.types.slice(2)}` }));
+    .map(([subpath, target]) => ({
+      name: subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`,
+      file: `${root}${target.import.types.slice(2)}`,
+    }));
 }
 
 const printer = ts.createPrinter({ removeComments: true, newLine: ts.NewLineKind.LineFeed });
@@ -73,7 +108,9 @@ function describeEntry(program, checker, entry) {
   if (source === undefined) throw new Error(`${entry.file} was not emitted: is it under src/?`);
   const module = checker.getSymbolAtLocation(source);
   const lines = [];
-  for (const symbol of (module === undefined ? [] : checker.getExportsOfModule(module)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const symbol of (module === undefined ? [] : checker.getExportsOfModule(module)).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  )) {
     const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
     const declarations = [...new Set((target.declarations ?? []).map(statementOf))];
     const texts = declarations.map(printNode);
@@ -83,7 +120,11 @@ function describeEntry(program, checker, entry) {
   // Module and global augmentations are public surface too (`attestation-gate/augment-express` is one).
   for (const statement of source.statements) {
     if (ts.isModuleDeclaration(statement) && (ts.isStringLiteral(statement.name) || statement.name.text === 'global')) {
-      lines.push(`// augments ${ts.isStringLiteral(statement.name) ? `'${statement.name.text}'` : 'the global scope'}`, printNode(statement), '');
+      lines.push(
+        `// augments ${ts.isStringLiteral(statement.name) ? `'${statement.name.text}'` : 'the global scope'}`,
+        printNode(statement),
+        '',
+      );
     }
   }
   return lines.join('\n').trimEnd();
@@ -92,7 +133,11 @@ function describeEntry(program, checker, entry) {
 export function apiReport() {
   const { emitted, options } = emitDeclarations();
   const entries = entryPoints();
-  const program = declarationProgram(emitted, entries.map((entry) => entry.file), options);
+  const program = declarationProgram(
+    emitted,
+    entries.map((entry) => entry.file),
+    options,
+  );
   const checker = program.getTypeChecker();
   const sections = entries.map((entry) => `## ${entry.name}\n\n\`\`\`ts\n${describeEntry(program, checker, entry)}\n\`\`\``);
   return `# API report\n\nThe public surface of every package entry point, generated from the built declarations by\n\`scripts/api-report.mjs\`. Do not edit: run \`${UPDATE_COMMAND}\` and review the diff.\n\n${sections.join('\n\n')}\n`;

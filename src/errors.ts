@@ -191,9 +191,9 @@ export const ERROR_TABLE = {
 export type AttestationErrorCode = keyof typeof ERROR_TABLE;
 
 /** The HTTP status of each code, derived from ERROR_TABLE. */
-export const ERROR_STATUS = Object.freeze(
-  Object.fromEntries(Object.entries(ERROR_TABLE).map(([code, { status }]) => [code, status])),
-) as { readonly [C in AttestationErrorCode]: (typeof ERROR_TABLE)[C]['status'] };
+export const ERROR_STATUS = Object.freeze(Object.fromEntries(Object.entries(ERROR_TABLE).map(([code, { status }]) => [code, status]))) as {
+  readonly [C in AttestationErrorCode]: (typeof ERROR_TABLE)[C]['status'];
+};
 
 /**
  * A refusal with a stable `code`. Like jose's error classes, the code is a literal type: `new
@@ -223,8 +223,13 @@ export class AttestationError<C extends AttestationErrorCode = AttestationErrorC
 export type AnyAttestationError = { [C in AttestationErrorCode]: AttestationError<C> }[AttestationErrorCode];
 
 /** Whether `value` is an AttestationError; with codes, whether it is one of those (and typed so). */
-export function isAttestationError<C extends AttestationErrorCode = AttestationErrorCode>(value: unknown, ...codes: readonly C[]): value is AttestationError<C> {
-  return value instanceof AttestationError && (codes.length === 0 || (codes as readonly string[]).includes((value as AttestationError).code));
+export function isAttestationError<C extends AttestationErrorCode = AttestationErrorCode>(
+  value: unknown,
+  ...codes: readonly C[]
+): value is AttestationError<C> {
+  return (
+    value instanceof AttestationError && (codes.length === 0 || (codes as readonly string[]).includes((value as AttestationError).code))
+  );
 }
 
 /**

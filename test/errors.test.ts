@@ -26,7 +26,12 @@ function readmeRows(): string[][] {
   return section
     .split('\n')
     .filter((line) => line.startsWith('| `ERR_'))
-    .map((line) => line.slice(1, -1).split(' | ').map((cell) => cell.trim()));
+    .map((line) =>
+      line
+        .slice(1, -1)
+        .split(' | ')
+        .map((cell) => cell.trim()),
+    );
 }
 
 describe('one error table', () => {
@@ -62,7 +67,9 @@ describe('one error table', () => {
       expect(JSON.stringify(answer)).not.toContain('secret');
       const challenge = answer.headers['www-authenticate'];
       if (status === 400 || status === 401 || status === 403) {
-        expect(challenge).toBe(bearerError === undefined ? 'Bearer realm="r"' : `Bearer realm="r", error="${bearerError}", error_description="${clientText}"`);
+        expect(challenge).toBe(
+          bearerError === undefined ? 'Bearer realm="r"' : `Bearer realm="r", error="${bearerError}", error_description="${clientText}"`,
+        );
       } else {
         expect(challenge).toBeUndefined();
       }

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { challengeHandler, createChallengeStore, createMemoryReplayStore, createRequestGate, createVerifier, type Verifier } from '../src/index.js';
+import {
+  challengeHandler,
+  createChallengeStore,
+  createMemoryReplayStore,
+  createRequestGate,
+  createVerifier,
+  type Verifier,
+} from '../src/index.js';
 import { checkSignatureOptions } from '../src/possession/verify-request.js';
 import { createTestAttestationService, DEFAULT_MRSIGNER, type TestAttestationService } from '../src/testing/index.js';
 import { RENAMED_OPTIONS } from '../src/verify/options.js';
@@ -31,8 +38,18 @@ const constructors: [string, string, string, Build][] = [
   ['createChallengeStore', 'ttl', 'ttlSeconds', (name, value) => createChallengeStore({ [name]: value } as never)],
   ['createChallengeStore', 'clock', 'now', (name, value) => createChallengeStore({ [name]: value } as never)],
   ['createMemoryReplayStore', 'clock', 'now', (name, value) => createMemoryReplayStore({ [name]: value } as never)],
-  ['challengeHandler', 'retryAfter', 'retryAfterSeconds', (name, value) => challengeHandler(createChallengeStore(), { [name]: value } as never)],
-  ['createRequestGate', 'retryAfter', 'retryAfterSeconds', (name, value) => createRequestGate({ verifier, policy: { mrsigner: [DEFAULT_MRSIGNER] }, [name]: value } as never)],
+  [
+    'challengeHandler',
+    'retryAfter',
+    'retryAfterSeconds',
+    (name, value) => challengeHandler(createChallengeStore(), { [name]: value } as never),
+  ],
+  [
+    'createRequestGate',
+    'retryAfter',
+    'retryAfterSeconds',
+    (name, value) => createRequestGate({ verifier, policy: { mrsigner: [DEFAULT_MRSIGNER] }, [name]: value } as never),
+  ],
   ['checkSignatureOptions', 'clockTolerance', 'clockToleranceSeconds', (name, value) => checkSignatureOptions({ [name]: value } as never)],
 ];
 

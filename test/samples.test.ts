@@ -36,7 +36,7 @@ describe('samples run as they are', () => {
     expect(stdout).toMatch(/the token alone, unsigned: 401 .*ERR_POSSESSION/);
   });
 
-  it('azure-sdk.js: Microsoft\'s AttestationClient attests a built quote locally and the relying party accepts the token once', async () => {
+  it("azure-sdk.js: Microsoft's AttestationClient attests a built quote locally and the relying party accepts the token once", async () => {
     const { stdout } = await run(process.execPath, ['samples/azure-sdk.js'], { cwd: root, timeout: 30_000 });
     expect(stdout).toMatch(/AttestationClient\.attestSgxEnclave: token from http:\/\/127\.0\.0\.1:\d+, mrsigner 3c7ecf9a\w{56}, svn 3/);
     expect(stdout).toMatch(/relying party, fresh bound token: 200 .*"session":"opened"/);
@@ -50,7 +50,10 @@ describe('samples run as they are', () => {
   });
 
   it('verify-token.js refuses a junk token with exit code 1', async () => {
-    const failure = await run(process.execPath, ['samples/verify-token.js', 'junk', 'https://sharedwus.wus.attest.azure.net'], { cwd: root, timeout: 30_000 }).catch((error: { code: number; stdout: string }) => error);
+    const failure = await run(process.execPath, ['samples/verify-token.js', 'junk', 'https://sharedwus.wus.attest.azure.net'], {
+      cwd: root,
+      timeout: 30_000,
+    }).catch((error: { code: number; stdout: string }) => error);
     expect(failure).toMatchObject({ code: 1, stdout: expect.stringContaining('refused: ERR_TOKEN_MALFORMED') });
   });
 });

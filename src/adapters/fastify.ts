@@ -55,7 +55,8 @@ declare module 'fastify' {
  */
 export function fastifyAttestation(options: FastifyAttestationOptions): FastifyAttestationHook {
   const gate = adapterGate(options, 'requireAttestation');
-  const bodyOf = options.possession === undefined ? () => undefined : (options.possession.body ?? ((request: FastifyRequest) => capturedBody(request)));
+  const bodyOf =
+    options.possession === undefined ? () => undefined : (options.possession.body ?? ((request: FastifyRequest) => capturedBody(request)));
   return async function attestationHook(request, reply) {
     const gateRequest = nodeGateRequest(request.raw, { target: request.raw.url, body: bodyOf(request), original: request });
     const outcome = gate.checkSync(gateRequest) ?? (await gate.check(gateRequest));
@@ -68,7 +69,8 @@ export function fastifyAttestation(options: FastifyAttestationOptions): FastifyA
 }
 
 async function plugin(app: FastifyInstance, defaults: FastifyAttestationPluginOptions): Promise<void> {
-  if (typeof defaults !== 'object' || defaults === null) throw new AttestationError('ERR_CONFIG_INVALID', 'the attestation plugin needs { verifier }');
+  if (typeof defaults !== 'object' || defaults === null)
+    throw new AttestationError('ERR_CONFIG_INVALID', 'the attestation plugin needs { verifier }');
   app.decorateRequest('attestation', undefined);
   app.decorate('requireAttestation', (options: FastifyRouteAttestationOptions) => {
     const { verifier = defaults.verifier } = options ?? {};

@@ -59,7 +59,8 @@ export function createFetchGate(options: FetchGateOptions): FetchGate {
   const gate = adapterGate(options, 'createFetchGate');
   const possession = options.possession;
   const maxBodyBytes = possession?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0) throw new AttestationError('ERR_CONFIG_INVALID', 'possession.maxBodyBytes must be a non-negative integer');
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0)
+    throw new AttestationError('ERR_CONFIG_INVALID', 'possession.maxBodyBytes must be a non-negative integer');
 
   async function bodyOf(request: Request): Promise<Uint8Array | undefined> {
     if (possession === undefined) return undefined;
@@ -90,7 +91,11 @@ export function createFetchGate(options: FetchGateOptions): FetchGate {
 }
 
 function refused(outcome: Extract<GateOutcome, { ok: false }>): FetchGateOutcome {
-  return { ok: false, error: outcome.error, response: new Response(JSON.stringify(outcome.problem), { status: outcome.status, headers: problemHeaders(outcome) }) };
+  return {
+    ok: false,
+    error: outcome.error,
+    response: new Response(JSON.stringify(outcome.problem), { status: outcome.status, headers: problemHeaders(outcome) }),
+  };
 }
 
 function baseRequest(request: Request): Omit<GateRequest, 'bodyMayFollow'> {

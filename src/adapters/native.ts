@@ -36,14 +36,18 @@ export function adapterGate<Native>(options: AdapterGateOptions<Native>, name: s
   const { token, onRefusal, possession } = options;
   if (token?.from !== undefined && typeof token.from !== 'function') invalid('token.from must be a function');
   if (onRefusal !== undefined && typeof onRefusal !== 'function') invalid('onRefusal must be a function');
-  if (possession?.body !== undefined && typeof possession.body !== 'function') invalid('possession.body must be a function returning the raw body');
+  if (possession?.body !== undefined && typeof possession.body !== 'function')
+    invalid('possession.body must be a function returning the raw body');
   const { body: _body, ...gatePossession } = possession ?? {};
   const from = token?.from;
   return buildGate(
     resolveGateOptions(
       {
         ...options,
-        token: token === undefined ? undefined : { ...token, from: from === undefined ? undefined : (request: GateRequest) => from(request.original as Native) },
+        token:
+          token === undefined
+            ? undefined
+            : { ...token, from: from === undefined ? undefined : (request: GateRequest) => from(request.original as Native) },
         onRefusal: onRefusal === undefined ? undefined : (error, request) => onRefusal(error, request.original as Native),
         possession: possession === undefined ? undefined : gatePossession,
       },

@@ -59,7 +59,8 @@ const NONCE_LENGTH = 43;
  * (hashed, as runtime data) into its evidence, and the relying party accepts it once.
  */
 export function createChallengeStore(options: ChallengeStoreOptions = {}): ChallengeStore {
-  if (typeof options !== 'object' || options === null) throw new AttestationError('ERR_CONFIG_INVALID', 'createChallengeStore options must be an object');
+  if (typeof options !== 'object' || options === null)
+    throw new AttestationError('ERR_CONFIG_INVALID', 'createChallengeStore options must be an object');
   refuseRenamed(options, { ttl: 'ttlSeconds', clock: 'now' }, 'createChallengeStore option');
   const ttlSeconds = options.ttlSeconds ?? 300;
   if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
@@ -100,7 +101,8 @@ export function createChallengeStore(options: ChallengeStoreOptions = {}): Chall
       }
       if (outcome === 'consumed') return;
       if (outcome === 'replayed') throw new AttestationError('ERR_REPLAY', 'the challenge nonce has already been used');
-      if (outcome === 'unknown') throw new AttestationError('ERR_BINDING_MISMATCH', 'the challenge nonce was not issued here or has expired');
+      if (outcome === 'unknown')
+        throw new AttestationError('ERR_BINDING_MISMATCH', 'the challenge nonce was not issued here or has expired');
       throw storeUnavailable(undefined, `the replay store answered ${quote(outcome)} when consuming a nonce`);
     },
   };

@@ -50,10 +50,7 @@ function readAttestationType(payload: ClaimSet): string {
 function checkVersion(payload: ClaimSet): void {
   const version = ownClaim(payload, 'x-ms-ver');
   if (version !== undefined && version !== SUPPORTED_VERSION) {
-    throw new AttestationError(
-      'ERR_CLAIM_INVALID',
-      `claim "x-ms-ver" must be ${quote(SUPPORTED_VERSION)}, got ${quote(version)}`,
-    );
+    throw new AttestationError('ERR_CLAIM_INVALID', `claim "x-ms-ver" must be ${quote(SUPPORTED_VERSION)}, got ${quote(version)}`);
   }
 }
 

@@ -60,7 +60,6 @@ export interface AzureVmClaims {
   isolationTee: IsolationTeeClaims;
 }
 
-
 function readIsolationTee(tee: ClaimSet): IsolationTeeClaims {
   const attestationType = requiredNonEmptyString(tee, 'x-ms-attestation-type');
   return omitUndefined({

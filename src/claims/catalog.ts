@@ -175,7 +175,12 @@ const COMMON = entries({
   nonce: { type: STRING, types: 'all', role: 'informational', meaning: 'NOT inside the quote: proves nothing about the TEE' },
   'x-ms-ver': { type: oneOf('1.0'), types: 'all', role: 'envelope', meaning: 'claim set version (must be "1.0")', example: '1.0' },
   'x-ms-attestation-type': { type: STRING, types: 'all', role: 'envelope', meaning: 'kind of evidence: sgx, sevsnpvm, tdxvm, azurevm' },
-  'x-ms-policy-hash': { type: BASE64URL, types: 'all', role: 'envelope', meaning: 'hash of the instance policy that appraised the evidence (pin it)' },
+  'x-ms-policy-hash': {
+    type: BASE64URL,
+    types: 'all',
+    role: 'envelope',
+    meaning: 'hash of the instance policy that appraised the evidence (pin it)',
+  },
   'x-ms-policy-signer': { type: FREE_FORM, types: 'all', role: 'envelope', meaning: 'key that signed the instance policy (isolated mode)' },
   'x-ms-policy': { type: FREE_FORM, types: 'all', role: 'informational', meaning: 'claims issued by the instance policy' },
   'x-ms-compliance-status': {
@@ -289,9 +294,27 @@ const SEVSNP_CLAIMS = entries({
     meaning: 'digest of the ID key that signed the launch',
     example: '0356215882a825279a85b300b0b742931d113bf7e32dde2e50ffde7ec743ca491ecdd7f336dc28a6e0b2bb57af7a44a3',
   },
-  'x-ms-sevsnpvm-authorkeydigest': { type: hex(96), types: SNP, role: 'measurement', meaning: 'digest of the author key', example: ZERO_96 },
-  'x-ms-sevsnpvm-familyId': { type: hex(32), types: SNP, role: 'measurement', meaning: 'family id', example: '01000000000000000000000000000000' },
-  'x-ms-sevsnpvm-imageId': { type: hex(32), types: SNP, role: 'measurement', meaning: 'image id', example: '02000000000000000000000000000000' },
+  'x-ms-sevsnpvm-authorkeydigest': {
+    type: hex(96),
+    types: SNP,
+    role: 'measurement',
+    meaning: 'digest of the author key',
+    example: ZERO_96,
+  },
+  'x-ms-sevsnpvm-familyId': {
+    type: hex(32),
+    types: SNP,
+    role: 'measurement',
+    meaning: 'family id',
+    example: '01000000000000000000000000000000',
+  },
+  'x-ms-sevsnpvm-imageId': {
+    type: hex(32),
+    types: SNP,
+    role: 'measurement',
+    meaning: 'image id',
+    example: '02000000000000000000000000000000',
+  },
   'x-ms-sevsnpvm-reportdata': {
     type: hex(128),
     types: SNP,
@@ -307,11 +330,35 @@ const SEVSNP_CLAIMS = entries({
     example: '6b3247d1e0e2e07360c11bfcbbeaf1d4b8d42c5310601e90c32ebc68a5a16e84',
   },
   'x-ms-sevsnpvm-guestsvn': { type: UINT32, types: SNP, role: 'tcb', meaning: 'guest security version (compare as minimum)', example: 7 },
-  'x-ms-sevsnpvm-bootloader-svn': { type: UINT8, types: SNP, role: 'tcb', meaning: 'bootloader security version (compare as minimum)', example: 4 },
+  'x-ms-sevsnpvm-bootloader-svn': {
+    type: UINT8,
+    types: SNP,
+    role: 'tcb',
+    meaning: 'bootloader security version (compare as minimum)',
+    example: 4,
+  },
   'x-ms-sevsnpvm-tee-svn': { type: UINT8, types: SNP, role: 'tcb', meaning: 'TEE security version (compare as minimum)', example: 0 },
-  'x-ms-sevsnpvm-snpfw-svn': { type: UINT8, types: SNP, role: 'tcb', meaning: 'SNP firmware security version (compare as minimum)', example: 21 },
-  'x-ms-sevsnpvm-microcode-svn': { type: UINT8, types: SNP, role: 'tcb', meaning: 'microcode security version (compare as minimum)', example: 211 },
-  'x-ms-sevsnpvm-vmpl': { type: UINT32, types: SNP, role: 'informational', meaning: 'VM privilege level of the report (0 = most privileged)', example: 0 },
+  'x-ms-sevsnpvm-snpfw-svn': {
+    type: UINT8,
+    types: SNP,
+    role: 'tcb',
+    meaning: 'SNP firmware security version (compare as minimum)',
+    example: 21,
+  },
+  'x-ms-sevsnpvm-microcode-svn': {
+    type: UINT8,
+    types: SNP,
+    role: 'tcb',
+    meaning: 'microcode security version (compare as minimum)',
+    example: 211,
+  },
+  'x-ms-sevsnpvm-vmpl': {
+    type: UINT32,
+    types: SNP,
+    role: 'informational',
+    meaning: 'VM privilege level of the report (0 = most privileged)',
+    example: 0,
+  },
   'x-ms-sevsnpvm-is-debuggable': {
     type: BOOLEAN,
     types: SNP,
@@ -325,7 +372,7 @@ const SEVSNP_CLAIMS = entries({
     types: SNP,
     role: 'migration',
     meaning: "true = a migration agent may move the guest's memory off the machine",
-    danger: { when: notFalse, whenAbsent: true, says: "migratable guest: a migration agent can take its memory off the machine" },
+    danger: { when: notFalse, whenAbsent: true, says: 'migratable guest: a migration agent can take its memory off the machine' },
     example: false,
   },
   'x-ms-sevsnpvm-smt-allowed': snpBoolean('simultaneous multithreading allowed (side-channel exposure)', true),
@@ -361,7 +408,11 @@ const TDX_CLAIMS = entries({
     types: TDX,
     role: 'debug',
     meaning: 'EAT debug status (enabled = debuggable)',
-    danger: { when: (value) => value === 'enabled' || !DBGSTAT_VALUES.includes(value as string), whenAbsent: false, says: 'debug status enabled' },
+    danger: {
+      when: (value) => value === 'enabled' || !DBGSTAT_VALUES.includes(value as string),
+      whenAbsent: false,
+      says: 'debug status enabled',
+    },
     example: 'disabled',
   },
   intuse: { type: STRING, types: TDX, role: 'informational', meaning: 'EAT intended use', example: 'generic' },
@@ -390,10 +441,28 @@ const TDX_CLAIMS = entries({
     '2fd279c16164a93dd5bf373d834328d46008c2b693af9ebb865b08b2ced320c9a89b4869a9fab60fbe9d0c5a5363c656',
   ),
   tdx_mrsignerseam: tdxMeasurement('MRSIGNERSEAM: TDX module signer (zero = Intel)', 'tcb'),
-  tdx_seam_attributes: { type: hex(16), types: TDX, role: 'tcb', meaning: 'TDX module attributes (zero expected)', example: '0000000000000000' },
+  tdx_seam_attributes: {
+    type: hex(16),
+    types: TDX,
+    role: 'tcb',
+    meaning: 'TDX module attributes (zero expected)',
+    example: '0000000000000000',
+  },
   tdx_seamsvn: { type: UINT16, types: TDX, role: 'tcb', meaning: 'TDX module security version (compare as minimum)', example: 3 },
-  tdx_tee_tcb_svn: { type: hex(32), types: TDX, role: 'tcb', meaning: 'TEE TCB SVN array of the quote', example: '03000600000000000000000000000000' },
-  tdx_xfam: { type: hex(16), types: TDX, role: 'measurement', meaning: 'XFAM: CPU extended features the TD may use', example: 'e718060000000000' },
+  tdx_tee_tcb_svn: {
+    type: hex(32),
+    types: TDX,
+    role: 'tcb',
+    meaning: 'TEE TCB SVN array of the quote',
+    example: '03000600000000000000000000000000',
+  },
+  tdx_xfam: {
+    type: hex(16),
+    types: TDX,
+    role: 'measurement',
+    meaning: 'XFAM: CPU extended features the TD may use',
+    example: 'e718060000000000',
+  },
   tdx_td_attributes: {
     type: hex(16),
     types: TDX,
@@ -430,29 +499,72 @@ const TDX_CLAIMS = entries({
 
 /** The members of `x-ms-isolation-tee`: the hardware evidence of SEV-SNP or TDX, under their own names. */
 const ISOLATION_TEE_MEMBERS = catalog([
-  ['x-ms-attestation-type', { type: oneOf(...ISOLATION_TEE_TYPES), types: AZUREVM, role: 'envelope', meaning: 'the hardware TEE: sevsnpvm or tdxvm' }],
-  ...[...COMMON, ...SEVSNP_CLAIMS, ...TDX_CLAIMS].filter(([, spec]) => spec.types !== 'all' && spec.types.some((type) => CVM_TEES.includes(type))),
-  ['x-ms-runtime', { type: FREE_FORM, types: CVM_TEES, role: 'binding', meaning: "the paravisor's runtime data: its keys, VM configuration, user-data" }],
+  [
+    'x-ms-attestation-type',
+    { type: oneOf(...ISOLATION_TEE_TYPES), types: AZUREVM, role: 'envelope', meaning: 'the hardware TEE: sevsnpvm or tdxvm' },
+  ],
+  ...[...COMMON, ...SEVSNP_CLAIMS, ...TDX_CLAIMS].filter(
+    ([, spec]) => spec.types !== 'all' && spec.types.some((type) => CVM_TEES.includes(type)),
+  ),
+  [
+    'x-ms-runtime',
+    { type: FREE_FORM, types: CVM_TEES, role: 'binding', meaning: "the paravisor's runtime data: its keys, VM configuration, user-data" },
+  ],
 ]);
 
 const azurevmFlag = (meaning: string, example: boolean, role: ClaimRole = 'informational', danger?: ClaimDanger): ClaimSpec =>
-  danger === undefined ? { type: BOOLEAN, types: AZUREVM, role, meaning, example } : { type: BOOLEAN, types: AZUREVM, role, meaning, danger, example };
+  danger === undefined
+    ? { type: BOOLEAN, types: AZUREVM, role, meaning, example }
+    : { type: BOOLEAN, types: AZUREVM, role, meaning, danger, example };
 
 // Examples from the sharedeus2 token of December 2024.
 const AZUREVM_CLAIMS = entries({
-  secureboot: { type: BOOLEAN, types: AZUREVM, role: 'integrity', meaning: 'secure boot enabled', danger: { when: notTrue, whenAbsent: false, says: 'secure boot off' }, example: true },
-  'x-ms-azurevm-attestation-protocol-ver': { type: STRING, types: AZUREVM, role: 'envelope', meaning: 'guest attestation protocol version (3.0 since 2025)', example: '3.0' },
-  'x-ms-azurevm-attested-pcrs': { type: ARRAY, types: AZUREVM, role: 'measurement', meaning: 'TPM PCRs covered by the evidence', example: [0, 1, 2, 3, 4, 5, 6, 7] },
+  secureboot: {
+    type: BOOLEAN,
+    types: AZUREVM,
+    role: 'integrity',
+    meaning: 'secure boot enabled',
+    danger: { when: notTrue, whenAbsent: false, says: 'secure boot off' },
+    example: true,
+  },
+  'x-ms-azurevm-attestation-protocol-ver': {
+    type: STRING,
+    types: AZUREVM,
+    role: 'envelope',
+    meaning: 'guest attestation protocol version (3.0 since 2025)',
+    example: '3.0',
+  },
+  'x-ms-azurevm-attested-pcrs': {
+    type: ARRAY,
+    types: AZUREVM,
+    role: 'measurement',
+    meaning: 'TPM PCRs covered by the evidence',
+    example: [0, 1, 2, 3, 4, 5, 6, 7],
+  },
   'x-ms-azurevm-bootdebug-enabled': azurevmFlag('boot debugging enabled', false, 'debug', debugTrue('boot debugging enabled in the guest')),
-  'x-ms-azurevm-kerneldebug-enabled': azurevmFlag('kernel debugging enabled', false, 'debug', debugTrue('kernel debugging enabled in the guest')),
-  'x-ms-azurevm-hypervisordebug-enabled': azurevmFlag('hypervisor debugging enabled', false, 'debug', debugTrue('hypervisor debugging enabled')),
+  'x-ms-azurevm-kerneldebug-enabled': azurevmFlag(
+    'kernel debugging enabled',
+    false,
+    'debug',
+    debugTrue('kernel debugging enabled in the guest'),
+  ),
+  'x-ms-azurevm-hypervisordebug-enabled': azurevmFlag(
+    'hypervisor debugging enabled',
+    false,
+    'debug',
+    debugTrue('hypervisor debugging enabled'),
+  ),
   'x-ms-azurevm-debuggersdisabled': azurevmFlag('debuggers disabled in the guest', true, 'integrity', {
     when: notTrue,
     whenAbsent: false,
     says: 'debuggers not disabled in the guest',
   }),
   'x-ms-azurevm-signingdisabled': azurevmFlag('driver signature enforcement disabled (true on Linux)', true),
-  'x-ms-azurevm-testsigning-enabled': azurevmFlag('test signing enabled', false, 'integrity', { when: notFalse, whenAbsent: false, says: 'test signing enabled in the guest' }),
+  'x-ms-azurevm-testsigning-enabled': azurevmFlag('test signing enabled', false, 'integrity', {
+    when: notFalse,
+    whenAbsent: false,
+    says: 'test signing enabled in the guest',
+  }),
   'x-ms-azurevm-flightsigning-enabled': azurevmFlag('flight signing enabled', false),
   'x-ms-azurevm-elam-enabled': azurevmFlag('early-launch anti-malware enabled', false),
   'x-ms-azurevm-is-windows': azurevmFlag('Windows guest', false),
@@ -460,7 +572,13 @@ const AZUREVM_CLAIMS = entries({
   'x-ms-azurevm-dbxvalidated': azurevmFlag('secure boot dbx validated', true),
   'x-ms-azurevm-default-securebootkeysvalidated': azurevmFlag('default secure boot keys validated', true),
   'x-ms-azurevm-hvci-policy': { type: UINT, types: AZUREVM, role: 'integrity', meaning: 'hypervisor code integrity policy', example: 0 },
-  'x-ms-azurevm-vmid': { type: STRING, types: AZUREVM, role: 'informational', meaning: 'VM id', example: '9A42ABD5-8385-42B3-9255-FE7807698194' },
+  'x-ms-azurevm-vmid': {
+    type: STRING,
+    types: AZUREVM,
+    role: 'informational',
+    meaning: 'VM id',
+    example: '9A42ABD5-8385-42B3-9255-FE7807698194',
+  },
   'x-ms-azurevm-ostype': { type: STRING, types: AZUREVM, role: 'informational', meaning: 'OS type', example: 'Linux' },
   'x-ms-azurevm-osdistro': { type: STRING, types: AZUREVM, role: 'informational', meaning: 'OS distribution', example: 'Ubuntu' },
   'x-ms-azurevm-osbuild': { type: STRING, types: AZUREVM, role: 'informational', meaning: 'OS build', example: 'NotApplication' },
@@ -475,7 +593,14 @@ const AZUREVM_CLAIMS = entries({
 });
 
 /** Every claim MAA is known to issue at the top level of an attestation result. */
-export const MAA_CLAIMS: ClaimCatalog = catalog([...COMMON, ...SGX_CLAIMS, ...LEGACY_SGX, ...SEVSNP_CLAIMS, ...TDX_CLAIMS, ...AZUREVM_CLAIMS]);
+export const MAA_CLAIMS: ClaimCatalog = catalog([
+  ...COMMON,
+  ...SGX_CLAIMS,
+  ...LEGACY_SGX,
+  ...SEVSNP_CLAIMS,
+  ...TDX_CLAIMS,
+  ...AZUREVM_CLAIMS,
+]);
 
 /** The legacy claim that holds the very value of `claim` (MAA's 2020 name for it), if any. */
 export function verbatimLegacyAliasOf(claim: string): string | undefined {
@@ -486,9 +611,24 @@ export function verbatimLegacyAliasOf(claim: string): string | undefined {
 /** Claims of policy-management responses (not evidence): known, so `inspect` can name them. */
 export const POLICY_MANAGEMENT_CLAIMS: ClaimCatalog = catalog(
   entries({
-    'x-ms-policy-certificates': { type: FREE_FORM, types: [], role: 'informational', meaning: 'policy signing certificates (a policy-management response)' },
-    'x-ms-policy-result': { type: STRING, types: [], role: 'informational', meaning: 'outcome of a policy change (a policy-management response)' },
-    'x-ms-policy-token-hash': { type: STRING, types: [], role: 'informational', meaning: 'hash of the policy just set (a policy-management response)' },
+    'x-ms-policy-certificates': {
+      type: FREE_FORM,
+      types: [],
+      role: 'informational',
+      meaning: 'policy signing certificates (a policy-management response)',
+    },
+    'x-ms-policy-result': {
+      type: STRING,
+      types: [],
+      role: 'informational',
+      meaning: 'outcome of a policy change (a policy-management response)',
+    },
+    'x-ms-policy-token-hash': {
+      type: STRING,
+      types: [],
+      role: 'informational',
+      meaning: 'hash of the policy just set (a policy-management response)',
+    },
   }),
 );
 

@@ -143,8 +143,7 @@ export const optionalString = (obj: ClaimSet, name: string): string | undefined 
 export const requiredNonEmptyString = (obj: ClaimSet, name: string): string => readRequired(obj, name, NON_EMPTY_STRING);
 
 /** Upper- or lower-case hex of exactly `hexChars` digits, returned lower-cased. */
-export const requiredHex = (obj: ClaimSet, name: string, hexChars: number): string =>
-  readRequired(obj, name, hexKind(hexChars));
+export const requiredHex = (obj: ClaimSet, name: string, hexChars: number): string => readRequired(obj, name, hexKind(hexChars));
 export const optionalHex = (obj: ClaimSet, name: string, hexChars: number): string | undefined =>
   readOptional(obj, name, hexKind(hexChars));
 
@@ -154,17 +153,14 @@ export const optionalUint16 = (obj: ClaimSet, name: string): number | undefined 
 
 /** A JSON number that is a non-negative safe integer: MAA documents no width for these. */
 export const optionalUint = (obj: ClaimSet, name: string): number | undefined => readOptional(obj, name, UINT);
-export const optionalUintArray = (obj: ClaimSet, name: string): number[] | undefined =>
-  readOptional(obj, name, UINT_ARRAY);
+export const optionalUintArray = (obj: ClaimSet, name: string): number[] | undefined => readOptional(obj, name, UINT_ARRAY);
 
 export const requiredBoolean = (obj: ClaimSet, name: string): boolean => readRequired(obj, name, BOOLEAN);
 export const optionalBoolean = (obj: ClaimSet, name: string): boolean | undefined => readOptional(obj, name, BOOLEAN);
 
 /** A JSON object (not an array, not null). Its members are as parsed: read them with `ownClaim` too. */
-export const requiredObject = (obj: ClaimSet, name: string): Record<string, unknown> =>
-  readRequired(obj, name, OBJECT);
-export const optionalObject = (obj: ClaimSet, name: string): Record<string, unknown> | undefined =>
-  readOptional(obj, name, OBJECT);
+export const requiredObject = (obj: ClaimSet, name: string): Record<string, unknown> => readRequired(obj, name, OBJECT);
+export const optionalObject = (obj: ClaimSet, name: string): Record<string, unknown> | undefined => readOptional(obj, name, OBJECT);
 
 /** A JSON object whose every member is a string, as parsed. */
 export const optionalStringRecord = (obj: ClaimSet, name: string): Record<string, string> | undefined =>
@@ -195,7 +191,10 @@ function kindOfType(type: ClaimType): Kind<unknown> | undefined {
   }
 }
 
-const integerKinds = new Map<number, Kind<number>>([[0xffff, UINT16], [Number.MAX_SAFE_INTEGER, UINT]]);
+const integerKinds = new Map<number, Kind<number>>([
+  [0xffff, UINT16],
+  [Number.MAX_SAFE_INTEGER, UINT],
+]);
 
 function integerKind(max: number): Kind<number> {
   let kind = integerKinds.get(max);
@@ -218,7 +217,8 @@ function cataloguedKind(name: string, kind: ClaimType['kind']): Kind<unknown> {
   if (found === undefined) {
     const type = MAA_CLAIMS.get(name)?.type;
     found = type?.kind === kind ? kindOfType(type) : undefined;
-    if (found === undefined) throw new TypeError(`the claim catalogue types ${name} as ${type === undefined ? 'nothing' : type.kind}, not ${kind}`);
+    if (found === undefined)
+      throw new TypeError(`the claim catalogue types ${name} as ${type === undefined ? 'nothing' : type.kind}, not ${kind}`);
     cataloguedKinds.set(name, found);
   }
   return found;

@@ -59,7 +59,10 @@ function parseJsonText(bytes: Uint8Array): Record<string, unknown> | undefined {
  */
 export function checkReportDataBinding(attestation: RuntimeDataSource, bytes: Uint8Array): void {
   if (!reportDataBinds(attestation, bytes)) {
-    throw new AttestationError('ERR_BINDING_MISMATCH', 'the report data does not bind the runtime data (SHA-256 mismatch or no report data)');
+    throw new AttestationError(
+      'ERR_BINDING_MISMATCH',
+      'the report data does not bind the runtime data (SHA-256 mismatch or no report data)',
+    );
   }
 }
 
@@ -111,7 +114,12 @@ const PARAVISOR_KID_PREFIX = 'HCL';
 export function isParavisorRuntime(runtime: Readonly<Record<string, unknown>>): boolean {
   if (Object.hasOwn(runtime, PARAVISOR_MEMBER)) return true;
   const keys = own(runtime, 'keys');
-  return Array.isArray(keys) && keys.some((key) => isJsonObject(key) && typeof own(key, 'kid') === 'string' && (own(key, 'kid') as string).startsWith(PARAVISOR_KID_PREFIX));
+  return (
+    Array.isArray(keys) &&
+    keys.some(
+      (key) => isJsonObject(key) && typeof own(key, 'kid') === 'string' && (own(key, 'kid') as string).startsWith(PARAVISOR_KID_PREFIX),
+    )
+  );
 }
 
 function workloadRuntimeData(attestation: RuntimeDataSource): RuntimeData | undefined {
@@ -146,10 +154,12 @@ export function isSigningJwk(jwk: Readonly<Record<string, unknown>>): boolean {
   const use = own(jwk, 'use');
   if (use !== undefined && use !== 'sig') return false;
   const ops = own(jwk, 'key_ops');
-  if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify') && ops.every((op) => op === 'verify' || op === 'sign'))) return false;
+  if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify') && ops.every((op) => op === 'verify' || op === 'sign')))
+    return false;
   const alg = own(jwk, 'alg');
   const kty = own(jwk, 'kty');
-  if (alg !== undefined && !(typeof kty === 'string' && typeof alg === 'string' && (SIGNING_ALGORITHMS.get(kty) ?? []).includes(alg))) return false;
+  if (alg !== undefined && !(typeof kty === 'string' && typeof alg === 'string' && (SIGNING_ALGORITHMS.get(kty) ?? []).includes(alg)))
+    return false;
   return true;
 }
 
@@ -166,6 +176,9 @@ export function checkRuntimeDataAgreement(claims: Readonly<Record<string, unknow
   const bytes = enclaveHeldData();
   const binary = bytes === undefined ? undefined : parseJsonText(bytes);
   if (binary === undefined || !isDeepStrictEqual(binary, runtime)) {
-    throw new AttestationError('ERR_CLAIM_INVALID', 'the token carries binary runtime data (x-ms-sgx-ehd) and JSON runtime data (x-ms-runtime) that disagree');
+    throw new AttestationError(
+      'ERR_CLAIM_INVALID',
+      'the token carries binary runtime data (x-ms-sgx-ehd) and JSON runtime data (x-ms-runtime) that disagree',
+    );
   }
 }

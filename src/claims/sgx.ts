@@ -70,10 +70,7 @@ function agrees(legacy: unknown, checked: unknown, isHex: boolean): boolean {
 }
 
 function contradiction(legacyName: string, claimName: string, legacy: unknown): AttestationError {
-  return new AttestationError(
-    'ERR_CLAIM_INVALID',
-    `legacy claim ${legacyName} contradicts ${claimName} (got ${quote(legacy)})`,
-  );
+  return new AttestationError('ERR_CLAIM_INVALID', `legacy claim ${legacyName} contradicts ${claimName} (got ${quote(legacy)})`);
 }
 
 function checkLegacyAliases(payload: ClaimSet): void {

@@ -104,7 +104,9 @@ export function explainType(claims: Claims): TypeExplanation | undefined {
   const teeType = type === 'azurevm' ? valueAt(claims, `${ISOLATION_TEE}.x-ms-attestation-type`) : undefined;
   const tee = isKnownTee(teeType) ? teeType : undefined;
   const catalogued = claimsOf(type, tee);
-  const identityClaims = IDENTITY_RULES[type].claims.filter((claim) => type !== 'azurevm' || (tee !== undefined && catalogued.some(([name]) => name === claim)));
+  const identityClaims = IDENTITY_RULES[type].claims.filter(
+    (claim) => type !== 'azurevm' || (tee !== undefined && catalogued.some(([name]) => name === claim)),
+  );
   const identity = identityClaims.flatMap((claim) => {
     const value = valueAt(claims, claim);
     return value === undefined ? [] : [{ claim, value }];

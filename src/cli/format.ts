@@ -95,12 +95,20 @@ export function displayValue(value: unknown, max = 48): string {
   if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (value instanceof Uint8Array) return `${value.length} bytes`;
   if (Array.isArray(value)) {
-    const items = value.map((item) => (typeof item === 'object' && item !== null ? (Array.isArray(item) ? '[…]' : '{…}') : displayValue(item, 16)));
+    const items = value.map((item) =>
+      typeof item === 'object' && item !== null ? (Array.isArray(item) ? '[…]' : '{…}') : displayValue(item, 16),
+    );
     return `[${value.length} item${value.length === 1 ? '' : 's'}${items.length > 0 ? `: ${cutList(items, max)}` : ''}]`;
   }
   if (typeof value === 'object') {
     const names = Object.keys(value);
-    const list = names.length > 0 ? `: ${cutList(names.map((n) => printableName(shorten(n, 32))), max)}` : '';
+    const list =
+      names.length > 0
+        ? `: ${cutList(
+            names.map((n) => printableName(shorten(n, 32))),
+            max,
+          )}`
+        : '';
     return `{${names.length} member${names.length === 1 ? '' : 's'}${list}}`;
   }
   return `<${typeof value}>`;
@@ -137,9 +145,7 @@ export function table(rows: readonly (readonly string[])[], options: TableOption
   const lines = all.map((row) =>
     (
       indent +
-      row
-        .map((cell, column) => (column === row.length - 1 ? cell : cell + ' '.repeat((widths[column] ?? 0) - [...cell].length)))
-        .join(gap)
+      row.map((cell, column) => (column === row.length - 1 ? cell : cell + ' '.repeat((widths[column] ?? 0) - [...cell].length))).join(gap)
     ).trimEnd(),
   );
   return `${lines.join('\n')}\n`;

@@ -76,7 +76,10 @@ export async function readTokenArgument(argument: string | undefined, io: CliIo,
 /** The refusal the verifier would give, without reading (or keeping) the rest of an endless input. */
 function bounded(text: string, limit: number, what: string): string {
   if (Buffer.byteLength(text, 'utf8') <= limit) return text;
-  throw new AttestationError('ERR_TOKEN_TOO_LARGE', `${what} holds more than ${limit} bytes (maxTokenBytes and ${READ_SLACK_BYTES} for whitespace): not read further`);
+  throw new AttestationError(
+    'ERR_TOKEN_TOO_LARGE',
+    `${what} holds more than ${limit} bytes (maxTokenBytes and ${READ_SLACK_BYTES} for whitespace): not read further`,
+  );
 }
 
 /** At most `limit + 1` bytes of a file: enough to tell that it is too long (a device, a pipe, a huge file). */
@@ -116,7 +119,8 @@ async function readTextFile(path: string, what: string): Promise<string> {
   } catch (error) {
     throw new UsageError(`cannot read ${what} ${showPath(path)}: ${describeError(error)}`);
   }
-  if (Buffer.byteLength(text, 'utf8') > MAX_JSON_FILE_BYTES) throw new UsageError(`${what} ${showPath(path)} is larger than ${MAX_JSON_FILE_BYTES} bytes`);
+  if (Buffer.byteLength(text, 'utf8') > MAX_JSON_FILE_BYTES)
+    throw new UsageError(`${what} ${showPath(path)} is larger than ${MAX_JSON_FILE_BYTES} bytes`);
   return text;
 }
 
@@ -133,7 +137,8 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
 export function parseDateOption(value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   const date = /^\d+$/.test(value) ? new Date(Number(value) * 1000) : new Date(value);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`--at ${JSON.stringify(value)} is not a date (use ISO 8601, e.g. 2022-05-31T23:00:00Z)`);
+  if (Number.isNaN(date.getTime()))
+    throw new UsageError(`--at ${JSON.stringify(value)} is not a date (use ISO 8601, e.g. 2022-05-31T23:00:00Z)`);
   return date;
 }
 

@@ -148,10 +148,20 @@ interface Sink {
 
 const show = (value: unknown): string => displayValue(value, 64);
 
-function adviseHeader(header: Readonly<Record<string, unknown>>, payload: Readonly<Record<string, unknown>>, signatureBytes: number, sink: Sink): void {
+function adviseHeader(
+  header: Readonly<Record<string, unknown>>,
+  payload: Readonly<Record<string, unknown>>,
+  signatureBytes: number,
+  sink: Sink,
+): void {
   const alg = own(header, 'alg');
-  if (typeof alg === 'string' && alg.toLowerCase() === 'none' && signatureBytes === 0) sink.note('header', 'alg none with an empty signature: an unsigned token');
-  if (signatureBytes > 0) sink.note('signature', `signature: ${signatureBytes} bytes, NOT verified here (attestation-gate verify checks it with the issuer's keys)`);
+  if (typeof alg === 'string' && alg.toLowerCase() === 'none' && signatureBytes === 0)
+    sink.note('header', 'alg none with an empty signature: an unsigned token');
+  if (signatureBytes > 0)
+    sink.note(
+      'signature',
+      `signature: ${signatureBytes} bytes, NOT verified here (attestation-gate verify checks it with the issuer's keys)`,
+    );
   else sink.note('signature', 'signature: empty');
   const jku = own(header, 'jku');
   const iss = own(payload, 'iss');
@@ -168,12 +178,19 @@ function adviseIssuer(issuer: unknown, configured: boolean, sink: Sink): void {
   } catch {
     return;
   }
-  sink.note('issuer', `iss ${show(issuer)}: ${configured ? 'checked against the --issuer given' : "accepted only if it is exactly one of the verifier's issuers (inspect --issuer, verify --issuer)"}`);
-  if (url.protocol === 'http:') sink.warn('issuer', 'iss uses plain http on loopback: a local test instance, trusted only with --allow-insecure-loopback');
+  sink.note(
+    'issuer',
+    `iss ${show(issuer)}: ${configured ? 'checked against the --issuer given' : "accepted only if it is exactly one of the verifier's issuers (inspect --issuer, verify --issuer)"}`,
+  );
+  if (url.protocol === 'http:')
+    sink.warn('issuer', 'iss uses plain http on loopback: a local test instance, trusted only with --allow-insecure-loopback');
   const host = url.hostname;
   if (host.endsWith('.test.attest.azure.net')) sink.warn('issuer', 'a pre-production MAA instance (*.test.attest.azure.net)');
   if (/^shared[a-z0-9]*\.[a-z0-9]+\.attest\.azure\.(net|us)$/.test(host)) {
-    sink.note('issuer', 'a shared MAA instance: any Azure customer can attest to it, so a policy must pin what it trusts (the enclave or VM measurements)');
+    sink.note(
+      'issuer',
+      'a shared MAA instance: any Azure customer can attest to it, so a policy must pin what it trusts (the enclave or VM measurements)',
+    );
   }
 }
 
@@ -184,7 +201,11 @@ function timeReport(payload: Readonly<Record<string, unknown>>, name: string, no
 }
 
 function timesOf(payload: Readonly<Record<string, unknown>>, nowSeconds: number): InspectReport['times'] {
-  return { iat: timeReport(payload, 'iat', nowSeconds), nbf: timeReport(payload, 'nbf', nowSeconds), exp: timeReport(payload, 'exp', nowSeconds) };
+  return {
+    iat: timeReport(payload, 'iat', nowSeconds),
+    nbf: timeReport(payload, 'nbf', nowSeconds),
+    exp: timeReport(payload, 'exp', nowSeconds),
+  };
 }
 
 function adviseEvidence(
@@ -196,32 +217,52 @@ function adviseEvidence(
   if (attestationType === undefined) return;
   lifetime(payload, sink);
   if (explanation === undefined && typeof attestationType === 'string' && attestationType !== '') {
-    sink.warn('evidence', `attestation type ${show(attestationType)}: no typed view, only the common claims are checked; a policy refuses it unless allowDebug (its debug flag is unknown)`);
+    sink.warn(
+      'evidence',
+      `attestation type ${show(attestationType)}: no typed view, only the common claims are checked; a policy refuses it unless allowDebug (its debug flag is unknown)`,
+    );
   }
   if (explanation?.attestationType === 'azurevm' && explanation.isolationTee === undefined) {
-    sink.warn('evidence', `${ISOLATION_TEE}.x-ms-attestation-type is not ${ISOLATION_TEE_TYPES.join(' or ')}: its debug flags are unknown, so a policy refuses it unless allowDebug`);
+    sink.warn(
+      'evidence',
+      `${ISOLATION_TEE}.x-ms-attestation-type is not ${ISOLATION_TEE_TYPES.join(' or ')}: its debug flags are unknown, so a policy refuses it unless allowDebug`,
+    );
   }
   for (const flag of explanation?.flags ?? []) if (flag.dangerous) sink.warn('evidence', describeFlag(flag));
 
   const legacy = Object.keys(LEGACY_ALIASES).filter((name) => Object.hasOwn(payload, name));
   if (legacy.length > 0) {
-    sink.note('evidence', `legacy aliases present (${legacy.join(', ')}): gate on the x-ms-* claims; a verifier refuses the token if an alias contradicts its x-ms-* claim`);
+    sink.note(
+      'evidence',
+      `legacy aliases present (${legacy.join(', ')}): gate on the x-ms-* claims; a verifier refuses the token if an alias contradicts its x-ms-* claim`,
+    );
   }
-  if (Object.hasOwn(payload, 'nonce')) sink.note('evidence', 'nonce: NOT inside the quote, it proves nothing about the enclave (bind a challenge through runtime data instead)');
+  if (Object.hasOwn(payload, 'nonce'))
+    sink.note(
+      'evidence',
+      'nonce: NOT inside the quote, it proves nothing about the enclave (bind a challenge through runtime data instead)',
+    );
   const runtime = ['x-ms-runtime', 'x-ms-sgx-ehd', 'x-ms-inittime'].filter((name) => Object.hasOwn(payload, name));
   if (runtime.length > 0) {
-    sink.note('evidence', `runtime data present (${runtime.join(', ')}): a key or challenge the enclave bound into its evidence; use it to tie the token to a session`);
+    sink.note(
+      'evidence',
+      `runtime data present (${runtime.join(', ')}): a key or challenge the enclave bound into its evidence; use it to tie the token to a session`,
+    );
   } else {
     sink.note('evidence', 'no runtime data: a bearer token, bound to no key or session; whoever holds it can present it');
   }
   const policyHash = own(payload, 'x-ms-policy-hash');
   const defaults = typeof attestationType === 'string' ? (MAA_DEFAULT_POLICY_HASHES[attestationType] ?? []) : [];
   if (typeof policyHash === 'string' && defaults.includes(policyHash)) {
-    sink.warn('evidence', `x-ms-policy-hash is MAA's default ${show(attestationType)} policy, which issues tokens for any TEE of the type, debug ones included: pin the TEE itself`);
+    sink.warn(
+      'evidence',
+      `x-ms-policy-hash is MAA's default ${show(attestationType)} policy, which issues tokens for any TEE of the type, debug ones included: pin the TEE itself`,
+    );
   } else if (typeof policyHash === 'string') {
     sink.note('evidence', `x-ms-policy-hash ${show(policyHash)}: pin it to accept only evidence appraised by your instance policy`);
   }
-  if (Object.hasOwn(payload, 'x-ms-policy-signer')) sink.note('evidence', 'x-ms-policy-signer present: the instance policy was uploaded signed (isolated trust model)');
+  if (Object.hasOwn(payload, 'x-ms-policy-signer'))
+    sink.note('evidence', 'x-ms-policy-signer present: the instance policy was uploaded signed (isolated trust model)');
 }
 
 function lifetime(payload: Readonly<Record<string, unknown>>, sink: Sink): void {
@@ -261,7 +302,7 @@ function renderInspect(report: InspectReport, options: { full: boolean }): strin
   const valueWidth = options.full ? Number.MAX_SAFE_INTEGER : 40;
   const out: string[] = [];
   out.push('SIGNATURE NOT VERIFIED: this decodes the token and shows what it claims, not that the claims are true.');
-  out.push('Use `attestation-gate verify` to check it against the issuer\'s keys.\n');
+  out.push("Use `attestation-gate verify` to check it against the issuer's keys.\n");
 
   out.push('Header');
   const headerRows: string[][] = [];
@@ -301,7 +342,9 @@ function renderInspect(report: InspectReport, options: { full: boolean }): strin
   out.push('');
   if (report.verdict !== null) {
     const others = report.refusals.filter((code) => code !== report.verdict);
-    out.push(`Verdict: a verifier refuses this token with ${report.verdict}${others.length > 0 ? ` (also failing: ${others.join(', ')})` : ''}.`);
+    out.push(
+      `Verdict: a verifier refuses this token with ${report.verdict}${others.length > 0 ? ` (also failing: ${others.join(', ')})` : ''}.`,
+    );
   } else {
     const decides = report.issuers === null ? 'its issuer, its signature' : 'its signature';
     out.push(`Verdict: nothing above makes a verifier refuse it; ${decides} and your policy decide (attestation-gate verify).`);

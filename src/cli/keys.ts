@@ -40,7 +40,9 @@ async function loadJwks(target: string, allowInsecureLoopback: boolean): Promise
   try {
     issuer = normalizeIssuer(target, allowInsecureLoopback);
   } catch (error) {
-    throw new UsageError(`${JSON.stringify(shorten(target, 80))} is not an issuer URL: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UsageError(
+      `${JSON.stringify(shorten(target, 80))} is not an issuer URL: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const options = { issuer, timeoutMs: DEFAULT_FETCH_TIMEOUT_MS, maxBytes: DEFAULT_MAX_METADATA_BYTES };
   return fetchJson(await discoverJwksUri(issuer, options), options);
@@ -58,9 +60,12 @@ function describe(key: KeyInspection, collateralGiven: boolean): string {
   const kid = printable(shorten(key.kid ?? '(no kid)', 60));
   if (key.outcome !== 'verified' || key.enclave === undefined) {
     // Reasons start with the step that failed; it is printed once.
-    const reason = key.step !== undefined && key.reason?.startsWith(`${key.step}: `) ? key.reason.slice(key.step.length + 2) : (key.reason ?? '');
+    const reason =
+      key.step !== undefined && key.reason?.startsWith(`${key.step}: `) ? key.reason.slice(key.step.length + 2) : (key.reason ?? '');
     const why = printable(shorten(reason, 200));
-    return key.outcome === 'no-quote' ? `key ${kid}\n  no MAA enclave quote: ${why}\n` : `key ${kid}\n  REFUSED at ${key.step ?? 'import'}: ${why}\n`;
+    return key.outcome === 'no-quote'
+      ? `key ${kid}\n  no MAA enclave quote: ${why}\n`
+      : `key ${kid}\n  REFUSED at ${key.step ?? 'import'}: ${why}\n`;
   }
   const e = key.enclave;
   const tcb = collateralGiven

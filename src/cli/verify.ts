@@ -45,7 +45,8 @@ interface VerifyValues {
 
 function parseMinRsaBits(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) === 0) throw new UsageError(`--min-rsa-bits ${JSON.stringify(value)} is not a positive whole number of bits`);
+  if (!/^\d+$/.test(value) || Number(value) === 0)
+    throw new UsageError(`--min-rsa-bits ${JSON.stringify(value)} is not a positive whole number of bits`);
   return Number(value);
 }
 
@@ -56,7 +57,9 @@ async function buildVerifier(values: VerifyValues): Promise<Verifier> {
   }
   const jwks = values.jwks === undefined ? undefined : await readJsonFile(values.jwks, 'JWKS file');
   if (jwks !== undefined && !(isJsonObject(jwks) && Array.isArray(jwks.keys))) {
-    throw new UsageError(`invalid JWKS file ${JSON.stringify(values.jwks)}: expected {"keys": [...]}, as an MAA instance's /certs serves it`);
+    throw new UsageError(
+      `invalid JWKS file ${JSON.stringify(values.jwks)}: expected {"keys": [...]}, as an MAA instance's /certs serves it`,
+    );
   }
   let policy: CompiledPolicy | undefined;
   if (values.policy !== undefined) {
@@ -126,7 +129,12 @@ function renderAccepted(result: VerifiedAttestation, now: Date, values: VerifyVa
     ['issued at', `${isoSeconds(result.issuedAt)} (${relativeTime(result.issuedAt.getTime(), nowMs)})`],
     ['expires at', `${isoSeconds(result.expiresAt)} (${relativeTime(result.expiresAt.getTime(), nowMs)})`],
     ['checked at', `${isoSeconds(now)}${values.at === undefined ? '' : ' (--at)'}`],
-    ['policy', values.policy === undefined ? 'none: authenticity only; which enclaves to trust is a policy\'s job (--policy)' : `satisfied (${printable(values.policy)})`],
+    [
+      'policy',
+      values.policy === undefined
+        ? "none: authenticity only; which enclaves to trust is a policy's job (--policy)"
+        : `satisfied (${printable(values.policy)})`,
+    ],
   ];
   if (result.policyHash !== undefined) rows.push(['x-ms-policy-hash', printable(result.policyHash)]);
   if (result.nonce !== undefined) rows.push(['nonce', displayValue(result.nonce)]);

@@ -10,7 +10,13 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { AttestationError } from '../errors.js';
 import { algorithmsForKey, keyThumbprint, signWith, type SignatureAlgorithm } from '../possession/algorithms.js';
 import { createContentDigest } from '../possession/content-digest.js';
-import { buildSignatureBase, DEFAULT_REQUIRED_COMPONENTS, signatureField, signatureInputField, type SignatureParameter } from '../possession/signature-base.js';
+import {
+  buildSignatureBase,
+  DEFAULT_REQUIRED_COMPONENTS,
+  signatureField,
+  signatureInputField,
+  type SignatureParameter,
+} from '../possession/signature-base.js';
 import { isKey } from '../possession/structured-fields.js';
 
 export { AttestationError, isAttestationError, type AttestationErrorCode } from '../errors.js';
@@ -59,7 +65,8 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
  */
 export function signRequest(options: SignRequestOptions): Record<string, string> {
   const { privateKey } = options;
-  if (privateKey === null || typeof privateKey !== 'object' || privateKey.type !== 'private') misuse('privateKey must be a private KeyObject');
+  if (privateKey === null || typeof privateKey !== 'object' || privateKey.type !== 'private')
+    misuse('privateKey must be a private KeyObject');
   const allowed = algorithmsForKey(privateKey);
   if (allowed.length === 0) misuse('privateKey must be an EC P-256, RSA (2048 bits or more) or Ed25519 key');
   const algorithm = options.algorithm ?? allowed[0]!;
@@ -148,7 +155,17 @@ export function createAttestedFetch(options: AttestedFetchOptions): AttestedFetc
   const { privateKey, algorithm, nonce, now, label } = options;
   // Fail at construction, not on the first request. A default keyId (the thumbprint, computed just below
   // once the key has passed this check) is always valid, so a stand-in is checked in its place.
-  signRequest({ method: 'GET', url: 'http://localhost/', privateKey, keyId: options.keyId ?? 'check', algorithm, token: 'check', nonce, now, label });
+  signRequest({
+    method: 'GET',
+    url: 'http://localhost/',
+    privateKey,
+    keyId: options.keyId ?? 'check',
+    algorithm,
+    token: 'check',
+    nonce,
+    now,
+    label,
+  });
   const keyId = options.keyId ?? keyThumbprint(privateKey);
 
   return async (input, init) => {
@@ -156,7 +173,19 @@ export function createAttestedFetch(options: AttestedFetchOptions): AttestedFetc
     const request = new Request(input, init);
     const body = request.body === null ? undefined : new Uint8Array(await request.arrayBuffer());
     const token = typeof options.token === 'function' ? await options.token() : options.token;
-    const signed = signRequest({ method: request.method, url: request.url, headers: request.headers, body, privateKey, keyId, algorithm, token, nonce, now, label });
+    const signed = signRequest({
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      body,
+      privateKey,
+      keyId,
+      algorithm,
+      token,
+      nonce,
+      now,
+      label,
+    });
     const headers = new Headers(request.headers);
     for (const [name, value] of Object.entries(signed)) headers.set(name, value);
     return fetchImpl(request.url, {

@@ -21,7 +21,10 @@ type Next = (error?: unknown) => void;
  * Mount it on POST: a GET invites prefetchers and crawlers to fill the store. It is unauthenticated by
  * nature, so rate-limit it.
  */
-export function challengeHandler(challenges: ChallengeStore, options: ChallengeHandlerOptions = {}): (req: unknown, res: ResponseLike, next: Next) => void {
+export function challengeHandler(
+  challenges: ChallengeStore,
+  options: ChallengeHandlerOptions = {},
+): (req: unknown, res: ResponseLike, next: Next) => void {
   if (typeof challenges !== 'object' || challenges === null || typeof challenges.issue !== 'function') {
     throw new AttestationError('ERR_CONFIG_INVALID', 'challengeHandler needs a challenge store from createChallengeStore');
   }
@@ -45,7 +48,8 @@ export function challengeHandler(challenges: ChallengeStore, options: ChallengeH
   /** The 200 answer; throws for a challenge that is not `{ nonce: string, expiresAt: Date }`. */
   function answer(challenge: unknown, res: ResponseLike): void {
     const { nonce, expiresAt } = (challenge ?? {}) as { nonce?: unknown; expiresAt?: unknown };
-    if (typeof nonce !== 'string' || !(expiresAt instanceof Date)) throw new TypeError('the challenge store issued something other than { nonce, expiresAt }');
+    if (typeof nonce !== 'string' || !(expiresAt instanceof Date))
+      throw new TypeError('the challenge store issued something other than { nonce, expiresAt }');
     const body = JSON.stringify({ nonce, expiresAt: expiresAt.toISOString() });
     res.statusCode = 200;
     res.setHeader('content-type', 'application/json');

@@ -10,7 +10,13 @@ import { AttestationError } from '../errors.js';
 import { buildGate } from '../gate/gate.js';
 import { nodeGateRequest } from '../gate/node.js';
 import { resolveGateOptions } from '../gate/options.js';
-import type { GateOutcome, GateRequest, PossessionOptions as GatePossessionOptions, RequestGateOptions, TokenSources } from '../gate/types.js';
+import type {
+  GateOutcome,
+  GateRequest,
+  PossessionOptions as GatePossessionOptions,
+  RequestGateOptions,
+  TokenSources,
+} from '../gate/types.js';
 import type { VerifiedAttestation } from '../verify/result.js';
 import type { RequestLike } from './extract.js';
 import { sendProblem, type ResponseLike } from './respond.js';
@@ -76,14 +82,18 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
   if (token?.from !== undefined && typeof token.from !== 'function') invalid('token.from must be a function');
   if (onRefusal !== undefined && typeof onRefusal !== 'function') invalid('onRefusal must be a function');
   if (passErrors !== undefined && typeof passErrors !== 'boolean') invalid('passErrors must be a boolean');
-  if (possession?.body !== undefined && typeof possession.body !== 'function') invalid('possession.body must be a function returning the raw body');
+  if (possession?.body !== undefined && typeof possession.body !== 'function')
+    invalid('possession.body must be a function returning the raw body');
   const { body: bodyOption, ...gatePossession } = possession ?? {};
   const from = token?.from;
   const gate = buildGate(
     resolveGateOptions(
       {
         ...options,
-        token: token === undefined ? undefined : { ...token, from: from === undefined ? undefined : (request: GateRequest) => from(request.original as AttestedRequest) },
+        token:
+          token === undefined
+            ? undefined
+            : { ...token, from: from === undefined ? undefined : (request: GateRequest) => from(request.original as AttestedRequest) },
         onRefusal: onRefusal === undefined ? undefined : (error, request) => onRefusal(error, request.original as AttestedRequest),
         possession: possession === undefined ? undefined : gatePossession,
       },
@@ -116,7 +126,9 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
     try {
       request = nodeGateRequest(req, { target: req.originalUrl ?? req.url, body: bodyOf(req) });
     } catch (error) {
-      next(error instanceof AttestationError ? error : new AttestationError('ERR_INTERNAL', 'the request could not be read', { cause: error }));
+      next(
+        error instanceof AttestationError ? error : new AttestationError('ERR_INTERNAL', 'the request could not be read', { cause: error }),
+      );
       return;
     }
     // A remembered token is answered synchronously: no promise, no extra tick on the hot path.
@@ -125,10 +137,13 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
       settle(known, req, res, next);
       return;
     }
-    gate.check(request).then((outcome) => settle(outcome, req, res, next)).then(undefined, (error: unknown) => {
-      // Only a throw from `next` itself lands here: reported, never an unhandled rejection.
-      publish(CHANNELS.callbackError, () => ({ callback: 'next', error }));
-    });
+    gate
+      .check(request)
+      .then((outcome) => settle(outcome, req, res, next))
+      .then(undefined, (error: unknown) => {
+        // Only a throw from `next` itself lands here: reported, never an unhandled rejection.
+        publish(CHANNELS.callbackError, () => ({ callback: 'next', error }));
+      });
   };
 }
 

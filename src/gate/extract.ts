@@ -115,7 +115,10 @@ function cookieValue(request: TokenCarrierRequest, name: string): string | undef
       const separator = pair.indexOf('=');
       if (separator < 0 || pair.slice(0, separator).trim() !== name) continue;
       if (value !== undefined) throw invalidRequest(`the request repeats the ${name} cookie`);
-      value = pair.slice(separator + 1).trim().replace(/^"(.*)"$/, '$1');
+      value = pair
+        .slice(separator + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
     }
   }
   return value;

@@ -113,7 +113,12 @@ function signatureOptionsByCarrier(possession: ResolvedPossession): (carrier: st
 }
 
 /** Checks the request's RFC 9421 signature against the key the attested enclave holds. */
-function prove(request: GateRequest, attestation: VerifiedAttestation, options: VerifyRequestSignatureOptions, possession: ResolvedPossession): RequestProof {
+function prove(
+  request: GateRequest,
+  attestation: VerifiedAttestation,
+  options: VerifyRequestSignatureOptions,
+  possession: ResolvedPossession,
+): RequestProof {
   const key = attestation.runtimeKey;
   if (key === undefined) throw new AttestationError('ERR_POSSESSION', 'the attestation carries no enclave key to prove possession of');
   const { body } = request;
@@ -123,7 +128,13 @@ function prove(request: GateRequest, attestation: VerifiedAttestation, options: 
     throw new AttestationError('ERR_POSSESSION', 'the request may carry a body the gate cannot see: capture the raw body before the gate');
   }
   return checkRequestSignature(
-    { method: request.method, url: request.target, authority: possession.authority ?? request.authority ?? '', headers: request.headers, ...(body === undefined ? {} : { body }) },
+    {
+      method: request.method,
+      url: request.target,
+      authority: possession.authority ?? request.authority ?? '',
+      headers: request.headers,
+      ...(body === undefined ? {} : { body }),
+    },
     key,
     options,
   );

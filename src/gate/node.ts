@@ -45,7 +45,10 @@ function headerString(headers: GateHeaders, name: string): string | undefined {
  * framework rewrites `url` under a mount path (Express's `req.originalUrl`). `body` is the raw body if
  * the application captured it. Headers are passed through, not copied.
  */
-export function nodeGateRequest(req: NodeRequestLike, extra: { readonly target?: string | undefined; readonly body?: Uint8Array | undefined; readonly original?: unknown } = {}): GateRequest {
+export function nodeGateRequest(
+  req: NodeRequestLike,
+  extra: { readonly target?: string | undefined; readonly body?: Uint8Array | undefined; readonly original?: unknown } = {},
+): GateRequest {
   const headers = req.headers;
   const socket = req.socket ?? undefined;
   return {
@@ -53,7 +56,9 @@ export function nodeGateRequest(req: NodeRequestLike, extra: { readonly target?:
     target: extra.target ?? req.url ?? '/',
     // HTTP/2 carries the authority as a pseudo-header; HTTP/1.1 in Host.
     authority: headerString(headers, ':authority') ?? headerString(headers, 'host'),
-    scheme: headerString(headers, ':scheme') ?? (socket !== undefined && (socket as { encrypted?: unknown }).encrypted === true ? 'https' : 'http'),
+    scheme:
+      headerString(headers, ':scheme') ??
+      (socket !== undefined && (socket as { encrypted?: unknown }).encrypted === true ? 'https' : 'http'),
     headers,
     rawHeaders: req.rawHeaders,
     body: extra.body,

@@ -46,7 +46,13 @@ function isObject(value: unknown): boolean {
 export function resolveGateOptions(options: RequestGateOptions, name = 'createRequestGate'): ResolvedGateOptions {
   if (!isObject(options)) invalid(`${name} needs { verifier, policy }`);
   const { verifier } = options;
-  if (!isObject(verifier) || typeof verifier.verify !== 'function' || typeof verifier.verifyCached !== 'function' || typeof verifier.consume !== 'function' || !(Array.isArray(verifier.issuers) || verifier.issuers === undefined)) {
+  if (
+    !isObject(verifier) ||
+    typeof verifier.verify !== 'function' ||
+    typeof verifier.verifyCached !== 'function' ||
+    typeof verifier.consume !== 'function' ||
+    !(Array.isArray(verifier.issuers) || verifier.issuers === undefined)
+  ) {
     invalid(`${name} needs { verifier, policy }: a verifier from createVerifier`);
   }
   if (options.policy === undefined) invalid(`${name} needs a policy: which enclaves may pass`);
@@ -64,10 +70,13 @@ export function resolveGateOptions(options: RequestGateOptions, name = 'createRe
 
   const { binding, singleUse } = options;
   if (binding !== undefined) {
-    if (!isObject(binding) || !isObject(binding.challenges) || typeof binding.challenges.consume !== 'function') invalid('binding must be { challenges } with a challenge store from createChallengeStore');
-    if (binding.nonceField !== undefined && (typeof binding.nonceField !== 'string' || binding.nonceField === '')) invalid('binding.nonceField must be a non-empty string');
+    if (!isObject(binding) || !isObject(binding.challenges) || typeof binding.challenges.consume !== 'function')
+      invalid('binding must be { challenges } with a challenge store from createChallengeStore');
+    if (binding.nonceField !== undefined && (typeof binding.nonceField !== 'string' || binding.nonceField === ''))
+      invalid('binding.nonceField must be a non-empty string');
   }
-  if (singleUse !== undefined && (!isObject(singleUse) || typeof singleUse.once !== 'function')) invalid('singleUse must be a ReplayStore (createMemoryReplayStore, createRedisReplayStore)');
+  if (singleUse !== undefined && (!isObject(singleUse) || typeof singleUse.once !== 'function'))
+    invalid('singleUse must be a ReplayStore (createMemoryReplayStore, createRedisReplayStore)');
 
   return {
     verifier,
@@ -88,10 +97,12 @@ function resolveSources(token: TokenSources | undefined): TokenSources {
   if (!isObject(token)) invalid('token must be { bearer?, header?, cookie?, query?, from? }');
   const { bearer, header, cookie, query, from } = token;
   if (bearer !== undefined && typeof bearer !== 'boolean') invalid('token.bearer must be a boolean');
-  if (header !== undefined && (typeof header !== 'string' || !FIELD_NAME.test(header.toLowerCase()))) invalid('token.header must be a header name');
+  if (header !== undefined && (typeof header !== 'string' || !FIELD_NAME.test(header.toLowerCase())))
+    invalid('token.header must be a header name');
   if (header !== undefined && header.toLowerCase() === 'authorization') invalid('token.header cannot be authorization: use token.bearer');
   if (cookie !== undefined && (typeof cookie !== 'string' || !COOKIE_NAME.test(cookie))) invalid('token.cookie must be a cookie name');
-  if (query !== undefined && (typeof query !== 'string' || query === '' || query.length > 256)) invalid('token.query must be a query parameter name');
+  if (query !== undefined && (typeof query !== 'string' || query === '' || query.length > 256))
+    invalid('token.query must be a query parameter name');
   if (from !== undefined && typeof from !== 'function') invalid('token.from must be a function');
   if (bearer === false && header === undefined && cookie === undefined && query === undefined && from === undefined) {
     invalid('token names no place to look for the token');
@@ -108,7 +119,8 @@ function resolvePossession(possession: PossessionOptions | undefined, sources: T
   }
   if ('tokenComponent' in signature) invalid('possession.tokenComponent is set by the gate from where it finds the token');
   // The signature must cover the field that carried the token; a custom extractor's field is unknown.
-  if (sources.from !== undefined) invalid('possession cannot be used with token.from: the gate could not tell which field the signature must cover');
+  if (sources.from !== undefined)
+    invalid('possession cannot be used with token.from: the gate could not tell which field the signature must cover');
   const resolved: PossessionOptions = { ...signature, requiredComponents: signature.requiredComponents ?? REQUEST_COMPONENTS };
   checkSignatureOptions(resolved);
   return { authority, signature: resolved };

@@ -48,7 +48,8 @@ export function errorResponse(error: AttestationError, options: RespondOptions =
   const status = refusal.status;
   const headers: Record<string, string> = {};
   if (status === 401 || status === 400 || status === 403) {
-    headers['www-authenticate'] = `Bearer realm="${realm}"${attribute === undefined ? '' : `, error="${attribute}", error_description="${detail}"`}`;
+    headers['www-authenticate'] =
+      `Bearer realm="${realm}"${attribute === undefined ? '' : `, error="${attribute}", error_description="${detail}"`}`;
   }
   if (status === 503) headers['retry-after'] = String(retryAfter);
   return {

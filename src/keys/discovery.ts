@@ -21,12 +21,18 @@ export async function discoverJwksUri(issuer: string, options: FetchOptions): Pr
   }
   const claimedIssuer = own(document, 'issuer');
   if (claimedIssuer !== undefined && claimedIssuer !== issuer) {
-    throw new AttestationError('ERR_METADATA_UNAVAILABLE', `the discovery document of ${issuer} names another issuer ${quote(claimedIssuer)}`);
+    throw new AttestationError(
+      'ERR_METADATA_UNAVAILABLE',
+      `the discovery document of ${issuer} names another issuer ${quote(claimedIssuer)}`,
+    );
   }
   const jwksUri = own(document, 'jwks_uri');
   if (jwksUri === undefined) return fallback;
   if (typeof jwksUri !== 'string' || !sameOrigin(jwksUri, issuer)) {
-    throw new AttestationError('ERR_METADATA_UNAVAILABLE', `the discovery document of ${issuer} points jwks_uri away from the issuer's origin`);
+    throw new AttestationError(
+      'ERR_METADATA_UNAVAILABLE',
+      `the discovery document of ${issuer} points jwks_uri away from the issuer's origin`,
+    );
   }
   // The URL as checked, not the text: the parser skips tabs and newlines the text may carry.
   return new URL(jwksUri).href;

@@ -57,13 +57,23 @@ export async function fetchJson(url: string, options: FetchOptions): Promise<unk
     } catch {
       throw new AttestationError('ERR_METADATA_UNAVAILABLE', `${url} did not answer with JSON`);
     }
-    publish(CHANNELS.fetchEnd, () => ({ issuer, url, status: response.statusCode, bytes: body.length, durationMs: performance.now() - started }));
+    publish(CHANNELS.fetchEnd, () => ({
+      issuer,
+      url,
+      status: response.statusCode,
+      bytes: body.length,
+      durationMs: performance.now() - started,
+    }));
     return value;
   } catch (cause) {
     const error =
       cause instanceof AttestationError
         ? cause
-        : new AttestationError('ERR_METADATA_UNAVAILABLE', `${url} could not be fetched${signal.aborted ? ` within ${options.timeoutMs} ms` : ''}`, { cause });
+        : new AttestationError(
+            'ERR_METADATA_UNAVAILABLE',
+            `${url} could not be fetched${signal.aborted ? ` within ${options.timeoutMs} ms` : ''}`,
+            { cause },
+          );
     publish(CHANNELS.fetchError, () => ({ issuer, url, error, durationMs: performance.now() - started }));
     throw error;
   } finally {

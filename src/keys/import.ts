@@ -91,7 +91,8 @@ function importKey(
   const use = own(jwk, 'use');
   if (use !== undefined && use !== 'sig') return `the key use ${quote(use)} is not sig`;
   const alg = own(jwk, 'alg');
-  if (alg !== undefined && !(RSA_ALGORITHMS as readonly unknown[]).includes(alg)) return `the key algorithm ${quote(alg)} is not an RSA signature algorithm`;
+  if (alg !== undefined && !(RSA_ALGORITHMS as readonly unknown[]).includes(alg))
+    return `the key algorithm ${quote(alg)} is not an RSA signature algorithm`;
 
   const x5c = own(jwk, 'x5c');
   const n = own(jwk, 'n');
@@ -123,7 +124,8 @@ function importKey(
   if (modulusBits < minRsaModulusBits) return `the key has ${modulusBits} bits, below the minimum of ${minRsaModulusBits}`;
   let enclave: VerifiedMaaEnclave | undefined;
   if (signer !== undefined) {
-    if (!Array.isArray(x5c) || typeof x5c[0] !== 'string') return 'quote-extension: the key has no certificate to carry an MAA enclave quote, and a signer is pinned';
+    if (!Array.isArray(x5c) || typeof x5c[0] !== 'string')
+      return 'quote-extension: the key has no certificate to carry an MAA enclave quote, and a signer is pinned';
     const verified = verifyMaaSigningCertificate(x5c[0], key, kid, signer, {
       at: new Date((verificationTime ?? Date.now)()),
       collateral: signer.collateral,

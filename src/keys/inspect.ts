@@ -47,7 +47,8 @@ function inspectKey(jwk: unknown, options: InspectOptions): KeyInspection {
   const none = { kid, subject: undefined, step: undefined, reason: undefined, enclave: undefined };
   const x5c = isJsonObject(jwk) ? own(jwk, 'x5c') : undefined;
   const first: unknown = Array.isArray(x5c) ? x5c[0] : undefined;
-  if (typeof first !== 'string' || !STANDARD_BASE64.test(first)) return { ...none, outcome: 'no-quote', reason: 'the key has no certificate' };
+  if (typeof first !== 'string' || !STANDARD_BASE64.test(first))
+    return { ...none, outcome: 'no-quote', reason: 'the key has no certificate' };
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(certificateToPem(first));
@@ -60,7 +61,13 @@ function inspectKey(jwk: unknown, options: InspectOptions): KeyInspection {
   if (kid === undefined) return { ...none, subject, outcome: 'failed', step: undefined, reason: 'the key has no kid' };
   const verified = verifyMaaSigningCertificate(first, publicKey, kid, undefined, options);
   if ('reason' in verified) {
-    return { ...none, subject, outcome: verified.step === 'quote-extension' ? 'no-quote' : 'failed', step: verified.step, reason: verified.reason };
+    return {
+      ...none,
+      subject,
+      outcome: verified.step === 'quote-extension' ? 'no-quote' : 'failed',
+      step: verified.step,
+      reason: verified.reason,
+    };
   }
   const report = reportKey({ kid, key: publicKey, modulusBits: 0, alg: undefined, certificate, enclave: verified });
   return { ...none, subject, outcome: 'verified', enclave: report.enclave };

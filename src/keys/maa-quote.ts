@@ -123,7 +123,8 @@ export function readMaaCertificateQuote(certificateBase64Der: string): MaaCertif
     // MAA's enclave is attested by DCAP's quoting library in its version-3 format, the only one it has
     // produced; checked before parsing so a version-4 reading of version-3 bytes is never attempted.
     const version = quoteBytes.length >= 2 ? (quoteBytes[0] ?? 0) | ((quoteBytes[1] ?? 0) << 8) : undefined;
-    if (version !== undefined && version !== QUOTE_VERSION_3) throw invalid(`unsupported SGX quote version ${version} in an MAA certificate`);
+    if (version !== undefined && version !== QUOTE_VERSION_3)
+      throw invalid(`unsupported SGX quote version ${version} in an MAA certificate`);
     const quote = parseSgxQuote(quoteBytes);
     return { quote, identity: identityOf(quote, extension.oid) };
   } catch (error) {

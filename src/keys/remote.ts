@@ -77,7 +77,12 @@ export class RemoteKeySource implements KeySource {
       noDeleteOnFetchRejection: true,
       fetchMethod: (_key, _stale, { context }) => this.#load(context),
     });
-    this.#unknownKids = new LRUCache<string, true>({ max: NEGATIVE_CACHE_MAX, ttl: Math.max(1, options.unknownKidRefreshIntervalMs), ttlResolution: 0, perf });
+    this.#unknownKids = new LRUCache<string, true>({
+      max: NEGATIVE_CACHE_MAX,
+      ttl: Math.max(1, options.unknownKidRefreshIntervalMs),
+      ttlResolution: 0,
+      perf,
+    });
   }
 
   async getKey(kid: string): Promise<SigningKey> {
@@ -106,7 +111,12 @@ export class RemoteKeySource implements KeySource {
 
   /** Fetches now, whatever the cache and backoff state; rejects if the issuer cannot be reached. */
   async refresh(): Promise<void> {
-    await this.#cache.fetch(ENTRY, { forceRefresh: true, allowStale: false, allowStaleOnFetchRejection: false, context: { ignoreBackoff: true } });
+    await this.#cache.fetch(ENTRY, {
+      forceRefresh: true,
+      allowStale: false,
+      allowStaleOnFetchRejection: false,
+      context: { ignoreBackoff: true },
+    });
   }
 
   status(): KeyStatus {
@@ -119,8 +129,18 @@ export class RemoteKeySource implements KeySource {
       keyIds: entry === undefined ? [] : [...entry.set.keys.keys()],
       skippedKeyIds: entry === undefined ? [] : [...entry.set.invalid.keys()],
       fetchedAt: entry === undefined ? undefined : new Date(entry.fetchedAt),
-      state: age === undefined ? 'empty' : age < this.#options.maxAgeMs ? 'fresh' : age <= this.#options.maxAgeMs + this.#options.maxStaleMs ? 'stale' : 'expired',
-      lastError: this.#lastError === undefined ? undefined : { code: this.#lastError.error.code, message: this.#lastError.error.message, at: new Date(this.#lastError.at) },
+      state:
+        age === undefined
+          ? 'empty'
+          : age < this.#options.maxAgeMs
+            ? 'fresh'
+            : age <= this.#options.maxAgeMs + this.#options.maxStaleMs
+              ? 'stale'
+              : 'expired',
+      lastError:
+        this.#lastError === undefined
+          ? undefined
+          : { code: this.#lastError.error.code, message: this.#lastError.error.message, at: new Date(this.#lastError.at) },
       consecutiveFailures: this.#failures,
       nextAttemptAt: this.#failures === 0 ? undefined : new Date(this.#nextAttemptAt),
       ...reportKeySet(entry?.set),
@@ -151,7 +171,11 @@ export class RemoteKeySource implements KeySource {
 
   #unavailable(): AttestationError {
     const cause = this.#lastError?.error;
-    return new AttestationError('ERR_METADATA_UNAVAILABLE', `the signing keys of ${this.issuer} are unavailable${cause ? `: ${cause.message}` : ''}`, { cause });
+    return new AttestationError(
+      'ERR_METADATA_UNAVAILABLE',
+      `the signing keys of ${this.issuer} are unavailable${cause ? `: ${cause.message}` : ''}`,
+      { cause },
+    );
   }
 
   /** At most one refresh in flight for unknown kids, shared by every concurrent miss, and one per interval. */
@@ -189,7 +213,9 @@ export class RemoteKeySource implements KeySource {
       this.#nextAttemptAt = Number.NEGATIVE_INFINITY;
       return { set, fetchedAt: this.#options.now() };
     } catch (cause) {
-      const error = isAttestationError(cause) ? cause : new AttestationError('ERR_METADATA_UNAVAILABLE', `the keys of ${this.issuer} could not be loaded`, { cause });
+      const error = isAttestationError(cause)
+        ? cause
+        : new AttestationError('ERR_METADATA_UNAVAILABLE', `the keys of ${this.issuer} could not be loaded`, { cause });
       this.#failures += 1;
       const backoff = Math.min(REFRESH_BACKOFF_MAX_MS, REFRESH_BACKOFF_INITIAL_MS * 2 ** (this.#failures - 1));
       this.#nextAttemptAt = Math.ceil(this.#options.now() + backoff * (0.5 + 0.5 * (this.#options.random ?? Math.random)()));

@@ -56,7 +56,10 @@ function compileRule(node: RuleNode, context: Context): CompiledRule {
     case 'condition':
       return compileCondition(node, context.allowUnknownClaims);
     case 'allOf':
-      return allOfRule(node.path, node.children.map((child) => compileRule(child, context)));
+      return allOfRule(
+        node.path,
+        node.children.map((child) => compileRule(child, context)),
+      );
     case 'anyOf':
       return anyOfRule(node.children.map((child) => compileRule(child, context)));
     case 'authority':

@@ -141,7 +141,6 @@ function claimEntry(node: ConditionNode, segments: readonly string[], allowUnkno
   }
 }
 
-
 export function compileCondition(node: ConditionNode, allowUnknownClaims: boolean): CompiledRule {
   const segments = splitClaim(node);
   const { type, role } = claimEntry(node, segments, allowUnknownClaims);

@@ -11,7 +11,12 @@ import { SHORTHAND_MEMBERS, parseShorthand } from './shorthand.js';
 import { SKR_MEMBERS, parseSkr } from './skr.js';
 import type { PolicyFlags } from './types.js';
 
-const FLAG_NAMES = ['allowDebug', 'allowMigration', 'allowAnyEnclave', 'allowUnknownClaims'] as const satisfies readonly (keyof PolicyFlags)[];
+const FLAG_NAMES = [
+  'allowDebug',
+  'allowMigration',
+  'allowAnyEnclave',
+  'allowUnknownClaims',
+] as const satisfies readonly (keyof PolicyFlags)[];
 
 export type PolicyForm = 'skr' | 'shorthand';
 export type ResolvedFlags = Required<PolicyFlags>;

@@ -10,7 +10,15 @@
  * A type (or isolation TEE) whose flags this library does not know is refused rather than passed, by
  * either guard: the absence of a flag must not read as "not debuggable" or "not migratable".
  */
-import { ATTESTATION_TYPES, type AttestationTypeName, claimsOf, type ClaimSpec, ISOLATION_TEE, ISOLATION_TEE_TYPES, type IsolationTeeType } from '../claims/catalog.js';
+import {
+  ATTESTATION_TYPES,
+  type AttestationTypeName,
+  claimsOf,
+  type ClaimSpec,
+  ISOLATION_TEE,
+  ISOLATION_TEE_TYPES,
+  type IsolationTeeType,
+} from '../claims/catalog.js';
 import { own, ownPath } from '../util/own.js';
 import { show } from './ast.js';
 import { allChecks, type Check, fail, type FailureSite } from './check.js';
@@ -45,7 +53,10 @@ function dangerCheck(claim: string, spec: ClaimSpec, role: GuardedRole): Check {
 
 function checksOf(claims: readonly [string, ClaimSpec][], options: GuardOptions): Check[] {
   return claims
-    .filter(([, spec]) => spec.danger !== undefined && ((spec.role === 'debug' && options.debug) || (spec.role === 'migration' && options.migration)))
+    .filter(
+      ([, spec]) =>
+        spec.danger !== undefined && ((spec.role === 'debug' && options.debug) || (spec.role === 'migration' && options.migration)),
+    )
     .map(([claim, spec]) => dangerCheck(claim, spec, spec.role as GuardedRole));
 }
 
@@ -58,7 +69,9 @@ function unknownType(claim: string, known: readonly string[], options: GuardOpti
   if (!options.debug && !options.migration) return PASS;
   const flags = [...(options.debug ? [FLAG.debug] : []), ...(options.migration ? [FLAG.migration] : [])];
   const path = flags[0]!;
-  const optOut = [...(options.debug ? ['allowDebug'] : []), ...(options.migration ? ['allowMigration'] : [])].map((name) => `${name}: true`).join(' and ');
+  const optOut = [...(options.debug ? ['allowDebug'] : []), ...(options.migration ? ['allowMigration'] : [])]
+    .map((name) => `${name}: true`)
+    .join(' and ');
   const site: FailureSite = {
     path,
     claim,
@@ -88,7 +101,10 @@ function azureVmGuard(options: GuardOptions): Check {
 export function compileGuard(options: GuardOptions): Check | undefined {
   if (!options.debug && !options.migration) return undefined;
   const byType = new Map<string, Check>(
-    ATTESTATION_TYPES.map((type: AttestationTypeName) => [type, type === 'azurevm' ? azureVmGuard(options) : allChecks(checksOf(claimsOf(type), options))]),
+    ATTESTATION_TYPES.map((type: AttestationTypeName) => [
+      type,
+      type === 'azurevm' ? azureVmGuard(options) : allChecks(checksOf(claimsOf(type), options)),
+    ]),
   );
   const unknown = unknownType('x-ms-attestation-type', ATTESTATION_TYPES, options);
   return (input, failures) => {

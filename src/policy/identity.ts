@@ -14,8 +14,7 @@ export interface IdentityRule {
 }
 
 const REASONS: Readonly<Record<AttestationTypeName, string>> = {
-  sgx:
-    'MRENCLAVE names the exact enclave build; MRSIGNER names its author, so any enclave that author signs (pin x-ms-sgx-product-id and a minimum x-ms-sgx-svn with it). The legacy names (sgx-mrenclave, …) never count: a custom policy may reuse them.',
+  sgx: 'MRENCLAVE names the exact enclave build; MRSIGNER names its author, so any enclave that author signs (pin x-ms-sgx-product-id and a minimum x-ms-sgx-svn with it). The legacy names (sgx-mrenclave, …) never count: a custom policy may reuse them.',
   sevsnpvm:
     'the launch measurement is the digest of what was launched. HOST_DATA is chosen by the host at launch, so it may accompany the measurement but never identifies the guest alone; the ID and author key digests say who signed the launch, not what ran.',
   tdxvm:
@@ -31,10 +30,9 @@ function identityClaims(type: AttestationTypeName): string[] {
 
 /** The identity rule of each attestation type. */
 export const IDENTITY_RULES: Readonly<Record<AttestationTypeName, IdentityRule>> = Object.freeze(
-  Object.fromEntries(ATTESTATION_TYPES.map((type) => [type, Object.freeze({ claims: Object.freeze(identityClaims(type)), reason: REASONS[type] })])) as Record<
-    AttestationTypeName,
-    IdentityRule
-  >,
+  Object.fromEntries(
+    ATTESTATION_TYPES.map((type) => [type, Object.freeze({ claims: Object.freeze(identityClaims(type)), reason: REASONS[type] })]),
+  ) as Record<AttestationTypeName, IdentityRule>,
 );
 
 /** Every identity claim path, for messages. */

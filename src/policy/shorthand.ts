@@ -60,7 +60,12 @@ export function shorthandMemberOf(claim: string): string | undefined {
   return CLAIM_MEMBERS.find((spec) => spec.claim === claim)?.member;
 }
 
-export const SHORTHAND_MEMBERS: readonly string[] = ['authority', 'attestationType', ...CLAIM_MEMBERS.map((spec) => spec.member), RTMR_MEMBER];
+export const SHORTHAND_MEMBERS: readonly string[] = [
+  'authority',
+  'attestationType',
+  ...CLAIM_MEMBERS.map((spec) => spec.member),
+  RTMR_MEMBER,
+];
 
 const SGX = 'sgx';
 const AZUREVM = 'azurevm';
@@ -129,9 +134,13 @@ export function parseShorthand(policy: Policy): RuleNode {
     prefix = `${ISOLATION_TEE}.`;
     const isolation = tees.has('sevsnpvm') ? 'sevsnpvm' : tees.has('tdxvm') ? 'tdxvm' : undefined;
     if (tees.has('sevsnpvm') && tees.has('tdxvm')) {
-      throw policyError('policy', 'mixes SEV-SNP and TDX members: an azurevm token has one isolation TEE (write one policy per TEE, or use the SKR form)');
+      throw policyError(
+        'policy',
+        'mixes SEV-SNP and TDX members: an azurevm token has one isolation TEE (write one policy per TEE, or use the SKR form)',
+      );
     }
-    if (isolation !== undefined) children.push(condition('policy.attestationType', `${ISOLATION_TEE}.x-ms-attestation-type`, 'equals', isolation));
+    if (isolation !== undefined)
+      children.push(condition('policy.attestationType', `${ISOLATION_TEE}.x-ms-attestation-type`, 'equals', isolation));
   }
   for (const spec of members) children.push(claimRule(policy, spec, spec.tee === 'any' ? spec.claim : `${prefix}${spec.claim}`));
   if (hasRtmr) children.push(rtmrRule(policy, prefix));

@@ -33,8 +33,7 @@ type OneOperator<Op extends PolicyOperator> = { readonly claim: string } & { rea
 export type PolicyCondition = { [Op in PolicyOperator]: OneOperator<Op> }[PolicyOperator];
 
 export type PolicyGroup =
-  | { readonly allOf: readonly PolicyRule[]; readonly anyOf?: never }
-  | { readonly anyOf: readonly PolicyRule[]; readonly allOf?: never };
+  { readonly allOf: readonly PolicyRule[]; readonly anyOf?: never } | { readonly anyOf: readonly PolicyRule[]; readonly allOf?: never };
 
 export type PolicyRule = PolicyCondition | PolicyGroup;
 

@@ -34,7 +34,10 @@ function isDigestAlgorithm(value: string): value is DigestAlgorithm {
 export function createContentDigest(body: Uint8Array | string, algorithms: readonly DigestAlgorithm[] = ['sha-256']): string {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   if (algorithms.length === 0 || !algorithms.every(isDigestAlgorithm) || new Set(algorithms).size !== algorithms.length) {
-    throw new AttestationError('ERR_CONFIG_INVALID', `Content-Digest algorithms must be distinct values among ${DIGEST_ALGORITHMS.join(', ')}`);
+    throw new AttestationError(
+      'ERR_CONFIG_INVALID',
+      `Content-Digest algorithms must be distinct values among ${DIGEST_ALGORITHMS.join(', ')}`,
+    );
   }
   return algorithms.map((algorithm) => `${algorithm}=${serializeBareItem({ type: 'bytes', value: digest(algorithm, bytes) })}`).join(', ');
 }
@@ -46,13 +49,15 @@ export function createContentDigest(body: Uint8Array | string, algorithms: reado
  * neither satisfy nor spoil the check.
  */
 export function verifyContentDigest(field: string | readonly string[] | undefined, body: Uint8Array): void {
-  if (field === undefined || (typeof field !== 'string' && field.length === 0)) throw new AttestationError('ERR_POSSESSION', 'Content-Digest is missing');
+  if (field === undefined || (typeof field !== 'string' && field.length === 0))
+    throw new AttestationError('ERR_POSSESSION', 'Content-Digest is missing');
   const value = typeof field === 'string' ? field : field.join(', ');
   const dictionary = parseDictionary(value, 'Content-Digest', LIMITS);
   let checked = 0;
   for (const [key, { member }] of dictionary) {
     if (!isDigestAlgorithm(key)) continue;
-    if (member.kind !== 'item' || member.value.type !== 'bytes') throw new AttestationError('ERR_POSSESSION', `Content-Digest: ${key} is not a byte sequence`);
+    if (member.kind !== 'item' || member.value.type !== 'bytes')
+      throw new AttestationError('ERR_POSSESSION', `Content-Digest: ${key} is not a byte sequence`);
     const expected = digest(key, body);
     if (member.value.value.length !== expected.length || !timingSafeEqual(member.value.value, expected)) {
       throw new AttestationError('ERR_POSSESSION', `Content-Digest: the ${key} digest does not match the body`);

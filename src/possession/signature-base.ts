@@ -8,14 +8,7 @@
  * `structured-fields.ts` (no dependency parses RFC 8941), with length caps on every part.
  */
 import { AttestationError, quote } from '../errors.js';
-import {
-  parseDictionary,
-  serializeBareItem,
-  serializeInnerList,
-  serializeKey,
-  type BareItem,
-  type Limits,
-} from './structured-fields.js';
+import { parseDictionary, serializeBareItem, serializeInnerList, serializeKey, type BareItem, type Limits } from './structured-fields.js';
 
 /** The derived components this profile can compute; `@target-uri` and `@scheme` need a scheme the server side does not reliably know. */
 const DERIVED_COMPONENTS = ['@method', '@authority', '@path', '@query'] as const;
@@ -51,8 +44,7 @@ export interface MessageComponents {
 }
 
 export type SignatureParameter =
-  | readonly [name: 'created' | 'expires', value: number]
-  | readonly [name: 'keyid' | 'alg' | 'nonce' | 'tag', value: string];
+  readonly [name: 'created' | 'expires', value: number] | readonly [name: 'keyid' | 'alg' | 'nonce' | 'tag', value: string];
 
 /** A signature's covered components and parameters; parameter order is part of what is signed. */
 export interface SignatureInput {
@@ -132,7 +124,10 @@ export function headerLines(headers: HeaderFields, name: string): string[] | und
     if (key.toLowerCase() !== name) continue;
     const value = headers[key];
     if (typeof value === 'string') lines.push(value);
-    else if (Array.isArray(value)) lines.push(...(value as readonly unknown[]).map((line) => (typeof line === 'string' ? line : refuse(`${name}: a field line is not a string`))));
+    else if (Array.isArray(value))
+      lines.push(
+        ...(value as readonly unknown[]).map((line) => (typeof line === 'string' ? line : refuse(`${name}: a field line is not a string`))),
+      );
   }
   return lines.length === 0 ? undefined : lines;
 }
@@ -282,7 +277,8 @@ export function parseSignature(field: string, label: string, single: boolean): B
   const dictionary = parseDictionary(field, 'Signature', SIGNATURE_LIMITS);
   const [, { member }] = chooseMember(dictionary, 'Signature', single ? undefined : label);
   if (single && !dictionary.has(label)) refuse(`Signature and Signature-Input label different signatures`);
-  if (member.kind !== 'item' || member.value.type !== 'bytes' || member.parameters.length > 0) refuse('Signature: the member is not a byte sequence');
+  if (member.kind !== 'item' || member.value.type !== 'bytes' || member.parameters.length > 0)
+    refuse('Signature: the member is not a byte sequence');
   if (member.value.value.length === 0) refuse('Signature: the signature is empty');
   return member.value.value;
 }

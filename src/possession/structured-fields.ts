@@ -279,7 +279,8 @@ export function serializeBareItem(item: BareItem): string {
       if (!/^[\x20-\x7e]*$/.test(item.value)) invalid('a string with non-printable or non-ASCII characters');
       return `"${item.value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
     case 'token':
-      if (!TOKEN_FIRST.test(item.value[0] ?? '') || ![...item.value].every((c) => TOKEN_REST.test(c))) invalid(`token ${quote(item.value)}`);
+      if (!TOKEN_FIRST.test(item.value[0] ?? '') || ![...item.value].every((c) => TOKEN_REST.test(c)))
+        invalid(`token ${quote(item.value)}`);
       return item.value;
     case 'bytes':
       return `:${item.value.toString('base64')}:`;
@@ -290,7 +291,9 @@ export function serializeBareItem(item: BareItem): string {
 
 export function serializeParameters(parameters: Parameters): string {
   return parameters
-    .map(([key, value]) => (value.type === 'boolean' && value.value ? `;${serializeKey(key)}` : `;${serializeKey(key)}=${serializeBareItem(value)}`))
+    .map(([key, value]) =>
+      value.type === 'boolean' && value.value ? `;${serializeKey(key)}` : `;${serializeKey(key)}=${serializeBareItem(value)}`,
+    )
     .join('');
 }
 

@@ -90,7 +90,8 @@ function misconfigured(reason: string): never {
 
 function nonNegative(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) misconfigured(`${name} must be a finite number of seconds, at least 0`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    misconfigured(`${name} must be a finite number of seconds, at least 0`);
   return value;
 }
 
@@ -107,13 +108,20 @@ export function checkSignatureOptions(options: VerifyRequestSignatureOptions) {
   if (options.label !== undefined && (typeof options.label !== 'string' || !isKey(options.label))) {
     misconfigured('label must be a structured-field key such as "sig1"');
   }
-  if (options.tokenComponent !== undefined && (typeof options.tokenComponent !== 'string' || !isSupportedComponent(options.tokenComponent))) {
+  if (
+    options.tokenComponent !== undefined &&
+    (typeof options.tokenComponent !== 'string' || !isSupportedComponent(options.tokenComponent))
+  ) {
     misconfigured('tokenComponent must be authorization, a lower-case header name, cookie or @query');
   }
-  if (options.nonceStore !== undefined && (typeof options.nonceStore !== 'object' || options.nonceStore === null || typeof options.nonceStore.once !== 'function')) {
+  if (
+    options.nonceStore !== undefined &&
+    (typeof options.nonceStore !== 'object' || options.nonceStore === null || typeof options.nonceStore.once !== 'function')
+  ) {
     misconfigured('nonceStore must have a once(key, ttlMs) method');
   }
-  if (options.now !== undefined && typeof options.now !== 'function') misconfigured('now must be a function returning milliseconds since the epoch');
+  if (options.now !== undefined && typeof options.now !== 'function')
+    misconfigured('now must be a function returning milliseconds since the epoch');
   return { maxAgeSeconds, clockTolerance, required: required as readonly string[] };
 }
 
@@ -130,7 +138,11 @@ function singleField(headers: HeaderFields, name: string, display: string): stri
  * it is; otherwise rejects with `AttestationError('ERR_POSSESSION')` (or `ERR_CONFIG_INVALID` for wrong
  * options), and with nothing else.
  */
-export async function verifyRequestSignature(request: SignedRequest, publicKey: KeyObject, options: VerifyRequestSignatureOptions = {}): Promise<void> {
+export async function verifyRequestSignature(
+  request: SignedRequest,
+  publicKey: KeyObject,
+  options: VerifyRequestSignatureOptions = {},
+): Promise<void> {
   const proof = checkRequestSignature(request, publicKey, options);
   await proof.consumeNonce();
 }
@@ -139,7 +151,11 @@ export async function verifyRequestSignature(request: SignedRequest, publicKey: 
  * Every check of {@link verifyRequestSignature} that consumes nothing, synchronously; the returned proof
  * uses up the nonce later. Throws `ERR_POSSESSION` (or `ERR_CONFIG_INVALID`), and nothing else.
  */
-export function checkRequestSignature(request: SignedRequest, publicKey: KeyObject, options: VerifyRequestSignatureOptions = {}): RequestProof {
+export function checkRequestSignature(
+  request: SignedRequest,
+  publicKey: KeyObject,
+  options: VerifyRequestSignatureOptions = {},
+): RequestProof {
   try {
     return check(request, publicKey, options);
   } catch (error) {
@@ -154,7 +170,8 @@ function check(request: SignedRequest, publicKey: KeyObject, options: VerifyRequ
   const { maxAgeSeconds, clockTolerance, required } = checkSignatureOptions(options);
   if (!(publicKey instanceof KeyObject) || publicKey.type !== 'public') misconfigured('the key to verify with must be a public KeyObject');
   const allowed = algorithmsForKey(publicKey);
-  if (allowed.length === 0) refuse('the attested key cannot verify request signatures (EC P-256, RSA of 2048 bits or more, or Ed25519 are supported)');
+  if (allowed.length === 0)
+    refuse('the attested key cannot verify request signatures (EC P-256, RSA of 2048 bits or more, or Ed25519 are supported)');
 
   const headers = request.headers;
   if (typeof headers !== 'object' || headers === null) refuse('the request has no headers');
@@ -184,7 +201,8 @@ function check(request: SignedRequest, publicKey: KeyObject, options: VerifyRequ
 
   // The request names the algorithm, but may only choose among those the attested key's type allows.
   if (input.alg === undefined) refuse('the signature has no alg parameter');
-  if (!isSignatureAlgorithm(input.alg) || !allowed.includes(input.alg)) refuse(`alg ${quote(input.alg)} is not allowed for the attested key`);
+  if (!isSignatureAlgorithm(input.alg) || !allowed.includes(input.alg))
+    refuse(`alg ${quote(input.alg)} is not allowed for the attested key`);
 
   if (input.nonce !== undefined && input.nonce.length > MAX_NONCE_LENGTH) refuse('the nonce is too long');
   if (options.requireNonce === true && input.nonce === undefined) refuse('the signature has no nonce');
@@ -194,7 +212,8 @@ function check(request: SignedRequest, publicKey: KeyObject, options: VerifyRequ
 
   const { path, query } = splitRequestTarget(request.url);
   const base = buildSignatureBase({ method: request.method, authority: request.authority, path, query, headers }, input);
-  if (!verifyWith(input.alg, publicKey, Buffer.from(base, 'utf8'), signature)) refuse('the request signature does not verify with the attested key');
+  if (!verifyWith(input.alg, publicKey, Buffer.from(base, 'utf8'), signature))
+    refuse('the request signature does not verify with the attested key');
 
   const store = options.nonceStore;
   const nonce = input.nonce;

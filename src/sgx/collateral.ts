@@ -20,7 +20,16 @@ import { isList } from '../util/own.js';
 import { crlDer, crlSignedBy, parseCrl, type CertificateRevocationList } from './crl.js';
 import { readCertificateFields } from './der-fields.js';
 import { spkiSha256 } from './intel-root.js';
-import { SgxVerificationError, isSignedBy, parseDerCertificate, publicKeyOf, splitPemChain, validityOf, type SgxVerificationStep, type VerifiedPckChain } from './pck-chain.js';
+import {
+  SgxVerificationError,
+  isSignedBy,
+  parseDerCertificate,
+  publicKeyOf,
+  splitPemChain,
+  validityOf,
+  type SgxVerificationStep,
+  type VerifiedPckChain,
+} from './pck-chain.js';
 import { readPckTcb, type PckTcb } from './pck-extension.js';
 import { toHex, type SgxQuote } from './quote.js';
 import { readSignedJson } from './signed-json.js';
@@ -52,7 +61,12 @@ export interface IntelSgxCollateral {
  * enclave (MAA's) is responsible for. Refused by default: `OutOfDate*` (a microcode or SVN update is
  * missing) and `Revoked`.
  */
-export const DEFAULT_ACCEPTED_TCB_STATUSES: readonly string[] = ['UpToDate', 'SWHardeningNeeded', 'ConfigurationNeeded', 'ConfigurationAndSWHardeningNeeded'];
+export const DEFAULT_ACCEPTED_TCB_STATUSES: readonly string[] = [
+  'UpToDate',
+  'SWHardeningNeeded',
+  'ConfigurationNeeded',
+  'ConfigurationAndSWHardeningNeeded',
+];
 
 /** What the collateral said about one quote. */
 export interface CollateralVerdict {
@@ -85,7 +99,8 @@ function tcbSigningKey(pem: string, root: X509Certificate, at: Date, what: strin
   const [signer, anchor] = certificates;
   if (signer === undefined || anchor === undefined) fail('collateral', `the ${what} issuer chain is not TCB Signing and root certificates`);
   const anchorKey = publicKeyOf(anchor);
-  if (anchorKey === undefined || spkiSha256(anchorKey) !== spkiSha256(root.publicKey)) fail('collateral', `the ${what} issuer chain does not end in the Intel SGX Root CA key`);
+  if (anchorKey === undefined || spkiSha256(anchorKey) !== spkiSha256(root.publicKey))
+    fail('collateral', `the ${what} issuer chain does not end in the Intel SGX Root CA key`);
   const key = publicKeyOf(signer);
   if (key === undefined || signer.subject !== TCB_SIGNING_SUBJECT || !isSignedBy(signer, anchor)) {
     fail('collateral', `the ${what} signing certificate is not an Intel SGX TCB Signing certificate issued by the root`);
@@ -102,7 +117,8 @@ function signedDocument(text: string, member: string, key: KeyObject, what: stri
   } catch (cause) {
     fail('collateral', `the ${what} is not Intel's signed JSON`, cause);
   }
-  if (!verifyP256(Buffer.from(document.signedText, 'utf8'), key, document.signature)) fail('collateral', `Intel's signature on the ${what} does not verify`);
+  if (!verifyP256(Buffer.from(document.signedText, 'utf8'), key, document.signature))
+    fail('collateral', `Intel's signature on the ${what} does not verify`);
   return document.body;
 }
 
@@ -121,13 +137,19 @@ function checkCurrent(body: Record<string, unknown>, at: Date, what: string): vo
 
 function hexField(body: Record<string, unknown>, name: string, bytes: number, what: string): Buffer {
   const value = body[name];
-  if (typeof value !== 'string' || !new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(value)) fail('collateral', `the ${what} has no valid ${name}`);
+  if (typeof value !== 'string' || !new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(value))
+    fail('collateral', `the ${what} has no valid ${name}`);
   return Buffer.from(value, 'hex');
 }
 
 function levels(body: Record<string, unknown>, what: string): Record<string, unknown>[] {
   const list = body.tcbLevels;
-  if (!Array.isArray(list) || list.length === 0 || list.length > 1000 || !list.every((level) => typeof level === 'object' && level !== null)) {
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    list.length > 1000 ||
+    !list.every((level) => typeof level === 'object' && level !== null)
+  ) {
     fail('collateral', `the ${what} has no valid tcbLevels`);
   }
   return list as Record<string, unknown>[];
@@ -141,7 +163,8 @@ function statusOf(level: Record<string, unknown>, what: string): { status: strin
 }
 
 function svn(value: unknown, what: string): number {
-  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 0xffff) fail('collateral', `a ${what} SVN is not an integer`);
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 0xffff)
+    fail('collateral', `a ${what} SVN is not an integer`);
   return value as number;
 }
 
@@ -160,15 +183,18 @@ function checkQeIdentity(quote: SgxQuote, body: Record<string, unknown>, at: Dat
   checkCurrent(body, at, what);
   const qe = quote.signatureData.qeReport;
   if (toHex(qe.mrsigner) !== hexField(body, 'mrsigner', 32, what).toString('hex')) fail('qe-identity', "the QE's MRSIGNER is not Intel's");
-  if (qe.isvProdId !== body.isvprodid) fail('qe-identity', `the QE's ISVPRODID ${qe.isvProdId} is not ${String(body.isvprodid).slice(0, 10)}`);
+  if (qe.isvProdId !== body.isvprodid)
+    fail('qe-identity', `the QE's ISVPRODID ${qe.isvProdId} is not ${String(body.isvprodid).slice(0, 10)}`);
   const miscselect = hexField(body, 'miscselect', 4, what).readUInt32BE(0);
   const miscselectMask = hexField(body, 'miscselectMask', 4, what).readUInt32BE(0);
   // Intel writes MISCSELECT big-endian in the JSON; the report holds it as a little-endian u32.
-  if (((qe.miscSelect & miscselectMask) >>> 0) !== ((miscselect & miscselectMask) >>> 0)) fail('qe-identity', "the QE's MISCSELECT does not match");
+  if ((qe.miscSelect & miscselectMask) >>> 0 !== (miscselect & miscselectMask) >>> 0)
+    fail('qe-identity', "the QE's MISCSELECT does not match");
   const attributes = hexField(body, 'attributes', 16, what);
   const attributesMask = hexField(body, 'attributesMask', 16, what);
   for (let i = 0; i < 16; i += 1) {
-    if ((((qe.attributes[i] ?? 0) & (attributesMask[i] ?? 0)) !== ((attributes[i] ?? 0) & (attributesMask[i] ?? 0)))) fail('qe-identity', "the QE's ATTRIBUTES do not match");
+    if (((qe.attributes[i] ?? 0) & (attributesMask[i] ?? 0)) !== ((attributes[i] ?? 0) & (attributesMask[i] ?? 0)))
+      fail('qe-identity', "the QE's ATTRIBUTES do not match");
   }
   for (const level of levels(body, what)) {
     const tcb = level.tcb as Record<string, unknown> | undefined;
@@ -177,13 +203,18 @@ function checkQeIdentity(quote: SgxQuote, body: Record<string, unknown>, at: Dat
   fail('tcb-status', `the QE's ISVSVN ${qe.isvSvn} is below every level of Intel's QE identity`);
 }
 
-function checkTcbInfo(pck: PckTcb, infos: readonly Record<string, unknown>[], at: Date): Omit<CollateralVerdict, 'qeTcbStatus' | 'revocationChecked'> {
+function checkTcbInfo(
+  pck: PckTcb,
+  infos: readonly Record<string, unknown>[],
+  at: Date,
+): Omit<CollateralVerdict, 'qeTcbStatus' | 'revocationChecked'> {
   const what = 'TCB info';
   const info = infos.find((body) => typeof body.fmspc === 'string' && body.fmspc.toUpperCase() === pck.fmspc);
   if (info === undefined) fail('collateral', `no TCB info is given for the platform's FMSPC ${pck.fmspc}`);
   if (info.id !== undefined && info.id !== 'SGX') fail('collateral', `the TCB info for FMSPC ${pck.fmspc} is not for SGX`);
   checkCurrent(info, at, what);
-  if (typeof info.pceId !== 'string' || info.pceId.toUpperCase() !== pck.pceId) fail('collateral', `the TCB info's PCE ID is not the platform's ${pck.pceId}`);
+  if (typeof info.pceId !== 'string' || info.pceId.toUpperCase() !== pck.pceId)
+    fail('collateral', `the TCB info's PCE ID is not the platform's ${pck.pceId}`);
   for (const level of levels(info, what)) {
     const tcb = level.tcb as Record<string, unknown> | undefined;
     if (typeof tcb !== 'object' || tcb === null) fail('collateral', 'a TCB level has no tcb');
@@ -191,7 +222,13 @@ function checkTcbInfo(pck: PckTcb, infos: readonly Record<string, unknown>[], at
     if (components.every((component, index) => (pck.cpuSvnComponents[index] ?? -1) >= component) && pck.pceSvn >= svn(tcb.pcesvn, 'PCE')) {
       const { status, date, advisories } = statusOf(level, what);
       const evaluation = info.tcbEvaluationDataNumber;
-      return { tcbStatus: status, tcbDate: date, advisoryIds: advisories, fmspc: pck.fmspc, tcbEvaluationDataNumber: Number.isInteger(evaluation) ? (evaluation as number) : undefined };
+      return {
+        tcbStatus: status,
+        tcbDate: date,
+        advisoryIds: advisories,
+        fmspc: pck.fmspc,
+        tcbEvaluationDataNumber: Number.isInteger(evaluation) ? (evaluation as number) : undefined,
+      };
     }
   }
   fail('tcb-status', "the platform's TCB is below every level of Intel's TCB info");
@@ -236,8 +273,10 @@ export function verifyCollateral(quote: SgxQuote, chain: VerifiedPckChain, colla
 
   // Revocation first: a revoked PCK key's signatures mean nothing, whatever the TCB info says.
   const rootCrl = readCrl(collateral.rootCaCrl, 'root CA CRL');
-  if (!Buffer.from(rootCrl.issuerDer).equals(Buffer.from(intermediateFields.issuerDer))) fail('collateral', 'the root CA CRL is not issued by the Intel SGX Root CA');
-  if (revokes(rootCrl, chain.root, intermediateFields.serial, at, 'root CA CRL')) fail('revocation', `the ${chain.issuingCa} CA certificate is revoked by the Intel SGX Root CA`);
+  if (!Buffer.from(rootCrl.issuerDer).equals(Buffer.from(intermediateFields.issuerDer)))
+    fail('collateral', 'the root CA CRL is not issued by the Intel SGX Root CA');
+  if (revokes(rootCrl, chain.root, intermediateFields.serial, at, 'root CA CRL'))
+    fail('revocation', `the ${chain.issuingCa} CA certificate is revoked by the Intel SGX Root CA`);
   const pckCrl = collateral.pckCrls
     .map((input, index) => readCrl(input, `PCK CRL #${index + 1}`))
     .find((crl) => Buffer.from(crl.issuerDer).equals(Buffer.from(pckFields.issuerDer)));
@@ -248,7 +287,8 @@ export function verifyCollateral(quote: SgxQuote, chain: VerifiedPckChain, colla
   const qeSigner = tcbSigningKey(collateral.qeIdentityIssuerChain, chain.root, at, 'QE identity');
   const signerSerial = (certificate: X509Certificate) => readCertificateFields(certificate.raw).serial;
   for (const signer of [tcbSigner, qeSigner]) {
-    if (rootCrl.revokedSerials.has(signerSerial(signer.certificate))) fail('revocation', 'the Intel SGX TCB Signing certificate is revoked');
+    if (rootCrl.revokedSerials.has(signerSerial(signer.certificate)))
+      fail('revocation', 'the Intel SGX TCB Signing certificate is revoked');
   }
   const qeIdentity = signedDocument(collateral.qeIdentity, 'enclaveIdentity', qeSigner.key, 'QE identity');
   const infos = collateral.tcbInfos.map((text, index) => signedDocument(text, 'tcbInfo', tcbSigner.key, `TCB info #${index + 1}`));
@@ -256,7 +296,10 @@ export function verifyCollateral(quote: SgxQuote, chain: VerifiedPckChain, colla
   const qeTcbStatus = checkQeIdentity(quote, qeIdentity, at);
   const tcb = checkTcbInfo(pck, infos, at);
   const accepted = collateral.acceptedTcbStatuses ?? DEFAULT_ACCEPTED_TCB_STATUSES;
-  for (const [whose, status] of [['platform', tcb.tcbStatus], ['QE', qeTcbStatus]] as const) {
+  for (const [whose, status] of [
+    ['platform', tcb.tcbStatus],
+    ['QE', qeTcbStatus],
+  ] as const) {
     if (status === 'Revoked') fail('revocation', `the ${whose} TCB status is Revoked`);
     if (!accepted.includes(status)) fail('tcb-status', `the ${whose} TCB status ${status.slice(0, 40)} is not accepted`);
   }
@@ -268,10 +311,17 @@ export function collateralShapeProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return 'must be an object';
   const c = value as Record<string, unknown>;
   const bytesOrText = (v: unknown) => typeof v === 'string' || v instanceof Uint8Array;
-  if (!Array.isArray(c.tcbInfos) || c.tcbInfos.length === 0 || !c.tcbInfos.every((t) => typeof t === 'string')) return 'tcbInfos must be a non-empty list of TCB info JSON texts';
-  for (const name of ['tcbInfoIssuerChain', 'qeIdentity', 'qeIdentityIssuerChain'] as const) if (typeof c[name] !== 'string') return `${name} must be a string`;
-  if (!Array.isArray(c.pckCrls) || c.pckCrls.length === 0 || !c.pckCrls.every(bytesOrText)) return 'pckCrls must be a non-empty list of CRLs (DER bytes or PEM)';
+  if (!Array.isArray(c.tcbInfos) || c.tcbInfos.length === 0 || !c.tcbInfos.every((t) => typeof t === 'string'))
+    return 'tcbInfos must be a non-empty list of TCB info JSON texts';
+  for (const name of ['tcbInfoIssuerChain', 'qeIdentity', 'qeIdentityIssuerChain'] as const)
+    if (typeof c[name] !== 'string') return `${name} must be a string`;
+  if (!Array.isArray(c.pckCrls) || c.pckCrls.length === 0 || !c.pckCrls.every(bytesOrText))
+    return 'pckCrls must be a non-empty list of CRLs (DER bytes or PEM)';
   if (!bytesOrText(c.rootCaCrl)) return 'rootCaCrl must be DER bytes or PEM';
-  if (c.acceptedTcbStatuses !== undefined && !(Array.isArray(c.acceptedTcbStatuses) && c.acceptedTcbStatuses.every((s) => typeof s === 'string'))) return 'acceptedTcbStatuses must be a list of strings';
+  if (
+    c.acceptedTcbStatuses !== undefined &&
+    !(Array.isArray(c.acceptedTcbStatuses) && c.acceptedTcbStatuses.every((s) => typeof s === 'string'))
+  )
+    return 'acceptedTcbStatuses must be a list of strings';
   return undefined;
 }

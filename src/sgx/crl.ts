@@ -43,7 +43,8 @@ export function parseCrl(der: Uint8Array): CertificateRevocationList {
   const tbs = expect(tbsElement, TAG_SEQUENCE, 'TBSCertList');
   const [algorithmOid] = readChildren(der, expect(algorithm, TAG_SEQUENCE, 'signatureAlgorithm'));
   const oid = decodeOid(contents(der, expect(algorithmOid, TAG_OID, 'signature algorithm')));
-  if (oid !== ECDSA_WITH_SHA256) throw new DerError(`CRL signature algorithm ${oid} is not ecdsa-with-SHA256`, algorithm?.contentStart ?? 0);
+  if (oid !== ECDSA_WITH_SHA256)
+    throw new DerError(`CRL signature algorithm ${oid} is not ecdsa-with-SHA256`, algorithm?.contentStart ?? 0);
   const bits = contents(der, expect(signatureValue, TAG_BIT_STRING, 'signatureValue'));
   if (bits[0] !== 0) throw new DerError('the CRL signature has unused bits', signatureValue?.contentStart ?? 0);
 
@@ -70,7 +71,8 @@ export function parseCrl(der: Uint8Array): CertificateRevocationList {
     }
     index += 1;
   }
-  if (fields[index] !== undefined && fields[index]?.tag !== 0xa0) throw new DerError('unexpected TBSCertList field', fields[index]?.contentStart ?? 0);
+  if (fields[index] !== undefined && fields[index]?.tag !== 0xa0)
+    throw new DerError('unexpected TBSCertList field', fields[index]?.contentStart ?? 0);
   return { issuerDer, thisUpdate, nextUpdate, revokedSerials, tbs: whole(der, tbs), signature: bits.subarray(1) };
 }
 

@@ -17,7 +17,8 @@ const TAG_BOOLEAN = 0x01;
 
 export function expect(element: Tlv | undefined, tag: number, what: string): Tlv {
   if (element === undefined) throw new DerError(`missing ${what}`, 0);
-  if (element.tag !== tag) throw new DerError(`${what} has tag 0x${element.tag.toString(16)}, not 0x${tag.toString(16)}`, element.contentStart);
+  if (element.tag !== tag)
+    throw new DerError(`${what} has tag 0x${element.tag.toString(16)}, not 0x${tag.toString(16)}`, element.contentStart);
   return element;
 }
 
@@ -42,7 +43,8 @@ export function integerHex(buffer: Uint8Array, element: Tlv): string {
 /** A small non-negative INTEGER or ENUMERATED (SVNs, flags): at most 6 bytes. */
 export function smallUnsigned(buffer: Uint8Array, element: Tlv, tag = TAG_INTEGER): number {
   const bytes = contents(buffer, expect(element, tag, 'INTEGER'));
-  if (bytes.length === 0 || bytes.length > 6 || ((bytes[0] ?? 0) & 0x80) !== 0) throw new DerError('not a small non-negative INTEGER', element.contentStart);
+  if (bytes.length === 0 || bytes.length > 6 || ((bytes[0] ?? 0) & 0x80) !== 0)
+    throw new DerError('not a small non-negative INTEGER', element.contentStart);
   let value = 0;
   for (const byte of bytes) value = value * 256 + byte;
   return value;
@@ -59,7 +61,8 @@ export function readTime(buffer: Uint8Array, element: Tlv): Date {
   const [, y, mo, d, h, mi, s] = match.map(Number) as [number, number, number, number, number, number, number];
   const year = element.tag === TAG_UTC_TIME ? (y < 50 ? 2000 + y : 1900 + y) : y;
   const date = new Date(Date.UTC(year, mo - 1, d, h, mi, s));
-  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) throw new DerError('invalid date', element.contentStart);
+  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || s > 59)
+    throw new DerError('invalid date', element.contentStart);
   return date;
 }
 
@@ -114,6 +117,7 @@ export function readBasicConstraints(value: Uint8Array): BasicConstraints {
     index += 1;
   }
   const pathLength = items[index] === undefined ? undefined : smallUnsigned(value, items[index] as Tlv);
-  if (items.length > index + (pathLength === undefined ? 0 : 1)) throw new DerError('unexpected BasicConstraints element', sequence.contentStart);
+  if (items.length > index + (pathLength === undefined ? 0 : 1))
+    throw new DerError('unexpected BasicConstraints element', sequence.contentStart);
   return { ca, pathLength };
 }

@@ -25,5 +25,7 @@ export const INTEL_SGX_ROOT_CA_SUBJECT = 'CN=Intel SGX Root CA\nO=Intel Corporat
 
 /** Lower-case hex SHA-256 of a public key's DER SubjectPublicKeyInfo. */
 export function spkiSha256(key: KeyObject): string {
-  return createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }

@@ -172,10 +172,16 @@ export function verifyPckChain(
   const root = parse(rootDer, 'root CA');
 
   const rootKey = publicKeyOf(root);
-  if (rootKey === undefined || spkiSha256(rootKey) !== rootSpkiSha256) fail('the root certificate does not carry the pinned Intel SGX Root CA key');
+  if (rootKey === undefined || spkiSha256(rootKey) !== rootSpkiSha256)
+    fail('the root certificate does not carry the pinned Intel SGX Root CA key');
   if (root.subject !== INTEL_SGX_ROOT_CA_SUBJECT) fail('the root certificate is not named Intel SGX Root CA');
   checkSignedBy(root, root, 'root CA');
-  const issuingCa = intermediate.subject === INTERMEDIATE_SUBJECTS.processor ? 'processor' : intermediate.subject === INTERMEDIATE_SUBJECTS.platform ? 'platform' : undefined;
+  const issuingCa =
+    intermediate.subject === INTERMEDIATE_SUBJECTS.processor
+      ? 'processor'
+      : intermediate.subject === INTERMEDIATE_SUBJECTS.platform
+        ? 'platform'
+        : undefined;
   if (issuingCa === undefined) fail('the intermediate certificate is neither the Intel SGX PCK Processor CA nor the Platform CA');
   checkSignedBy(intermediate, root, 'intermediate CA');
   if (pck.subject !== PCK_SUBJECT) fail('the leaf certificate is not named Intel SGX PCK Certificate');

@@ -54,7 +54,8 @@ export function readPckTcb(certificateDer: Uint8Array): PckTcb {
   if (cpuSvnComponents.some((svn) => svn === undefined) || pceSvn === undefined) throw new DerError('the SGX TCB lacks a component', 0);
   const octets = (oid: string, length: number, what: string): string => {
     const entry = entries.get(oid);
-    if (entry === undefined || entry.tag !== TAG_OCTET_STRING || entry.end - entry.start !== length) throw new DerError(`the SGX extension's ${what} is missing or malformed`, 0);
+    if (entry === undefined || entry.tag !== TAG_OCTET_STRING || entry.end - entry.start !== length)
+      throw new DerError(`the SGX extension's ${what} is missing or malformed`, 0);
     return Buffer.from(value.subarray(entry.start, entry.end)).toString('hex').toUpperCase();
   };
   return { cpuSvnComponents: cpuSvnComponents as number[], pceSvn, pceId: octets(PCE_ID, 2, 'PCE-ID'), fmspc: octets(FMSPC, 6, 'FMSPC') };

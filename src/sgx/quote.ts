@@ -354,7 +354,10 @@ export function unwrapOpenEnclaveReport(bytes: Uint8Array): Uint8Array {
   }
   const size = data.getBigUint64(8, true);
   if (size !== BigInt(bytes.length - OE_REPORT_HEADER_SIZE)) {
-    throw new QuoteFormatError(`Open Enclave report header size ${size} does not match the ${bytes.length - OE_REPORT_HEADER_SIZE} bytes that follow`, 8);
+    throw new QuoteFormatError(
+      `Open Enclave report header size ${size} does not match the ${bytes.length - OE_REPORT_HEADER_SIZE} bytes that follow`,
+      8,
+    );
   }
   return bytes.subarray(OE_REPORT_HEADER_SIZE);
 }

@@ -91,9 +91,14 @@ export function verifySgxQuote(input: Uint8Array | SgxQuote, options: QuoteVerif
 
   const { certificationData } = signatureData;
   if (certificationData.type !== CERTIFICATION_DATA_TYPE.pckCertificateChain) {
-    throw new SgxVerificationError('pck-chain', `certification data of type ${certificationData.type} is not a PCK certificate chain (type 5)`);
+    throw new SgxVerificationError(
+      'pck-chain',
+      `certification data of type ${certificationData.type} is not a PCK certificate chain (type 5)`,
+    );
   }
-  const text = Buffer.from(certificationData.data.buffer, certificationData.data.byteOffset, certificationData.data.byteLength).toString('latin1');
+  const text = Buffer.from(certificationData.data.buffer, certificationData.data.byteOffset, certificationData.data.byteLength).toString(
+    'latin1',
+  );
   const chain = verifyPckChain(splitPemChain(text), options.at, options.rootSpkiSha256);
 
   if (!verifyP256(signatureData.qeReport.bytes, chain.pck.publicKey, signatureData.qeReportSignature)) {
@@ -101,7 +106,8 @@ export function verifySgxQuote(input: Uint8Array | SgxQuote, options: QuoteVerif
   }
 
   const qe = signatureData.qeReport;
-  if (toHex(quote.header.qeVendorId) !== INTEL_QE_VENDOR_ID) throw new SgxVerificationError('qe-identity', "the quote's QE vendor is not Intel");
+  if (toHex(quote.header.qeVendorId) !== INTEL_QE_VENDOR_ID)
+    throw new SgxVerificationError('qe-identity', "the quote's QE vendor is not Intel");
   if (toHex(qe.mrsigner) !== INTEL_QE_MRSIGNER || qe.isvProdId !== INTEL_QE_PRODUCT_ID || qe.isDebuggable) {
     throw new SgxVerificationError('qe-identity', "the quoting enclave is not Intel's (its MRSIGNER, ISVPRODID 1, not debuggable)");
   }

@@ -86,7 +86,8 @@ export async function handleAttest(
     try {
       text = (await readBody(req, MAX_ATTEST_BODY_BYTES)).toString('utf8');
     } catch (error) {
-      if (error instanceof BodyTooLarge) throw new MaaError(413, 'RequestEntityTooLarge', `The request body is larger than ${MAX_ATTEST_BODY_BYTES} bytes.`);
+      if (error instanceof BodyTooLarge)
+        throw new MaaError(413, 'RequestEntityTooLarge', `The request body is larger than ${MAX_ATTEST_BODY_BYTES} bytes.`);
       throw error;
     }
     let body: unknown;

@@ -10,14 +10,7 @@
 import { createHash } from 'node:crypto';
 import { decodeBase64UrlStrict } from '../token/base64url.js';
 import { isJsonObject, own } from '../util/own.js';
-import {
-  QuoteFormatError,
-  SGX_FLAGS,
-  parseSgxQuote,
-  toHex,
-  unwrapOpenEnclaveReport,
-  type SgxQuote,
-} from '../sgx/quote.js';
+import { QuoteFormatError, SGX_FLAGS, parseSgxQuote, toHex, unwrapOpenEnclaveReport, type SgxQuote } from '../sgx/quote.js';
 import { DEFAULT_COLLATERAL, withLegacyAliases } from './claims.js';
 import {
   ATTESTATION_SERVICE_ISSUER,
@@ -162,7 +155,11 @@ function readData(body: Record<string, unknown>, name: string): AttestData | und
 export function readAttestRequest(type: EvidenceType, apiVersion: string | undefined, body: unknown): AttestRequest {
   if (apiVersion === undefined) throw new MaaError(400, 'ApiVersionUnspecified', 'An API version is required, but was not specified.');
   if (!(ATTEST_API_VERSIONS as readonly string[]).includes(apiVersion)) {
-    throw new MaaError(400, 'UnsupportedApiVersion', `The api-version ${JSON.stringify(apiVersion.slice(0, 40))} is not supported; supported versions: ${ATTEST_API_VERSIONS.join(', ')}.`);
+    throw new MaaError(
+      400,
+      'UnsupportedApiVersion',
+      `The api-version ${JSON.stringify(apiVersion.slice(0, 40))} is not supported; supported versions: ${ATTEST_API_VERSIONS.join(', ')}.`,
+    );
   }
   if (!isJsonObject(body)) throw invalid('the request body must be a JSON object');
   const evidenceName = type === 'SgxEnclave' ? 'quote' : 'report';
@@ -206,11 +203,15 @@ export function deriveEvidenceClaims(request: AttestRequest): EvidenceClaims {
   try {
     quote = parseSgxQuote(request.type === 'OpenEnclave' ? unwrapOpenEnclaveReport(request.evidence) : request.evidence);
   } catch (error) {
-    if (error instanceof QuoteFormatError) throw invalid(`The specified ${request.type === 'OpenEnclave' ? 'report' : 'quote'} is invalid: ${error.message}`);
+    if (error instanceof QuoteFormatError)
+      throw invalid(`The specified ${request.type === 'OpenEnclave' ? 'report' : 'quote'} is invalid: ${error.message}`);
     throw error;
   }
   const { body } = quote;
-  const collateral = sortedDeep({ ...COLLATERAL_WITHOUT_QUOTE, quotehash: sha256(request.evidence).toString('hex') }) as Record<string, string>;
+  const collateral = sortedDeep({ ...COLLATERAL_WITHOUT_QUOTE, quotehash: sha256(request.evidence).toString('hex') }) as Record<
+    string,
+    string
+  >;
   const claims: Record<string, unknown> = {
     ...withLegacyAliases('x-ms-sgx-collateral', collateral),
     'x-ms-attestation-type': 'sgx',
@@ -260,7 +261,8 @@ export function compileInstancePolicy(text: string, hash: string, evaluate: Inst
   try {
     return { text, parsed: parseAttestationPolicy(text), hash, evaluate };
   } catch (error) {
-    if (error instanceof PolicySyntaxError) throw new RangeError(`policyText is not a policy the local instance can evaluate: ${error.message}`);
+    if (error instanceof PolicySyntaxError)
+      throw new RangeError(`policyText is not a policy the local instance can evaluate: ${error.message}`);
     throw error;
   }
 }
@@ -286,7 +288,12 @@ function issuedMembers(issued: readonly PolicyClaim[]): Record<string, unknown> 
   }
   const out: Record<string, unknown> = {};
   for (const [type, values] of byType) {
-    Object.defineProperty(out, type, { value: values.length === 1 ? values[0] : values, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, type, {
+      value: values.length === 1 ? values[0] : values,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
@@ -308,7 +315,8 @@ export async function appraise(
     try {
       parsed = parseAttestationPolicy(request.draftPolicy);
     } catch (error) {
-      if (error instanceof PolicySyntaxError) throw new MaaError(400, 'InvalidParameter', `The draft policy cannot be parsed: ${error.message}`);
+      if (error instanceof PolicySyntaxError)
+        throw new MaaError(400, 'InvalidParameter', `The draft policy cannot be parsed: ${error.message}`);
       throw error;
     }
     hash = policyHashOf(request.draftPolicy);
@@ -321,7 +329,8 @@ export async function appraise(
     if (result !== undefined && result !== null) {
       if (!isJsonObject(result)) throw new TypeError('the instance policy function must return undefined, { deny } or { claims }');
       if ('deny' in result) throw policyDenied(String(result.deny).slice(0, MAX_REASON_LENGTH));
-      if (!('claims' in result) || !isJsonObject(result.claims)) throw new TypeError('the instance policy function returned claims that are not an object');
+      if (!('claims' in result) || !isJsonObject(result.claims))
+        throw new TypeError('the instance policy function returned claims that are not an object');
       issued = { ...issued, ...structuredClone(result.claims) };
     }
   }

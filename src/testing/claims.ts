@@ -12,14 +12,7 @@
 import { createHash } from 'node:crypto';
 import { isJsonObject } from '../util/own.js';
 import { MAA_DEFAULT_POLICY_HASHES } from '../claims/attestation.js';
-import {
-  type AttestationTypeName,
-  claimsOf,
-  claimSpec,
-  ISOLATION_TEE,
-  type IsolationTeeType,
-  MAA_CLAIMS,
-} from '../claims/catalog.js';
+import { type AttestationTypeName, claimsOf, claimSpec, ISOLATION_TEE, type IsolationTeeType, MAA_CLAIMS } from '../claims/catalog.js';
 
 function example<T>(name: string): T {
   const value = claimSpec(name)?.example;
@@ -190,7 +183,12 @@ const HCL_RUNTIME = {
     },
   ],
   'user-data': '0'.repeat(128),
-  'vm-configuration': { 'console-enabled': true, 'secure-boot': true, 'tpm-enabled': true, vmUniqueId: example<string>('x-ms-azurevm-vmid') },
+  'vm-configuration': {
+    'console-enabled': true,
+    'secure-boot': true,
+    'tpm-enabled': true,
+    vmUniqueId: example<string>('x-ms-azurevm-vmid'),
+  },
 };
 
 // The catalogue's examples of the claims a type carries at `names`' level.
@@ -216,7 +214,11 @@ function teeClaims(tee: IsolationTeeType): Record<string, unknown> {
 export function defaultClaims(type: MintType = 'sgx', isolationTee: IsolationTeeType = 'sevsnpvm'): Record<string, unknown> {
   if (type === 'sgx') return defaultSgxClaims();
   const own = examplesOf(claimsOf(type).filter(([name]) => MAA_CLAIMS.get(name)?.types !== 'all'));
-  const common = { 'x-ms-attestation-type': type, 'x-ms-policy-hash': DEFAULT_POLICY_HASHES[type], 'x-ms-ver': example<string>('x-ms-ver') };
+  const common = {
+    'x-ms-attestation-type': type,
+    'x-ms-policy-hash': DEFAULT_POLICY_HASHES[type],
+    'x-ms-ver': example<string>('x-ms-ver'),
+  };
   if (type !== 'azurevm') return { ...own, ...common };
   return {
     ...own,

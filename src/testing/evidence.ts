@@ -279,14 +279,16 @@ export function createBindingRuntimeData(options: BindingRuntimeDataOptions): Ui
   const { nonce, publicKey } = options;
   const nonceField = options.nonceField ?? 'nonce';
   if (typeof nonce !== 'string' || nonce === '') throw new TypeError('nonce must be a non-empty string');
-  if (typeof nonceField !== 'string' || nonceField === '' || nonceField === 'jwk') throw new TypeError('nonceField must be a name other than "jwk"');
+  if (typeof nonceField !== 'string' || nonceField === '' || nonceField === 'jwk')
+    throw new TypeError('nonceField must be a name other than "jwk"');
   let key: KeyObject;
   try {
-    key = publicKey instanceof KeyObject
-      ? publicKey.type === 'private'
-        ? createPublicKey(publicKey)
-        : publicKey
-      : createPublicKey({ key: publicOnly(publicKey), format: 'jwk' });
+    key =
+      publicKey instanceof KeyObject
+        ? publicKey.type === 'private'
+          ? createPublicKey(publicKey)
+          : publicKey
+        : createPublicKey({ key: publicOnly(publicKey), format: 'jwk' });
   } catch (error) {
     throw new TypeError(`publicKey is not a usable key: ${(error as Error).message}`);
   }

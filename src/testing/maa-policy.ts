@@ -68,8 +68,7 @@ export interface AttestationPolicy {
 
 /** What evaluating a policy over a set of claims gives. */
 export type PolicyOutcome =
-  | { readonly permitted: true; readonly issued: readonly PolicyClaim[] }
-  | { readonly permitted: false; readonly reason: string };
+  { readonly permitted: true; readonly issued: readonly PolicyClaim[] } | { readonly permitted: false; readonly reason: string };
 
 /** The issuer of claims MAA derives from evidence. */
 export const ATTESTATION_SERVICE_ISSUER = 'AttestationService';
@@ -137,7 +136,7 @@ class Parser {
 
   expect(text: string): void {
     const token = this.next(`"${text}"`);
-    if (token.text !== text || (token.kind === 'string')) {
+    if (token.text !== text || token.kind === 'string') {
       throw new PolicySyntaxError(`expected "${text}" at offset ${token.at}, found ${JSON.stringify(token.text)}`);
     }
   }
@@ -331,7 +330,8 @@ export function evaluateAttestationPolicy(policy: AttestationPolicy, incoming: r
       const bound = bind(rule, claims);
       if (bound === undefined) continue;
       const { action } = rule;
-      if (action.kind === 'deny') return { permitted: false, reason: 'A deny claim was issued in the authorizationrules section, authorization failed.' };
+      if (action.kind === 'deny')
+        return { permitted: false, reason: 'A deny claim was issued in the authorizationrules section, authorization failed.' };
       if (action.kind === 'permit') permit = true;
       if (action.kind === 'add') {
         const claim = produced(action, bound);

@@ -73,7 +73,11 @@ export function sortedMembers(claims: Readonly<Record<string, unknown>>): Record
 export function sortedDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedDeep);
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).sort(byName).map(([name, member]) => [name, sortedDeep(member)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(byName)
+        .map(([name, member]) => [name, sortedDeep(member)]),
+    );
   }
   return value;
 }

@@ -76,9 +76,24 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 // The claims list a real shared instance advertises (cpp-metadata-shared-wus-2022.openid-configuration.json).
 const CLAIMS_SUPPORTED = [
-  'cnf', 'nonce', 'x-ms-ver', 'x-ms-attestation-type', 'x-ms-policy-hash', 'x-ms-policy-signer',
-  'x-ms-sgx-is-debuggable', 'x-ms-sgx-mrenclave', 'x-ms-sgx-mrsigner', 'x-ms-sgx-svn', 'x-ms-sgx-ehd',
-  'x-ms-sgx-collateral', 'is-debuggable', 'sgx-mrsigner', 'sgx-mrenclave', 'product-id', 'svn', 'tee',
+  'cnf',
+  'nonce',
+  'x-ms-ver',
+  'x-ms-attestation-type',
+  'x-ms-policy-hash',
+  'x-ms-policy-signer',
+  'x-ms-sgx-is-debuggable',
+  'x-ms-sgx-mrenclave',
+  'x-ms-sgx-mrsigner',
+  'x-ms-sgx-svn',
+  'x-ms-sgx-ehd',
+  'x-ms-sgx-collateral',
+  'is-debuggable',
+  'sgx-mrsigner',
+  'sgx-mrenclave',
+  'product-id',
+  'svn',
+  'tee',
 ];
 
 /**
@@ -103,7 +118,15 @@ export class TestAttestationService {
   readonly #now: () => number;
   #closing: Promise<void> | undefined;
 
-  private constructor(server: Server, port: number, options: TestAttestationServiceOptions, lifetimeSeconds: number, modulusLength: number, privateKeys: readonly KeyObject[], policy: CompiledInstancePolicy) {
+  private constructor(
+    server: Server,
+    port: number,
+    options: TestAttestationServiceOptions,
+    lifetimeSeconds: number,
+    modulusLength: number,
+    privateKeys: readonly KeyObject[],
+    policy: CompiledInstancePolicy,
+  ) {
     this.#server = server;
     this.issuer = `http://127.0.0.1:${port}`;
     this.jwksUri = `${this.issuer}${CERTS_PATH}`;
@@ -131,7 +154,8 @@ export class TestAttestationService {
    */
   #clockReading(): number {
     const ms: unknown = this.#now();
-    if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new TypeError('now() must return milliseconds since the epoch (a number, not a Date)');
+    if (typeof ms !== 'number' || !Number.isFinite(ms))
+      throw new TypeError('now() must return milliseconds since the epoch (a number, not a Date)');
     return ms;
   }
 
@@ -141,7 +165,8 @@ export class TestAttestationService {
     const keyCount = positiveInteger(options.keyCount, 'keyCount', 1);
     const modulusLength = positiveInteger(options.modulusLength, 'modulusLength', 2048, 512);
     const lifetimeSeconds = positiveInteger(options.lifetimeSeconds, 'lifetimeSeconds', 28_800, 0);
-    if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('now must be a function returning milliseconds since the epoch');
+    if (options.now !== undefined && typeof options.now !== 'function')
+      throw new TypeError('now must be a function returning milliseconds since the epoch');
     const text = options.policyText ?? DEFAULT_POLICY_TEXT;
     if (typeof text !== 'string') throw new TypeError('policyText must be a string');
     const policy = compileInstancePolicy(text, policyHash(text), options.policy);
@@ -256,7 +281,10 @@ export class TestAttestationService {
    * Payload members are sorted by name, as MAA serializes them.
    */
   mint(claims: Record<string, unknown> = {}, options: MintOptions = {}): string {
-    return this.#encode((registered) => mergeClaims({ ...registered, ...defaultClaims(options.type, options.isolationTee) }, claims), options);
+    return this.#encode(
+      (registered) => mergeClaims({ ...registered, ...defaultClaims(options.type, options.isolationTee) }, claims),
+      options,
+    );
   }
 
   /** Injects `fault` into `route` (replacing any fault there), or clears it with `null`. */

@@ -50,7 +50,10 @@ export function judgeHeader(header: Header, allowed: ReadonlySet<string>, report
   if (!kidValid) {
     report(
       'kid-present',
-      headerInvalid(`the token header needs a key id (kid): a non-empty string of at most ${MAX_KID_LENGTH} characters, not ${quote(kid)}`, "the kid names one of the issuer's published keys"),
+      headerInvalid(
+        `the token header needs a key id (kid): a non-empty string of at most ${MAX_KID_LENGTH} characters, not ${quote(kid)}`,
+        "the kid names one of the issuer's published keys",
+      ),
     );
   }
   const typ = own(header, 'typ');
@@ -60,14 +63,20 @@ export function judgeHeader(header: Header, allowed: ReadonlySet<string>, report
   if (Object.hasOwn(header, 'crit')) {
     report(
       'no-crit',
-      headerInvalid('the token header names critical extensions (crit), which are not supported', 'an extension the verifier does not understand must not be ignored (RFC 7515 §4.1.11)'),
+      headerInvalid(
+        'the token header names critical extensions (crit), which are not supported',
+        'an extension the verifier does not understand must not be ignored (RFC 7515 §4.1.11)',
+      ),
     );
   }
   for (const name of KEY_MATERIAL) {
     if (Object.hasOwn(header, name)) {
       report(
         `no-${name}`,
-        headerInvalid(`the token header carries its own key material (${name}), which is never used`, "a key from the token proves nothing (Microsoft's SDKs used it, so a self-signed forgery passed)"),
+        headerInvalid(
+          `the token header carries its own key material (${name}), which is never used`,
+          "a key from the token proves nothing (Microsoft's SDKs used it, so a self-signed forgery passed)",
+        ),
       );
     }
   }
@@ -86,7 +95,10 @@ export function validateHeader(header: Header, allowed: ReadonlySet<string>): Va
 export function judgeJku(jku: unknown, issuer: unknown, report: Report): void {
   // A jku that is not a string was reported by jku-string already.
   if (typeof jku !== 'string' || (typeof issuer === 'string' && jku === `${issuer}/certs`)) return;
-  report('jku-is-issuer-certs', headerInvalid(`the token jku ${quote(jku)} is not its issuer's key endpoint`, 'only compared with <iss>/certs, never fetched'));
+  report(
+    'jku-is-issuer-certs',
+    headerInvalid(`the token jku ${quote(jku)} is not its issuer's key endpoint`, 'only compared with <iss>/certs, never fetched'),
+  );
 }
 
 export function checkJku(jku: string | undefined, issuer: string): void {

@@ -97,7 +97,7 @@ export function readChildren(buffer: Uint8Array, parent: Tlv): Tlv[] {
   if ((parent.tag & CONSTRUCTED) === 0) throw new DerError('not a constructed element', parent.contentStart);
   const children: Tlv[] = [];
   // Each element is at least two bytes long, so this walks forward and stops at parent.end.
-  for (let position = parent.contentStart; position < parent.end; ) {
+  for (let position = parent.contentStart; position < parent.end;) {
     const child = readTlv(buffer, position, parent.end);
     children.push(child);
     position = child.end;

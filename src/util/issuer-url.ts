@@ -17,10 +17,16 @@ export function normalizeIssuer(input: string, allowInsecureLoopback: boolean): 
   }
   if (url.protocol === 'http:') {
     if (!isLoopbackHost(url.hostname)) {
-      throw new AttestationError('ERR_CONFIG_INVALID', `issuer ${quote(input)} must use https: plain http is only for loopback test instances`);
+      throw new AttestationError(
+        'ERR_CONFIG_INVALID',
+        `issuer ${quote(input)} must use https: plain http is only for loopback test instances`,
+      );
     }
     if (!allowInsecureLoopback) {
-      throw new AttestationError('ERR_CONFIG_INVALID', `issuer ${quote(input)} uses plain http: set allowInsecureLoopback: true for a local test instance`);
+      throw new AttestationError(
+        'ERR_CONFIG_INVALID',
+        `issuer ${quote(input)} uses plain http: set allowInsecureLoopback: true for a local test instance`,
+      );
     }
   } else if (url.protocol !== 'https:') {
     throw new AttestationError('ERR_CONFIG_INVALID', `issuer ${quote(input)} must use https`);

@@ -54,7 +54,8 @@ export const SINGLE_USE_MARGIN_MS = 5_000;
 /** The replay-store key of a single-use token, checked without consuming it; ERR_BINDING_MISMATCH without a `jti`. */
 export function singleUseKey(attestation: VerifiedAttestation): string {
   const jti = own(attestation.claims, 'jti');
-  if (typeof jti !== 'string' || jti === '') throw new AttestationError('ERR_BINDING_MISMATCH', 'the token has no jti to make it single-use');
+  if (typeof jti !== 'string' || jti === '')
+    throw new AttestationError('ERR_BINDING_MISMATCH', 'the token has no jti to make it single-use');
   return `jti:${attestation.issuer} ${jti}`;
 }
 
@@ -64,7 +65,12 @@ export function singleUseKey(attestation: VerifiedAttestation): string {
  * {@link SINGLE_USE_MARGIN_MS}), and a second presentation fails with ERR_REPLAY. A token without a `jti`
  * cannot be tracked and is refused rather than let through.
  */
-export async function checkSingleUse(attestation: VerifiedAttestation, store: ReplayStore, nowMs: number, clockToleranceSeconds = DEFAULT_CLOCK_TOLERANCE): Promise<void> {
+export async function checkSingleUse(
+  attestation: VerifiedAttestation,
+  store: ReplayStore,
+  nowMs: number,
+  clockToleranceSeconds = DEFAULT_CLOCK_TOLERANCE,
+): Promise<void> {
   const key = singleUseKey(attestation);
   if (typeof clockToleranceSeconds !== 'number' || !Number.isFinite(clockToleranceSeconds) || clockToleranceSeconds < 0) {
     throw new AttestationError('ERR_CONFIG_INVALID', 'clockToleranceSeconds must be a non-negative number');

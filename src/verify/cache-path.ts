@@ -17,7 +17,13 @@ export interface CachePath {
   /** The synchronous part shared by both entry points: a cache hit, re-checked for time and policy. */
   readonly fromCache: (memo: TokenMemo | undefined, narrowing: CompiledPolicy | undefined) => VerifiedAttestation | undefined;
   /** Remembers a verification that passed its policies (not when there is no cache, or it has expired already). */
-  readonly remember: (memo: TokenMemo | undefined, completed: Completed, key: SigningKey, source: KeySource, narrowing: CompiledPolicy | undefined) => void;
+  readonly remember: (
+    memo: TokenMemo | undefined,
+    completed: Completed,
+    key: SigningKey,
+    source: KeySource,
+    narrowing: CompiledPolicy | undefined,
+  ) => void;
   /** The token's memo (its cache key and last entry); undefined when there is no cache or the token cannot be one. */
   readonly memoOf: (token: unknown, connection: object | undefined) => TokenMemo | undefined;
 }
@@ -62,9 +68,22 @@ export function tokenCachePath(resolved: ResolvedOptions, sources: IssuerSources
   }
 
   /** Remembers a verification that passed its policies (not when there is no cache, or it has expired already). */
-  function remember(memo: TokenMemo | undefined, completed: Completed, key: SigningKey, source: KeySource, narrowing: CompiledPolicy | undefined): void {
+  function remember(
+    memo: TokenMemo | undefined,
+    completed: Completed,
+    key: SigningKey,
+    source: KeySource,
+    narrowing: CompiledPolicy | undefined,
+  ): void {
     if (cache === undefined || memo === undefined) return;
-    const entry: CachedVerification = { result: completed.result, key, source, ...validSpan(completed.times, resolved), passedPolicy: narrowing, dropped: false };
+    const entry: CachedVerification = {
+      result: completed.result,
+      key,
+      source,
+      ...validSpan(completed.times, resolved),
+      passedPolicy: narrowing,
+      dropped: false,
+    };
     if (entry.validUntil * 1000 <= resolved.now()) return;
     cache.set(memo.digest, entry, ENTRY_FIXED_BYTES + completed.heapBytes);
     memo.entry = entry;

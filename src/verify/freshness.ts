@@ -12,7 +12,11 @@ export function needsFreshness(options: VerifyOptions | undefined): boolean {
  * Binding and single use run on every verification, cached or not: they consume state. Both are
  * checked before either consumes, so a token with a nonce but no jti burns no nonce.
  */
-export async function consumeFreshness(attestation: VerifiedAttestation, options: Pick<VerifyOptions, 'binding' | 'singleUse'> | undefined, resolved: Pick<ResolvedOptions, 'now' | 'clockTolerance'>): Promise<void> {
+export async function consumeFreshness(
+  attestation: VerifiedAttestation,
+  options: Pick<VerifyOptions, 'binding' | 'singleUse'> | undefined,
+  resolved: Pick<ResolvedOptions, 'now' | 'clockTolerance'>,
+): Promise<void> {
   const binding = options?.binding;
   const singleUse = options?.singleUse;
   const nonce = binding === undefined ? undefined : bindingNonce(attestation, binding);

@@ -32,7 +32,12 @@ export interface PreparedToken {
  * already seen in an authentic token is taken from `knownHeaders` instead of being decoded and validated
  * again; the checks that remain run in the same order, so the first failure reported is the same either way.
  */
-export function prepare(token: unknown, options: ResolvedOptions, sources: IssuerSources, knownHeaders: KnownHeaders): PreparedToken | Promise<PreparedToken> {
+export function prepare(
+  token: unknown,
+  options: ResolvedOptions,
+  sources: IssuerSources,
+  knownHeaders: KnownHeaders,
+): PreparedToken | Promise<PreparedToken> {
   const segments = splitCompactJws(token, options.maxTokenBytes);
   const known = knownHeaders.get(segments.header);
   const decodedHeader = known === undefined ? decodeJsonSegment(segments.header, 'header', segments.ascii) : undefined;
@@ -62,7 +67,12 @@ export interface Completed {
  * runs on libuv's thread pool while the claims are checked here; a claim error waits for the signature,
  * so a forged token is refused as ERR_SIGNATURE_INVALID whatever its claims, as in the synchronous order.
  */
-export async function complete(prepared: PreparedToken, key: SigningKey, options: ResolvedOptions, knownHeaders: KnownHeaders): Promise<Completed> {
+export async function complete(
+  prepared: PreparedToken,
+  key: SigningKey,
+  options: ResolvedOptions,
+  knownHeaders: KnownHeaders,
+): Promise<Completed> {
   const signed = startSignatureCheck(prepared.header.alg, key, prepared.segments.signingInput, prepared.signature);
   let completed: Completed | undefined;
   let claimError: unknown;

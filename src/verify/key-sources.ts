@@ -36,7 +36,12 @@ export function keySourceSettings({ issuer, jwks, signer }: ResolvedIssuer, reso
 /** A pinned key set when the settings give one, the issuer's metadata endpoints otherwise. */
 export function keySourceFrom(settings: KeySourceSettings): KeySource {
   const { issuer, jwks, ...remote } = settings;
-  if (jwks !== undefined) return new PinnedKeySource(issuer, jwks, { minRsaModulusBits: remote.minRsaModulusBits, signer: remote.signer, verificationTime: remote.verificationTime });
+  if (jwks !== undefined)
+    return new PinnedKeySource(issuer, jwks, {
+      minRsaModulusBits: remote.minRsaModulusBits,
+      signer: remote.signer,
+      verificationTime: remote.verificationTime,
+    });
   return new RemoteKeySource(issuer, remote);
 }
 

@@ -115,7 +115,10 @@ export function findChallengeNonce(attestation: VerifiedAttestation, field = 'no
       nonce = fromRuntimeJson(own(claims, 'x-ms-runtime'), field, 'x-ms-runtime');
   }
   if (nonce === undefined) {
-    throw new AttestationError('ERR_BINDING_MISMATCH', `the token carries no challenge nonce where the ${quote(attestation.attestationType)} flow puts it (${quote(field)})`);
+    throw new AttestationError(
+      'ERR_BINDING_MISMATCH',
+      `the token carries no challenge nonce where the ${quote(attestation.attestationType)} flow puts it (${quote(field)})`,
+    );
   }
   return nonce;
 }

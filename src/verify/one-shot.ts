@@ -22,7 +22,8 @@ const sharedSources = new WeakMap<object, LRUCache<string, KeySource>>();
 export function verifyAttestationToken(token: unknown, options: VerifierOptions): Promise<VerifiedAttestation> {
   const resolved = resolveOptions(options);
   // Issuers from a function are resolved for this call alone: nothing is kept between calls.
-  if (resolved.resolver !== undefined) return buildVerifier({ ...resolved, tokenCache: false }, tenantIssuers(resolved.resolver, resolved)).verify(token);
+  if (resolved.resolver !== undefined)
+    return buildVerifier({ ...resolved, tokenCache: false }, tenantIssuers(resolved.resolver, resolved)).verify(token);
   const sources = new Map<string, KeySource>();
   for (const entry of resolved.issuers) sources.set(entry.issuer, sharedSource(entry, resolved));
   // The verifier lives for this one call: a token cache would hash the token and be thrown away.
@@ -60,11 +61,14 @@ function sharedSource(entry: ResolvedIssuer, resolved: ResolvedOptions): KeySour
  */
 export function settingsKey(settings: KeySourceSettings): string {
   const names = Object.keys(settings).sort();
-  return JSON.stringify(names.map((name) => [name, settings[name as keyof KeySourceSettings] ?? null]), (_name, value: unknown) => {
-    if (typeof value === 'function') return ['function', identityOf(value)];
-    if (typeof value === 'object' && value !== null && !Array.isArray(value) && !isPlain(value)) return ['object', identityOf(value)];
-    return value;
-  });
+  return JSON.stringify(
+    names.map((name) => [name, settings[name as keyof KeySourceSettings] ?? null]),
+    (_name, value: unknown) => {
+      if (typeof value === 'function') return ['function', identityOf(value)];
+      if (typeof value === 'object' && value !== null && !Array.isArray(value) && !isPlain(value)) return ['object', identityOf(value)];
+      return value;
+    },
+  );
 }
 
 function isPlain(value: object): boolean {

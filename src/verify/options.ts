@@ -176,7 +176,10 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     unknownKidRefreshIntervalMs: nonNegative('unknownKidRefreshIntervalSeconds', options.unknownKidRefreshIntervalSeconds, 30) * 1000,
     keysMaxAgeMs: positive('keysMaxAgeSeconds', options.keysMaxAgeSeconds, 3600) * 1000,
     keysMaxStaleMs: nonNegative('keysMaxStaleSeconds', options.keysMaxStaleSeconds, 86_400) * 1000,
-    policy: options.policy === undefined ? undefined : checkedPolicy(options.policy, resolver === undefined ? issuers.map((entry) => entry.issuer) : undefined),
+    policy:
+      options.policy === undefined
+        ? undefined
+        : checkedPolicy(options.policy, resolver === undefined ? issuers.map((entry) => entry.issuer) : undefined),
     tokenCache: resolveTokenCache(options.tokenCache),
   };
 }
@@ -202,7 +205,8 @@ export function checkedPolicy(policy: AttestationPolicy | CompiledPolicy, issuer
   const compiled = compilePolicy(policy);
   if (issuers === undefined) return compiled;
   const untrusted = compiled.authorities.filter((authority) => !issuers.includes(authority));
-  if (untrusted.length > 0) invalid(`the policy names authorities the verifier does not trust: ${untrusted.map((a) => quote(a)).join(', ')}`);
+  if (untrusted.length > 0)
+    invalid(`the policy names authorities the verifier does not trust: ${untrusted.map((a) => quote(a)).join(', ')}`);
   return compiled;
 }
 
@@ -211,15 +215,20 @@ const HEX64 = /^[0-9a-fA-F]{64}$/;
 function resolveSigner(signer: SignerPin | undefined, issuer: string): SignerPin | undefined {
   if (signer === undefined) return undefined;
   const where = `issuer ${quote(issuer)} signer`;
-  if (typeof signer !== 'object' || signer === null) invalid(`${where} must be { mrsigner?, mrenclave?, minSvn?, allowDebug?, collateral? }`);
+  if (typeof signer !== 'object' || signer === null)
+    invalid(`${where} must be { mrsigner?, mrenclave?, minSvn?, allowDebug?, collateral? }`);
   for (const name of ['mrsigner', 'mrenclave'] as const) {
     const list = signer[name];
-    if (list !== undefined && (!Array.isArray(list) || list.length === 0 || !list.every((value) => typeof value === 'string' && HEX64.test(value)))) {
+    if (
+      list !== undefined &&
+      (!Array.isArray(list) || list.length === 0 || !list.every((value) => typeof value === 'string' && HEX64.test(value)))
+    ) {
       invalid(`${where}.${name} must be a non-empty list of 64-hex-digit values`);
     }
   }
   if (signer.mrsigner === undefined && signer.mrenclave === undefined) invalid(`${where} must pin mrsigner or mrenclave`);
-  if (signer.minSvn !== undefined && !(Number.isInteger(signer.minSvn) && signer.minSvn >= 0 && signer.minSvn <= 0xffff)) invalid(`${where}.minSvn must be an integer 0..65535`);
+  if (signer.minSvn !== undefined && !(Number.isInteger(signer.minSvn) && signer.minSvn >= 0 && signer.minSvn <= 0xffff))
+    invalid(`${where}.minSvn must be an integer 0..65535`);
   if (signer.allowDebug !== undefined && typeof signer.allowDebug !== 'boolean') invalid(`${where}.allowDebug must be a boolean`);
   const collateralProblem = signer.collateral === undefined ? undefined : collateralShapeProblem(signer.collateral);
   if (collateralProblem !== undefined) invalid(`${where}.collateral ${collateralProblem}`);

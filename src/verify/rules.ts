@@ -75,9 +75,12 @@ export function judgeAttestationResult(payload: Readonly<Record<string, unknown>
 
 function whyNotAnAttestationResult(payload: Readonly<Record<string, unknown>>): { why: string } | Record<string, never> {
   if (isLegacySgxResult(payload)) {
-    return { why: "tee \"sgx\" and sgx-mrenclave: an SGX result in MAA's 2020 claim format (maa-*, aas-ehd), which this library does not accept; attest again against a current MAA instance" };
+    return {
+      why: 'tee "sgx" and sgx-mrenclave: an SGX result in MAA\'s 2020 claim format (maa-*, aas-ehd), which this library does not accept; attest again against a current MAA instance',
+    };
   }
-  if (own(payload, 'x-ms-attestation-type') === undefined) return { why: 'a policy-management response, not attestation evidence (MAA signs both with the same key)' };
+  if (own(payload, 'x-ms-attestation-type') === undefined)
+    return { why: 'a policy-management response, not attestation evidence (MAA signs both with the same key)' };
   return {};
 }
 

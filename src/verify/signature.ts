@@ -38,7 +38,12 @@ function verifyInput(alg: SigningAlgorithm, key: SigningKey, signature: Uint8Arr
  * Not WebCrypto: `subtle.verify` costs more per token (a CryptoKey, a copy of each buffer, promise jobs);
  * the callback form takes the same KeyObject as the synchronous one.
  */
-export function startSignatureCheck(alg: SigningAlgorithm, key: SigningKey, signingInput: Uint8Array, signature: Uint8Array): Promise<void> {
+export function startSignatureCheck(
+  alg: SigningAlgorithm,
+  key: SigningKey,
+  signingInput: Uint8Array,
+  signature: Uint8Array,
+): Promise<void> {
   const input = verifyInput(alg, key, signature);
   return new Promise((resolve, reject) => {
     cryptoVerify(DIGEST[alg].hash, signingInput, input, signature, (error, valid) => {

@@ -129,7 +129,12 @@ export class TenantIssuers implements IssuerSources {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         controller.abort();
-        reject(new AttestationError('ERR_METADATA_UNAVAILABLE', `the issuer resolver did not answer for ${quote(issuer)} within ${timeoutMs} ms`));
+        reject(
+          new AttestationError(
+            'ERR_METADATA_UNAVAILABLE',
+            `the issuer resolver did not answer for ${quote(issuer)} within ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       timer.unref?.();
     });

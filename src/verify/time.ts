@@ -44,7 +44,12 @@ const ISSUED_IN_FUTURE: Refusal = Object.freeze({
  * is compared with the clock, `clockTolerance` seconds of skew allowed. A comparison is skipped when its
  * claim is unusable: the numeric-date rule has reported that already. Returns the times when all pass.
  */
-export function judgeTimes(payload: Readonly<Record<string, unknown>>, nowSeconds: number, options: TimeOptions, report: Report): TokenTimes | undefined {
+export function judgeTimes(
+  payload: Readonly<Record<string, unknown>>,
+  nowSeconds: number,
+  options: TimeOptions,
+  report: Report,
+): TokenTimes | undefined {
   const exp = own(payload, 'exp');
   const nbf = own(payload, 'nbf');
   const iat = own(payload, 'iat');
@@ -60,7 +65,11 @@ export function judgeTimes(payload: Readonly<Record<string, unknown>>, nowSecond
   if (iatUsable && iat > nowSeconds + tolerance) report('not-issued-in-future', ISSUED_IN_FUTURE);
   const { maxTokenAge } = options;
   if (iatUsable && maxTokenAge !== undefined && nowSeconds - iat > maxTokenAge + tolerance) {
-    report('not-too-old', { code: 'ERR_TOKEN_TOO_OLD', message: `the token was issued more than ${maxTokenAge} s ago`, why: 'maxTokenAgeSeconds bounds how long ago the evidence was appraised' });
+    report('not-too-old', {
+      code: 'ERR_TOKEN_TOO_OLD',
+      message: `the token was issued more than ${maxTokenAge} s ago`,
+      why: 'maxTokenAgeSeconds bounds how long ago the evidence was appraised',
+    });
   }
   return expUsable && nbfUsable && iatUsable ? { issuedAt: iat, notBefore: nbf, expiresAt: exp } : undefined;
 }

@@ -15,14 +15,21 @@ export function refusal(cause: unknown, started: number): AttestationError {
   // Nothing but an AttestationError leaves the verifier: an unexpected error is a refusal, never a pass,
   // and reported as the library's failure (ERR_INTERNAL), not blamed on the token.
   const error = asAttestationError(cause);
-  if (verificationChannel.hasSubscribers) verificationChannel.publish({ outcome: 'rejected', code: error.code, durationMs: performance.now() - started });
+  if (verificationChannel.hasSubscribers)
+    verificationChannel.publish({ outcome: 'rejected', code: error.code, durationMs: performance.now() - started });
   return error;
 }
 
 /** The result of a passed verification, published as `accepted` (`cached` for a token-cache hit). */
 export function accepted(result: VerifiedAttestation, started: number, cached: boolean): VerifiedAttestation {
   if (verificationChannel.hasSubscribers) {
-    verificationChannel.publish({ outcome: 'accepted', issuer: result.issuer, attestationType: result.attestationType, cached, durationMs: performance.now() - started });
+    verificationChannel.publish({
+      outcome: 'accepted',
+      issuer: result.issuer,
+      attestationType: result.attestationType,
+      cached,
+      durationMs: performance.now() - started,
+    });
   }
   return result;
 }

@@ -123,7 +123,9 @@ export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources)
       try {
         await consumeFreshness(attestation, options, resolved);
       } catch (cause) {
-        throw cause instanceof AttestationError ? cause : new AttestationError('ERR_INTERNAL', 'an unexpected error occurred while consuming single-use values', { cause });
+        throw cause instanceof AttestationError
+          ? cause
+          : new AttestationError('ERR_INTERNAL', 'an unexpected error occurred while consuming single-use values', { cause });
       }
     },
     issuers,

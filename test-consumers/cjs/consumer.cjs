@@ -24,7 +24,10 @@ async function main() {
     assert.equal(typeof koaAttestation({ verifier, policy: { mrsigner: ['00'.repeat(32)] } }), 'function');
     const gate = createFetchGate({ verifier, policy: { mrsigner: [require('attestation-gate/testing').DEFAULT_MRSIGNER] } });
     assert.equal((await gate(new Request('http://service.example/', { headers: { authorization: `Bearer ${maa.mint()}` } }))).ok, true);
-    await assert.rejects(verifier.verify(maa.mint({}, { iat: new Date(Date.now() - 86_400_000), lifetimeSeconds: 60 })), (error) => error instanceof AttestationError && error.code === 'ERR_TOKEN_EXPIRED');
+    await assert.rejects(
+      verifier.verify(maa.mint({}, { iat: new Date(Date.now() - 86_400_000), lifetimeSeconds: 60 })),
+      (error) => error instanceof AttestationError && error.code === 'ERR_TOKEN_EXPIRED',
+    );
   } finally {
     await maa.close();
   }

@@ -29,7 +29,9 @@ test('the testing kit mints and the verifier verifies', async () => {
 
 test('refusals carry stable codes and one AttestationError class across entry points', async () => {
   const verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true });
-  const refusal = await verifier.verify(maa.mint({}, { iat: new Date(Date.now() - 86_400_000), lifetimeSeconds: 60 })).catch((error) => error);
+  const refusal = await verifier
+    .verify(maa.mint({}, { iat: new Date(Date.now() - 86_400_000), lifetimeSeconds: 60 }))
+    .catch((error) => error);
   expect(refusal).toBeInstanceOf(AttestationError);
   expect(refusal).toBeInstanceOf(client.AttestationError);
   expect(refusal.code).toBe('ERR_TOKEN_EXPIRED');
@@ -39,7 +41,9 @@ test('the Fastify plugin gates a route', async () => {
   const verifier = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true });
   const app = Fastify();
   await app.register(attestationGate, { verifier });
-  app.get('/data', { onRequest: app.requireAttestation({ policy: { mrsigner: [DEFAULT_MRSIGNER] } }) }, async (request) => ({ svn: request.attestation.sgx.svn }));
+  app.get('/data', { onRequest: app.requireAttestation({ policy: { mrsigner: [DEFAULT_MRSIGNER] } }) }, async (request) => ({
+    svn: request.attestation.sgx.svn,
+  }));
   // Over loopback rather than app.inject: light-my-request requires an ES-only package, which Jest on
   // Node 20 cannot load.
   const origin = await app.listen({ port: 0, host: '127.0.0.1' });

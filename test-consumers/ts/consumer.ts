@@ -1,6 +1,13 @@
 // One TypeScript consumer, compiled under each module setting in ts/*.json: every public entry point
 // resolves with its types (TS1479 and missing subpath types fail the compile), and the output runs.
-import { AttestationError, createVerifier, requireAttestation, type AttestationErrorCode, type VerifiedAttestation, type VerifierOptions } from 'attestation-gate';
+import {
+  AttestationError,
+  createVerifier,
+  requireAttestation,
+  type AttestationErrorCode,
+  type VerifiedAttestation,
+  type VerifierOptions,
+} from 'attestation-gate';
 import { createTestAttestationService, DEFAULT_MRSIGNER, type MintOptions } from 'attestation-gate/testing';
 import { signRequest, type SignRequestOptions } from 'attestation-gate/client';
 import 'attestation-gate/augment-express';
@@ -22,9 +29,12 @@ async function main(): Promise<void> {
       (error: unknown) => (error instanceof AttestationError ? error.code : undefined),
     );
     if (code !== 'ERR_TOKEN_MALFORMED') throw new Error(`unexpected refusal ${String(code)}`);
-    const outcome: FetchGateOutcome = await createFetchGate({ verifier, policy: { mrsigner: [DEFAULT_MRSIGNER] } })(new Request('http://service.example/'));
+    const outcome: FetchGateOutcome = await createFetchGate({ verifier, policy: { mrsigner: [DEFAULT_MRSIGNER] } })(
+      new Request('http://service.example/'),
+    );
     if (outcome.ok || outcome.response.status !== 401) throw new Error('the fetch gate let a request without a token through');
-    if (typeof requireAttestation({ verifier, policy: { mrsigner: [DEFAULT_MRSIGNER], minSvn: 1 } }) !== 'function') throw new Error('no middleware');
+    if (typeof requireAttestation({ verifier, policy: { mrsigner: [DEFAULT_MRSIGNER], minSvn: 1 } }) !== 'function')
+      throw new Error('no middleware');
   } finally {
     await maa.close();
   }

@@ -27,8 +27,12 @@ describe('attestation-gate/fastify', () => {
     const app = Fastify();
     await app.register(attestationGate, { verifier, realm: 'fleet' });
     app.get('/open', async (request) => ({ attested: request.attestation !== undefined }));
-    app.get('/svn3', { onRequest: app.requireAttestation({ policy: { ...policy, minSvn: 3 } }) }, async (request) => ({ svn: request.attestation?.sgx?.svn }));
-    app.get('/svn5', { preHandler: app.requireAttestation({ policy: { ...policy, minSvn: 5 } }) }, async (request) => ({ svn: request.attestation?.sgx?.svn }));
+    app.get('/svn3', { onRequest: app.requireAttestation({ policy: { ...policy, minSvn: 3 } }) }, async (request) => ({
+      svn: request.attestation?.sgx?.svn,
+    }));
+    app.get('/svn5', { preHandler: app.requireAttestation({ policy: { ...policy, minSvn: 5 } }) }, async (request) => ({
+      svn: request.attestation?.sgx?.svn,
+    }));
     // A child context sees the decoration and the factory (fastify-plugin does not encapsulate them).
     await app.register(async (child) => {
       child.get('/child', { onRequest: child.requireAttestation({ policy }) }, async (request) => ({ svn: request.attestation?.sgx?.svn }));
@@ -64,7 +68,11 @@ describe('attestation-gate/fastify', () => {
     const hook = fastifyAttestation({
       verifier,
       policy,
-      token: { bearer: false, from: (request) => (typeof request.query === 'object' && request.query !== null ? (request.query as Record<string, string>).t : undefined) },
+      token: {
+        bearer: false,
+        from: (request) =>
+          typeof request.query === 'object' && request.query !== null ? (request.query as Record<string, string>).t : undefined,
+      },
       onRefusal: (error: AttestationError, request) => void refusals.push([error.code, request.routeOptions.url ?? '']),
     });
     app.get('/data', { onRequest: hook }, async () => {
@@ -105,7 +113,9 @@ describe('attestation-gate/koa', () => {
 
   it('is checked at construction', () => {
     expect(() => koaAttestation({ verifier } as never)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
-    expect(() => koaAttestation({ verifier, policy, onRefusal: 'log' as never })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(() => koaAttestation({ verifier, policy, onRefusal: 'log' as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+    );
   });
 });
 
@@ -127,7 +137,10 @@ describe('attestation-gate/fetch', () => {
 
   it('hands the verifier the connection a server gives it, so a repeated token is recognised on it', async () => {
     const connections: unknown[] = [];
-    const watched: Verifier = { ...verifier, verifyCached: (token, options) => (connections.push(options?.connection), verifier.verifyCached(token, options)) };
+    const watched: Verifier = {
+      ...verifier,
+      verifyCached: (token, options) => (connections.push(options?.connection), verifier.verifyCached(token, options)),
+    };
     const gate = createFetchGate({ verifier: watched, policy });
     const socket = {};
     const token = maa.mint();
@@ -159,11 +172,17 @@ describe('attestation-gate/fetch', () => {
     const outcome = await gate(new Request(url, { method: 'POST', headers: bearer(maa.mint()), body, duplex: 'half' } as RequestInit));
     expect(outcome.ok || outcome.error.code).toBe('ERR_POSSESSION');
     expect(pulled).toBeLessThan(10);
-    expect(() => createFetchGate({ verifier, policy, possession: { maxBodyBytes: -1 } })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(() => createFetchGate({ verifier, policy, possession: { maxBodyBytes: -1 } })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+    );
   });
 
   it('hands token.from the Web Request; repeated Authorization lines are refused', async () => {
-    const gate = createFetchGate({ verifier, policy, token: { bearer: false, from: (request) => request.headers.get('x-token') ?? undefined } });
+    const gate = createFetchGate({
+      verifier,
+      policy,
+      token: { bearer: false, from: (request) => request.headers.get('x-token') ?? undefined },
+    });
     expect((await gate(new Request(url, { headers: { 'x-token': maa.mint() } }))).ok).toBe(true);
     const twice = new Headers();
     twice.append('authorization', `Bearer ${maa.mint()}`);

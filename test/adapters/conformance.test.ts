@@ -68,7 +68,7 @@ describe.each(Object.entries(FRAMEWORKS))('%s', (_name, framework) => {
     expect(await response.json()).toEqual({ svn: 5 });
   });
 
-  it('rechecks a kept-alive client\'s repeated token on every request: expiry, policy, another token', async () => {
+  it("rechecks a kept-alive client's repeated token on every request: expiry, policy, another token", async () => {
     let now = Date.now();
     const timed = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, now: () => now });
     const app = await serve({ verifier: timed });
@@ -94,15 +94,30 @@ describe.each(Object.entries(FRAMEWORKS))('%s', (_name, framework) => {
 
   it('answers a forged token with 401 invalid_token', async () => {
     const [header, payload] = maa.mint().split('.');
-    await expectProblem(await fetch(`${plain.origin}/data`, { headers: bearer(`${header}.${payload}.${'A'.repeat(342)}`) }), 401, 'ERR_SIGNATURE_INVALID', 'invalid_token');
+    await expectProblem(
+      await fetch(`${plain.origin}/data`, { headers: bearer(`${header}.${payload}.${'A'.repeat(342)}`) }),
+      401,
+      'ERR_SIGNATURE_INVALID',
+      'invalid_token',
+    );
   });
 
   it('answers an enclave the policy refuses with 403 insufficient_scope', async () => {
-    await expectProblem(await fetch(`${plain.origin}/data`, { headers: bearer(maa.mint({ 'x-ms-sgx-svn': 1 })) }), 403, 'ERR_POLICY_DENIED', 'insufficient_scope');
+    await expectProblem(
+      await fetch(`${plain.origin}/data`, { headers: bearer(maa.mint({ 'x-ms-sgx-svn': 1 })) }),
+      403,
+      'ERR_POLICY_DENIED',
+      'insufficient_scope',
+    );
   });
 
   it('answers a broken Authorization header with 400 invalid_request', async () => {
-    await expectProblem(await fetch(`${plain.origin}/data`, { headers: { authorization: 'Bearer a b' } }), 400, 'ERR_REQUEST_INVALID', 'invalid_request');
+    await expectProblem(
+      await fetch(`${plain.origin}/data`, { headers: { authorization: 'Bearer a b' } }),
+      400,
+      'ERR_REQUEST_INVALID',
+      'invalid_request',
+    );
   });
 
   it('answers 503 with Retry-After when the issuer cannot be reached', async () => {
@@ -121,7 +136,12 @@ describe.each(Object.entries(FRAMEWORKS))('%s', (_name, framework) => {
     expect(await (await fetch(`${app.origin}/data`, { headers: { 'x-attestation-token': token } })).json()).toEqual({ svn: 4 });
     expect(await (await fetch(`${app.origin}/data`, { headers: { cookie: `other=1; attestation=${token}` } })).json()).toEqual({ svn: 4 });
     expect(await (await fetch(`${app.origin}/data?token=${token}`)).json()).toEqual({ svn: 4 });
-    await expectProblem(await fetch(`${app.origin}/data`, { headers: { ...bearer(token), 'x-attestation-token': token } }), 400, 'ERR_REQUEST_INVALID', 'invalid_request');
+    await expectProblem(
+      await fetch(`${app.origin}/data`, { headers: { ...bearer(token), 'x-attestation-token': token } }),
+      400,
+      'ERR_REQUEST_INVALID',
+      'invalid_request',
+    );
   });
 
   it('lets a request without a token through when not required, but never a bad one', async () => {
@@ -139,7 +159,12 @@ describe.each(Object.entries(FRAMEWORKS))('%s', (_name, framework) => {
     const { token } = enclave(nonce);
     expect((await fetch(`${app.origin}/data`, { headers: bearer(token) })).status).toBe(200);
     await expectProblem(await fetch(`${app.origin}/data`, { headers: bearer(token) }), 401, 'ERR_REPLAY', 'invalid_token');
-    await expectProblem(await fetch(`${app.origin}/data`, { headers: bearer(maa.mint({ 'x-ms-sgx-svn': 3 })) }), 401, 'ERR_BINDING_MISMATCH', 'invalid_token');
+    await expectProblem(
+      await fetch(`${app.origin}/data`, { headers: bearer(maa.mint({ 'x-ms-sgx-svn': 3 })) }),
+      401,
+      'ERR_BINDING_MISMATCH',
+      'invalid_token',
+    );
   });
 
   it('accepts a single-use token once', async () => {
@@ -158,8 +183,19 @@ describe.each(Object.entries(FRAMEWORKS))('%s', (_name, framework) => {
     it('accepts a request signed with the attested key, body included', async () => {
       const { token, privateKey } = enclave();
       const body = JSON.stringify({ reading: 42 });
-      const headers = signRequest({ method: 'POST', url: `${app.origin}/data?x=1`, privateKey, token, body, headers: { 'content-type': 'application/json' } });
-      const response = await fetch(`${app.origin}/data?x=1`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+      const headers = signRequest({
+        method: 'POST',
+        url: `${app.origin}/data?x=1`,
+        privateKey,
+        token,
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
+      const response = await fetch(`${app.origin}/data?x=1`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body,
+      });
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ svn: 3 });
       const get = signRequest({ method: 'GET', url: `${app.origin}/data`, privateKey, token });
@@ -169,8 +205,19 @@ describe.each(Object.entries(FRAMEWORKS))('%s', (_name, framework) => {
     it('refuses a stolen token without a signature, and a body changed after signing', async () => {
       const { token, privateKey } = enclave();
       await expectProblem(await fetch(`${app.origin}/data`, { headers: bearer(token) }), 401, 'ERR_POSSESSION', 'invalid_token');
-      const headers = signRequest({ method: 'POST', url: `${app.origin}/data`, privateKey, token, body: '{"reading":42}', headers: { 'content-type': 'application/json' } });
-      const tampered = await fetch(`${app.origin}/data`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"reading":43}' });
+      const headers = signRequest({
+        method: 'POST',
+        url: `${app.origin}/data`,
+        privateKey,
+        token,
+        body: '{"reading":42}',
+        headers: { 'content-type': 'application/json' },
+      });
+      const tampered = await fetch(`${app.origin}/data`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: '{"reading":43}',
+      });
       await expectProblem(tampered, 401, 'ERR_POSSESSION', 'invalid_token');
     });
 

@@ -40,10 +40,11 @@ function listening(server: Server): Promise<RunningApp> {
       const { port } = server.address() as AddressInfo;
       resolve({
         origin: `http://127.0.0.1:${port}`,
-        close: () => new Promise<void>((done) => {
-          server.closeAllConnections();
-          server.close(() => done());
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
       });
     });
   });
@@ -54,7 +55,12 @@ function expressApp(factory: typeof express): Framework {
     const app = factory();
     const gate = requireAttestation(options);
     app.get('/data', gate, (req, res) => void res.json(answer((req as { attestation?: VerifiedAttestation }).attestation)));
-    app.post('/data', factory.raw({ type: '*/*' }), gate, (req, res) => void res.json(answer((req as { attestation?: VerifiedAttestation }).attestation)));
+    app.post(
+      '/data',
+      factory.raw({ type: '*/*' }),
+      gate,
+      (req, res) => void res.json(answer((req as { attestation?: VerifiedAttestation }).attestation)),
+    );
     return listening(createServer(app));
   };
 }
@@ -131,10 +137,11 @@ const honoApp: Framework = async (options) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
       resolve({
         origin: `http://127.0.0.1:${info.port}`,
-        close: () => new Promise<void>((done) => {
-          (server as Server).closeAllConnections?.();
-          server.close(() => done());
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            (server as Server).closeAllConnections?.();
+            server.close(() => done());
+          }),
       });
     });
   });

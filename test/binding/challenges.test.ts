@@ -88,7 +88,14 @@ describe('createChallengeStore', () => {
       await expect(challenges.consume(sha512('A'.repeat(43)))).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
       expect(store.consume).toHaveBeenCalledTimes(1);
       const digest = sha512('x').slice('sha512:'.length);
-      for (const bad of [`sha512:${digest.toUpperCase()}`, `sha512:${digest.slice(1)}`, `sha512:${digest}0`, `SHA512:${digest}`, 'sha512:', digest]) {
+      for (const bad of [
+        `sha512:${digest.toUpperCase()}`,
+        `sha512:${digest.slice(1)}`,
+        `sha512:${digest}0`,
+        `SHA512:${digest}`,
+        'sha512:',
+        digest,
+      ]) {
         await expect(challenges.consume(bad), bad).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
       }
       expect(store.consume).toHaveBeenCalledTimes(1);
@@ -168,7 +175,9 @@ describe('createChallengeStore', () => {
     });
 
     it('issue rejecting, or claiming a fresh nonce already exists', async () => {
-      await expect(createChallengeStore({ store: broken({ issue: () => Promise.reject(new Error('down')) }) }).issue()).rejects.toMatchObject({
+      await expect(
+        createChallengeStore({ store: broken({ issue: () => Promise.reject(new Error('down')) }) }).issue(),
+      ).rejects.toMatchObject({
         code: 'ERR_REPLAY_STORE_UNAVAILABLE',
       });
       await expect(createChallengeStore({ store: broken({ issue: async () => false }) }).issue()).rejects.toMatchObject({

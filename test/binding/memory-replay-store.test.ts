@@ -161,7 +161,9 @@ describe('createMemoryReplayStore', () => {
     });
 
     it('a clock that is not a function', () => {
-      expect(() => createMemoryReplayStore({ now: 5 as unknown as () => number })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+      expect(() => createMemoryReplayStore({ now: 5 as unknown as () => number })).toThrow(
+        expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+      );
     });
 
     it.each([0, -5, Number.NaN, Number.POSITIVE_INFINITY, '100' as unknown as number])('ttl %s', async (ttl) => {

@@ -5,10 +5,11 @@ import { createChallengeStore, createRedisReplayStore, type RedisClientLike } fr
 import { describeWithRedis, REDIS_TESTS_RUN, startRedis, type RedisServer } from './redis-server.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const settle = <T>(promise: Promise<T>) => promise.then(
-  (value) => ({ ok: true as const, value }),
-  (error: unknown) => ({ ok: false as const, error }),
-);
+const settle = <T>(promise: Promise<T>) =>
+  promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
 
 /** Each test works under its own prefix, so tests sharing the server cannot see each other's keys. */
 const freshPrefix = () => `test-${randomUUID()}:`;
@@ -143,7 +144,13 @@ describeWithRedis('createRedisReplayStore against a real redis-server', () => {
       const store = createRedisReplayStore({ client });
       const challenges = createChallengeStore({ store });
       const started = performance.now();
-      for (const attempt of [store.issue('k', 1_000), store.consume('k'), store.once('k', 1_000), challenges.issue(), challenges.consume('A'.repeat(43))]) {
+      for (const attempt of [
+        store.issue('k', 1_000),
+        store.consume('k'),
+        store.once('k', 1_000),
+        challenges.issue(),
+        challenges.consume('A'.repeat(43)),
+      ]) {
         await expect(attempt).rejects.toMatchObject({ code: 'ERR_REPLAY_STORE_UNAVAILABLE', status: 503 });
       }
       expect(performance.now() - started).toBeLessThan(500);
@@ -191,7 +198,10 @@ describeWithRedis('createRedisReplayStore against a real redis-server', () => {
     const named = `sha512:${createHash('sha512').update(nonce).digest('hex')}`;
     const outcomes = await Promise.all([settle(other.consume(named)), settle(issuer.consume(nonce)), settle(other.consume(named))]);
     expect(outcomes.filter((outcome) => outcome.ok)).toHaveLength(1);
-    expect(outcomes.filter((outcome) => !outcome.ok).map((outcome) => (outcome as { error: { code: string } }).error.code)).toEqual(['ERR_REPLAY', 'ERR_REPLAY']);
+    expect(outcomes.filter((outcome) => !outcome.ok).map((outcome) => (outcome as { error: { code: string } }).error.code)).toEqual([
+      'ERR_REPLAY',
+      'ERR_REPLAY',
+    ]);
   });
 });
 
@@ -222,9 +232,12 @@ describe('createRedisReplayStore protocol (recorded client)', () => {
 
   it.each([
     ['a rejected command', () => Promise.reject(new Error('READONLY You cannot write against a read only replica.'))],
-    ['a synchronous throw', () => {
-      throw new Error('not connected');
-    }],
+    [
+      'a synchronous throw',
+      () => {
+        throw new Error('not connected');
+      },
+    ],
     ['an unexpected reply', async () => 'QUEUED'],
     ['a number', async () => 1],
     ['a Buffer', async () => Buffer.from('issued')],
@@ -244,7 +257,14 @@ describe('createRedisReplayStore protocol (recorded client)', () => {
 
   it('refuses bad options with ERR_CONFIG_INVALID', () => {
     const client: RedisClientLike = { call: async () => 'OK' };
-    for (const options of [undefined, {}, { client: {} }, { client, timeoutMs: 0 }, { client, timeoutMs: Number.NaN }, { client, prefix: 5 }]) {
+    for (const options of [
+      undefined,
+      {},
+      { client: {} },
+      { client, timeoutMs: 0 },
+      { client, timeoutMs: Number.NaN },
+      { client, prefix: 5 },
+    ]) {
       expect(() => createRedisReplayStore(options as never)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
     }
   });

@@ -69,9 +69,13 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 async function attempt(port: number): Promise<RedisServer | 'port-taken'> {
-  const child = spawn(BINARY, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    BINARY,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -85,7 +89,7 @@ async function attempt(port: number): Promise<RedisServer | 'port-taken'> {
       throw new Error(
         missing
           ? `${BINARY} is not on PATH: the Redis replay-store tests need a real Redis (apt-get install redis-server, or set REDIS_SERVER=/path/to/redis-server). ` +
-            'Tests that start one belong in describeWithRedis, which skips them where it is missing.'
+              'Tests that start one belong in describeWithRedis, which skips them where it is missing.'
           : `could not start ${BINARY}: ${failed.message}`,
       );
     }

@@ -1,12 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  createChallengeStore,
-  createMemoryReplayStore,
-  createRedisReplayStore,
-  createVerifier,
-  type Verifier,
-} from '../../src/index.js';
+import { createChallengeStore, createMemoryReplayStore, createRedisReplayStore, createVerifier, type Verifier } from '../../src/index.js';
 import { createTestAttestationService, runtimeDataClaims, type TestAttestationService } from '../../src/testing/index.js';
 import { describeWithRedis, startRedis, type RedisServer } from './redis-server.js';
 
@@ -38,22 +32,49 @@ describeWithRedis('single-use tokens (jti) across a fleet sharing Redis', () => 
   });
 
   it('refuses a token without a jti instead of letting it through untracked', async () => {
-    await expect(first.verify(maa.mint({ jti: undefined }), { singleUse: createMemoryReplayStore() })).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
+    await expect(first.verify(maa.mint({ jti: undefined }), { singleUse: createMemoryReplayStore() })).rejects.toMatchObject({
+      code: 'ERR_BINDING_MISMATCH',
+    });
   });
 
   it('takes only a plain true from a store as first use, and a failing store as unavailable', async () => {
-    const answering = (answer: unknown) => ({ issue: async () => true, consume: async () => 'consumed' as const, once: async () => answer as boolean });
+    const answering = (answer: unknown) => ({
+      issue: async () => true,
+      consume: async () => 'consumed' as const,
+      once: async () => answer as boolean,
+    });
     await expect(first.verify(maa.mint(), { singleUse: answering('OK') })).rejects.toMatchObject({ code: 'ERR_REPLAY_STORE_UNAVAILABLE' });
-    await expect(first.verify(maa.mint(), { singleUse: answering(undefined) })).rejects.toMatchObject({ code: 'ERR_REPLAY_STORE_UNAVAILABLE' });
-    const failing = { issue: async () => true, consume: async () => 'consumed' as const, once: async (): Promise<boolean> => { throw new Error('ECONNRESET'); } };
-    await expect(first.verify(maa.mint(), { singleUse: failing })).rejects.toMatchObject({ code: 'ERR_REPLAY_STORE_UNAVAILABLE', status: 503 });
+    await expect(first.verify(maa.mint(), { singleUse: answering(undefined) })).rejects.toMatchObject({
+      code: 'ERR_REPLAY_STORE_UNAVAILABLE',
+    });
+    const failing = {
+      issue: async () => true,
+      consume: async () => 'consumed' as const,
+      once: async (): Promise<boolean> => {
+        throw new Error('ECONNRESET');
+      },
+    };
+    await expect(first.verify(maa.mint(), { singleUse: failing })).rejects.toMatchObject({
+      code: 'ERR_REPLAY_STORE_UNAVAILABLE',
+      status: 503,
+    });
   });
 
   it('fails closed when Redis is unreachable', async () => {
-    const down = new Redis({ port: 1, host: '127.0.0.1', lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const down = new Redis({
+      port: 1,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     try {
       const store = createRedisReplayStore({ client: down, timeoutMs: 300 });
-      await expect(first.verify(maa.mint(), { singleUse: store })).rejects.toMatchObject({ code: 'ERR_REPLAY_STORE_UNAVAILABLE', status: 503 });
+      await expect(first.verify(maa.mint(), { singleUse: store })).rejects.toMatchObject({
+        code: 'ERR_REPLAY_STORE_UNAVAILABLE',
+        status: 503,
+      });
     } finally {
       down.disconnect();
     }

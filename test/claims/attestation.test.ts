@@ -79,11 +79,8 @@ describe('not an attestation result', () => {
   it('does not find the attestation type through an own __proto__ key', () => {
     const payload = JSON.parse('{"__proto__": {"x-ms-attestation-type": "tdxvm"}}') as Payload;
     expect(claimError(() => readAttestationResult(payload)).message).toContain('not an attestation result');
-    expect(claimError(() => readAttestationResult(Object.assign({}, payload) as Payload)).message).toContain(
-      'not an attestation result',
-    );
+    expect(claimError(() => readAttestationResult(Object.assign({}, payload) as Payload)).message).toContain('not an attestation result');
   });
-
 });
 
 describe('common claims', () => {

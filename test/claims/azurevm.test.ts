@@ -47,8 +47,7 @@ describe('real azurevm payload (cvmguest-azurevm-sharedweu-2023)', () => {
     const { isolationTee } = readAzureVmClaims(loadPayload(WEU_2023));
     expect(isolationTee.complianceStatus).toBe('azure-compliant-cvm');
     expect(isolationTee.sevsnp).toMatchObject({
-      launchMeasurement:
-        '8962535933f5c4b429ec41d6550c187c163aa76f3be1f8d750a272a9d8995023e8286a2e431a96c36087ac46d4188676',
+      launchMeasurement: '8962535933f5c4b429ec41d6550c187c163aa76f3be1f8d750a272a9d8995023e8286a2e431a96c36087ac46d4188676',
       isDebuggable: false,
       migrationAllowed: false,
       smtAllowed: true,
@@ -132,9 +131,7 @@ describe('guest claims are typed', () => {
   });
 
   it('the x-ms-azurevm-* claims are optional', () => {
-    const payload = Object.fromEntries(
-      Object.entries(loadPayload(WEU_2023)).filter(([name]) => !name.startsWith('x-ms-azurevm-')),
-    );
+    const payload = Object.fromEntries(Object.entries(loadPayload(WEU_2023)).filter(([name]) => !name.startsWith('x-ms-azurevm-')));
     const claims = readAzureVmClaims(payload);
     expect(claims.secureBoot).toBe(true);
     expect(claims.kernelDebugEnabled).toBeUndefined();

@@ -111,9 +111,22 @@ describe('the catalogue of MAA claims', () => {
 
   it('knows the documented claims not seen in the fixtures', () => {
     const documented = [
-      'x-ms-sgx-config-id', 'x-ms-sgx-config-svn', 'x-ms-sgx-isv-extended-product-id', 'x-ms-sgx-isv-family-id',
-      'x-ms-inittime', 'x-ms-policy-signer', 'nonce', 'x-ms-compliance-status', 'x-ms-sgx-tcbidentifier',
-      'maa-ehd', 'aas-ehd', 'maa-policyHash', 'ver', 'policy_hash', 'policy_signer', 'rp_data',
+      'x-ms-sgx-config-id',
+      'x-ms-sgx-config-svn',
+      'x-ms-sgx-isv-extended-product-id',
+      'x-ms-sgx-isv-family-id',
+      'x-ms-inittime',
+      'x-ms-policy-signer',
+      'nonce',
+      'x-ms-compliance-status',
+      'x-ms-sgx-tcbidentifier',
+      'maa-ehd',
+      'aas-ehd',
+      'maa-policyHash',
+      'ver',
+      'policy_hash',
+      'policy_signer',
+      'rp_data',
     ];
     expect(documented.filter((claim) => !MAA_CLAIMS.has(claim))).toEqual([]);
   });
@@ -148,8 +161,14 @@ describe('the catalogue of MAA claims', () => {
 
 describe('lookupClaim', () => {
   it('finds nested claims of x-ms-isolation-tee and the collateral', () => {
-    expect(lookupClaim(['x-ms-isolation-tee', 'x-ms-compliance-status'])).toMatchObject({ found: 'typed', entry: { type: { kind: 'string' } } });
-    expect(lookupClaim(['x-ms-sgx-collateral', 'quotehash'])).toMatchObject({ found: 'typed', entry: { type: { kind: 'hex', digits: 64 } } });
+    expect(lookupClaim(['x-ms-isolation-tee', 'x-ms-compliance-status'])).toMatchObject({
+      found: 'typed',
+      entry: { type: { kind: 'string' } },
+    });
+    expect(lookupClaim(['x-ms-sgx-collateral', 'quotehash'])).toMatchObject({
+      found: 'typed',
+      entry: { type: { kind: 'hex', digits: 64 } },
+    });
   });
 
   it('reports the first unknown segment', () => {
@@ -159,14 +178,26 @@ describe('lookupClaim', () => {
   });
 
   it('leaves paths inside free-form objects untyped', () => {
-    for (const path of [['x-ms-runtime', 'keys'], ['x-ms-inittime', 'a', 'b'], ['x-ms-policy', 'svn'], ['x-ms-isolation-tee', 'x-ms-runtime', 'keys']]) {
+    for (const path of [
+      ['x-ms-runtime', 'keys'],
+      ['x-ms-inittime', 'a', 'b'],
+      ['x-ms-policy', 'svn'],
+      ['x-ms-isolation-tee', 'x-ms-runtime', 'keys'],
+    ]) {
       expect(lookupClaim(path)).toEqual({ found: 'free-form' });
     }
   });
 
   it('refuses to descend below a value that is not an object', () => {
-    expect(lookupClaim(['x-ms-sgx-svn', 'x'])).toEqual({ found: 'not-an-object', parent: 'x-ms-sgx-svn', type: { kind: 'integer', max: 65535 } });
-    expect(lookupClaim(['x-ms-azurevm-attested-pcrs', '0'])).toMatchObject({ found: 'not-an-object', parent: 'x-ms-azurevm-attested-pcrs' });
+    expect(lookupClaim(['x-ms-sgx-svn', 'x'])).toEqual({
+      found: 'not-an-object',
+      parent: 'x-ms-sgx-svn',
+      type: { kind: 'integer', max: 65535 },
+    });
+    expect(lookupClaim(['x-ms-azurevm-attested-pcrs', '0'])).toMatchObject({
+      found: 'not-an-object',
+      parent: 'x-ms-azurevm-attested-pcrs',
+    });
   });
 
   it('describes types for messages', () => {

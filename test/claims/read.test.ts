@@ -144,18 +144,22 @@ describe('uint16', () => {
     expect(optionalUint16({ n: 3 }, 'n')).toBe(3);
   });
 
-  it.each([['"3"', '3'], ['3.5', 3.5], ['-1', -1], ['65536', 65536], ['true', true], ['null', null], ['NaN', Number.NaN], ['Infinity', Infinity]])(
-    'refuses %s',
-    (_label, bad) => {
-      claimError(() => requiredUint16({ n: bad }, 'n'));
-      claimError(() => optionalUint16({ n: bad }, 'n'));
-    },
-  );
+  it.each([
+    ['"3"', '3'],
+    ['3.5', 3.5],
+    ['-1', -1],
+    ['65536', 65536],
+    ['true', true],
+    ['null', null],
+    ['NaN', Number.NaN],
+    ['Infinity', Infinity],
+  ])('refuses %s', (_label, bad) => {
+    claimError(() => requiredUint16({ n: bad }, 'n'));
+    claimError(() => optionalUint16({ n: bad }, 'n'));
+  });
 
   it('names the claim and the range', () => {
-    expect(claimError(() => requiredUint16({ 'x-ms-sgx-svn': '3' }, 'x-ms-sgx-svn')).message).toMatch(
-      /"x-ms-sgx-svn".*0\.\.65535.*"3"/,
-    );
+    expect(claimError(() => requiredUint16({ 'x-ms-sgx-svn': '3' }, 'x-ms-sgx-svn')).message).toMatch(/"x-ms-sgx-svn".*0\.\.65535.*"3"/);
   });
 });
 

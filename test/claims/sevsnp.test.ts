@@ -5,8 +5,7 @@ import { loadPayload, claimError, type Payload } from './helpers.js';
 const SEVSNP_TOP_LEVEL = loadPayload('azsamples-sevsnp-weu-test-2025.UNVERIFIED');
 const AZUREVM_NESTED = loadPayload('cvmguest-azurevm-sharedweu-2023')['x-ms-isolation-tee'] as Payload;
 
-const LAUNCH_MEASUREMENT =
-  '02c3b0d5bf1d256fa4e3b5deefc07b55ff2f7029085ed350f60959140a1a51f1310753ba5ab2c03a0536b1c0c193af47';
+const LAUNCH_MEASUREMENT = '02c3b0d5bf1d256fa4e3b5deefc07b55ff2f7029085ed350f60959140a1a51f1310753ba5ab2c03a0536b1c0c193af47';
 
 function minimal(): Payload {
   return {

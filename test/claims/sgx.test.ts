@@ -254,9 +254,7 @@ describe('prototype keys never supply a claim', () => {
   });
 
   it('an own __proto__ object cannot supply a contradicting alias or smuggle in optional claims', () => {
-    const payload = JSON.parse(
-      `{"__proto__": {"svn": 9, "tee": "x", "x-ms-sgx-tcbidentifier": "forged"}}`,
-    ) as Payload;
+    const payload = JSON.parse(`{"__proto__": {"svn": 9, "tee": "x", "x-ms-sgx-tcbidentifier": "forged"}}`) as Payload;
     Object.assign(payload, minimal());
     const claims = readSgxClaims(payload);
     expect(claims.tcbIdentifier).toBeUndefined();

@@ -76,7 +76,9 @@ describe('the tdxvm view refuses', () => {
     ['tdx_td_attributes_perfmon', '0000000000000080', 63],
   ])('%s must agree with its bit of tdx_td_attributes', (name, set, bit) => {
     expect(() => readTdxClaims({ ...sample(), tdx_td_attributes: set, [name]: true })).not.toThrow();
-    expect(claimError(() => readTdxClaims({ ...sample(), tdx_td_attributes: set, [name]: false })).message).toContain(`${name} (false) contradicts bit ${bit}`);
+    expect(claimError(() => readTdxClaims({ ...sample(), tdx_td_attributes: set, [name]: false })).message).toContain(
+      `${name} (false) contradicts bit ${bit}`,
+    );
     expect(claimError(() => readTdxClaims({ ...sample(), [name]: true })).message).toContain(`${name} (true) contradicts bit ${bit}`);
   });
 
@@ -106,7 +108,13 @@ describe('the tdxvm view refuses', () => {
 
 describe('a debug TD, consistently stated', () => {
   it('reads as debuggable (the guard, not the view, refuses it)', () => {
-    const debug = { ...sample(), tdx_td_attributes: '0100001000000000', tdx_td_attributes_debug: true, tdx_td_attributes_septve_disable: true, dbgstat: 'enabled' };
+    const debug = {
+      ...sample(),
+      tdx_td_attributes: '0100001000000000',
+      tdx_td_attributes_debug: true,
+      tdx_td_attributes_septve_disable: true,
+      dbgstat: 'enabled',
+    };
     expect(readTdxClaims(debug).isDebuggable).toBe(true);
   });
 
@@ -135,12 +143,27 @@ describe('azurevm on a TDX confidential VM', () => {
     const { isolationTee } = readAzureVmClaims(onTdx(tdxTee()));
     expect(isolationTee.attestationType).toBe('tdxvm');
     expect(isolationTee.sevsnp).toBeUndefined();
-    expect(isolationTee.tdx).toMatchObject({ mrSeam: sample()['tdx_mrseam'], seamSvn: 3, isDebuggable: false, tdAttributes: '0000000000000000' });
+    expect(isolationTee.tdx).toMatchObject({
+      mrSeam: sample()['tdx_mrseam'],
+      seamSvn: 3,
+      isDebuggable: false,
+      tdAttributes: '0000000000000000',
+    });
     expect(isolationTee.tdx?.mrtd).toBeUndefined();
   });
 
   it('reads the full TDX claim set when MAA nests it', () => {
-    const { 'x-ms-attestation-type': _type, 'x-ms-policy-hash': _hash, iss: _iss, exp: _exp, iat: _iat, nbf: _nbf, jti: _jti, 'x-ms-ver': _ver, ...tdx } = sample();
+    const {
+      'x-ms-attestation-type': _type,
+      'x-ms-policy-hash': _hash,
+      iss: _iss,
+      exp: _exp,
+      iat: _iat,
+      nbf: _nbf,
+      jti: _jti,
+      'x-ms-ver': _ver,
+      ...tdx
+    } = sample();
     const { isolationTee } = readAzureVmClaims(onTdx({ ...tdx, 'x-ms-attestation-type': 'tdxvm' }));
     expect(isolationTee.tdx?.mrtd).toBe(MRTD);
     expect(isolationTee.tdx?.rtmr).toHaveLength(4);

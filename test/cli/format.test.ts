@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { displayValue, duration, JSON_MAX_DEPTH, printable, printableName, relativeTime, safeJson, shorten, table, utcIso } from '../../src/cli/format.js';
+import {
+  displayValue,
+  duration,
+  JSON_MAX_DEPTH,
+  printable,
+  printableName,
+  relativeTime,
+  safeJson,
+  shorten,
+  table,
+  utcIso,
+} from '../../src/cli/format.js';
 
 describe('relativeTime', () => {
   const now = Date.UTC(2025, 5, 1);
@@ -50,7 +61,9 @@ describe('display helpers', () => {
   });
 
   it('escapes invisible and look-alike characters visibly: ZWSP, BOM, U+2028, tags, Hangul fillers, odd spaces', () => {
-    expect(printable('a\u200bb\ufeffc\u2028d\u{e0041}e\u3164f\u00a0g\u2800h')).toBe('a\\u200bb\\ufeffc\\u2028d\\u{e0041}e\\u3164f\\u00a0g\\u2800h');
+    expect(printable('a\u200bb\ufeffc\u2028d\u{e0041}e\u3164f\u00a0g\u2800h')).toBe(
+      'a\\u200bb\\ufeffc\\u2028d\\u{e0041}e\\u3164f\\u00a0g\\u2800h',
+    );
     // Letters of any script, emoji and the ASCII space stay as they are in values…
     expect(printable('Ünïcode ключ 😀 x')).toBe('Ünïcode ключ 😀 x');
     // …but not in names, which MAA writes in ASCII: a Cyrillic е cannot pass for a Latin e.
@@ -82,9 +95,15 @@ describe('display helpers', () => {
   });
 
   it('aligns table columns without trailing blanks', () => {
-    expect(table([['a', 'bb', 'c'], ['ddd', 'e', '']], { header: ['h1', 'h2', 'h3'] })).toBe(
-      '  h1   h2  h3\n  a    bb  c\n  ddd  e\n',
-    );
+    expect(
+      table(
+        [
+          ['a', 'bb', 'c'],
+          ['ddd', 'e', ''],
+        ],
+        { header: ['h1', 'h2', 'h3'] },
+      ),
+    ).toBe('  h1   h2  h3\n  a    bb  c\n  ddd  e\n');
   });
 
   it('prints epoch seconds as UTC ISO without milliseconds', () => {

@@ -11,7 +11,6 @@ import { createTestAttestationService, type TestAttestationService } from '../..
 import { decodeSegment, raw, segmentsOf, signJws } from '../hardening/helpers.js';
 import { cli, tempFile } from './helpers.js';
 
-
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 const craft = (header: Record<string, unknown>, payload: Record<string, unknown>): string => `${b64(header)}.${b64(payload)}.${b64('sig')}`;
 const now = Math.floor(Date.now() / 1000);
@@ -75,13 +74,22 @@ describe('bounded reads', () => {
   });
 
   it('a token argument past the bound is refused without a file lookup', async () => {
-    const { code, stdout } = await cli(['verify', `${'a'.repeat(tokenReadLimit())}.b.c`, '--issuer', 'https://a.attest.azure.net', '--json']);
+    const { code, stdout } = await cli([
+      'verify',
+      `${'a'.repeat(tokenReadLimit())}.b.c`,
+      '--issuer',
+      'https://a.attest.azure.net',
+      '--json',
+    ]);
     expect(code).toBe(1);
     expect(JSON.parse(stdout)).toMatchObject({ accepted: false, code: 'ERR_TOKEN_TOO_LARGE' });
   });
 
   it('a token over maxTokenBytes but inside the bound is still explained, refused with ERR_TOKEN_TOO_LARGE first', async () => {
-    const token = craft({ alg: 'RS256', kid: 'k' }, { iss: 'https://a.attest.azure.net', ...TIMES, 'x-ms-attestation-type': 'tdxvm', pad: 'x'.repeat(12_500) });
+    const token = craft(
+      { alg: 'RS256', kid: 'k' },
+      { iss: 'https://a.attest.azure.net', ...TIMES, 'x-ms-attestation-type': 'tdxvm', pad: 'x'.repeat(12_500) },
+    );
     expect(token.length).toBeGreaterThan(DEFAULT_MAX_TOKEN_BYTES);
     expect(token.length).toBeLessThan(tokenReadLimit());
     const { code, stdout } = await cli(['inspect', tempFile('big.jwt', token), '--json']);
@@ -148,8 +156,15 @@ describe('--json never fails on deep or odd JSON', () => {
 
 describe('invisible, bidi and control characters are escaped visibly', () => {
   it.each(Object.entries(HOSTILE))('%s in a claim name and value', async (_label, char) => {
-    const token = craft({ alg: 'RS256', kid: `k${char}` }, { iss: 'https://a.attest.azure.net', ...TIMES, 'x-ms-attestation-type': 'tdxvm', [`x-ms-sgx-is-debuggable${char}`]: `false${char}` });
-    for (const argv of [['inspect', token], ['inspect', token, '--full'], ['inspect', token, '--json']]) {
+    const token = craft(
+      { alg: 'RS256', kid: `k${char}` },
+      { iss: 'https://a.attest.azure.net', ...TIMES, 'x-ms-attestation-type': 'tdxvm', [`x-ms-sgx-is-debuggable${char}`]: `false${char}` },
+    );
+    for (const argv of [
+      ['inspect', token],
+      ['inspect', token, '--full'],
+      ['inspect', token, '--json'],
+    ]) {
       const { stdout } = await cli(argv);
       expect(stdout).not.toMatch(RAW_HOSTILE);
       expect(stdout).toMatch(/\\u(\{e0041\}|[0-9a-f]{4})/);
@@ -158,7 +173,10 @@ describe('invisible, bidi and control characters are escaped visibly', () => {
 
   it('a look-alike claim name cannot pass for x-ms-sgx-is-debuggable', async () => {
     const fake = 'x-ms-sgx-is-d\u0435buggable'; // Cyrillic е
-    const token = craft({ alg: 'RS256', kid: 'k' }, { iss: 'https://a.attest.azure.net', ...TIMES, 'x-ms-attestation-type': 'tdxvm', [fake]: false });
+    const token = craft(
+      { alg: 'RS256', kid: 'k' },
+      { iss: 'https://a.attest.azure.net', ...TIMES, 'x-ms-attestation-type': 'tdxvm', [fake]: false },
+    );
     const { stdout } = await cli(['inspect', token]);
     expect(stdout).toContain('x-ms-sgx-is-d\\u0435buggable');
     expect(stdout).not.toContain(fake);

@@ -40,8 +40,14 @@ beforeAll(async () => {
   basePayload = decodeSegment(segmentsOf(maa.mint())[1]);
   const variants: [string, Partial<VerifierOptions>][] = [
     ['defaults', {}],
-    ['every RSA algorithm, no tolerance, 10 min age, 6000 bytes', { algorithms: [...ALL_RSA], clockToleranceSeconds: 0, maxTokenAgeSeconds: 600, maxTokenBytes: 6000 }],
-    ['RS256 and PS384, 2 min tolerance, age 100 s', { algorithms: ['RS256', 'PS384'], clockToleranceSeconds: 120, maxTokenAgeSeconds: 100 }],
+    [
+      'every RSA algorithm, no tolerance, 10 min age, 6000 bytes',
+      { algorithms: [...ALL_RSA], clockToleranceSeconds: 0, maxTokenAgeSeconds: 600, maxTokenBytes: 6000 },
+    ],
+    [
+      'RS256 and PS384, 2 min tolerance, age 100 s',
+      { algorithms: ['RS256', 'PS384'], clockToleranceSeconds: 120, maxTokenAgeSeconds: 100 },
+    ],
   ];
   configurations = variants.map(([name, extra]) => {
     const options: VerifierOptions = {
@@ -62,7 +68,11 @@ afterAll(async () => {
 function signWith(alg: Rsa, input: string, key: KeyObject): string {
   const hash = `sha${alg.slice(2)}`;
   const pss = alg.startsWith('PS');
-  return cryptoSign(hash, Buffer.from(input, 'ascii'), pss ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(alg.slice(2)) / 8 } : key).toString('base64url');
+  return cryptoSign(
+    hash,
+    Buffer.from(input, 'ascii'),
+    pss ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(alg.slice(2)) / 8 } : key,
+  ).toString('base64url');
 }
 
 /** inspect's verdict: its first refusal, the decoding refusal when it cannot decode, or 'accepted'. */
@@ -81,7 +91,11 @@ function inspectVerdict(token: string, judge: JudgeOptions): { verdict: string; 
 }
 
 /** What the verifier must answer, given inspect's verdict and what inspect cannot see. */
-function expectedCode(inspected: { verdict: string; firstStage: Stage | undefined }, kidPublished: boolean, signatureValid: boolean): string {
+function expectedCode(
+  inspected: { verdict: string; firstStage: Stage | undefined },
+  kidPublished: boolean,
+  signatureValid: boolean,
+): string {
   if (inspected.firstStage !== undefined && BEFORE_KEY.has(inspected.firstStage)) return inspected.verdict;
   if (!kidPublished) return 'ERR_KEY_NOT_FOUND';
   if (!signatureValid) return 'ERR_SIGNATURE_INVALID';
@@ -126,14 +140,26 @@ const timeArbitrary = (base: number) =>
 
 const payloadArbitrary = () =>
   fc.record({
-    iss: usually(maa.issuer, fc.constantFrom(undefined, `${maa.issuer}/`, 'https://other.attest.azure.net', 'https://other.attest.azure.net/', 'HTTPS://other.attest.azure.net'), odd),
+    iss: usually(
+      maa.issuer,
+      fc.constantFrom(
+        undefined,
+        `${maa.issuer}/`,
+        'https://other.attest.azure.net',
+        'https://other.attest.azure.net/',
+        'HTTPS://other.attest.azure.net',
+      ),
+      odd,
+    ),
     iat: timeArbitrary(NOW - 60),
     nbf: timeArbitrary(NOW - 60),
     exp: timeArbitrary(NOW + 3600),
     type: usually('sgx', fc.constantFrom(undefined, '', 'tdxvm', 'sevsnpvm', 'azurevm', 'SGX'), odd),
     version: usually('1.0', fc.constantFrom(undefined, '2.0', 1), odd),
     removed: usually([], fc.subarray(Object.keys(basePayload), { maxLength: 2 })) as fc.Arbitrary<string[]>,
-    replaced: usually(undefined, fc.tuple(fc.constantFrom(...Object.keys(basePayload)), odd)) as fc.Arbitrary<[string, unknown] | undefined>,
+    replaced: usually(undefined, fc.tuple(fc.constantFrom(...Object.keys(basePayload)), odd)) as fc.Arbitrary<
+      [string, unknown] | undefined
+    >,
   });
 
 function place(target: Record<string, unknown>, name: string, value: unknown): void {
@@ -168,7 +194,12 @@ describe('inspect agrees with the verifier', () => {
           const input = `${segment(header)}.${segment(payload)}`;
           const scheme: Rsa = (ALL_RSA as readonly unknown[]).includes(h.alg) ? (h.alg as Rsa) : 'RS256';
           const signed = signWith(scheme, input, maa.privateKey());
-          const sig = signature === 'valid' ? signed : signature === 'empty' ? '' : `${signed.slice(0, 10)}${signed[10] === 'A' ? 'B' : 'A'}${signed.slice(11)}`;
+          const sig =
+            signature === 'valid'
+              ? signed
+              : signature === 'empty'
+                ? ''
+                : `${signed.slice(0, 10)}${signed[10] === 'A' ? 'B' : 'A'}${signed.slice(11)}`;
           const token = `${input}.${sig}`;
 
           const inspected = inspectVerdict(token, judge);
@@ -186,30 +217,45 @@ describe('inspect agrees with the verifier', () => {
     );
     // Not vacuous: the runs reach acceptance and the refusals of every stage.
     expect(seen.get('accepted') ?? 0).toBeGreaterThan(10);
-    for (const code of ['ERR_ALG_NOT_ALLOWED', 'ERR_HEADER_INVALID', 'ERR_ISSUER_UNTRUSTED', 'ERR_KEY_NOT_FOUND', 'ERR_SIGNATURE_INVALID', 'ERR_CLAIM_INVALID', 'ERR_TOKEN_EXPIRED']) {
+    for (const code of [
+      'ERR_ALG_NOT_ALLOWED',
+      'ERR_HEADER_INVALID',
+      'ERR_ISSUER_UNTRUSTED',
+      'ERR_KEY_NOT_FOUND',
+      'ERR_SIGNATURE_INVALID',
+      'ERR_CLAIM_INVALID',
+      'ERR_TOKEN_EXPIRED',
+    ]) {
       expect(seen.get(code) ?? 0, code).toBeGreaterThan(0);
     }
   }, 60_000);
 
   it('on random strings and damaged tokens (500 runs)', async () => {
     const genuine = maa.mint();
-    const jws = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.='), maxLength: 300 });
+    const jws = fc.string({
+      unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.='),
+      maxLength: 300,
+    });
     const damaged = fc.tuple(fc.nat(genuine.length - 1), fc.nat(genuine.length - 1), fc.string({ maxLength: 4 })).map(([a, b, text]) => {
       const [from, to] = a < b ? [a, b] : [b, a];
       return `${genuine.slice(0, from)}${text}${genuine.slice(to)}`;
     });
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 2 }), fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), jws, damaged), async (which, token) => {
-        const { verifier, judge } = configurations[which]!;
-        const inspected = inspectVerdict(token, judge);
-        const actual = await codeOf(verifier, token);
-        if (inspected.firstStage !== undefined && BEFORE_KEY.has(inspected.firstStage)) {
-          expect(actual).toBe(inspected.verdict);
-        } else {
-          // Decoded and past the issuer: the verifier's answer depends on the key and the signature.
-          expect(['ERR_KEY_NOT_FOUND', 'ERR_SIGNATURE_INVALID', inspected.verdict]).toContain(actual);
-        }
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 2 }),
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), jws, damaged),
+        async (which, token) => {
+          const { verifier, judge } = configurations[which]!;
+          const inspected = inspectVerdict(token, judge);
+          const actual = await codeOf(verifier, token);
+          if (inspected.firstStage !== undefined && BEFORE_KEY.has(inspected.firstStage)) {
+            expect(actual).toBe(inspected.verdict);
+          } else {
+            // Decoded and past the issuer: the verifier's answer depends on the key and the signature.
+            expect(['ERR_KEY_NOT_FOUND', 'ERR_SIGNATURE_INVALID', inspected.verdict]).toContain(actual);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   }, 60_000);
@@ -222,7 +268,12 @@ describe('inspect agrees with the verifier', () => {
     const token = `${input}.${signWith('RS256', input, maa.privateKey())}`;
     const report = inspectToken(token, new Date(NOW * 1000), judge);
     expect(report.refusals).toEqual(['ERR_HEADER_INVALID', 'ERR_TOKEN_EXPIRED', 'ERR_CLAIM_INVALID']);
-    expect(report.observations.filter((o) => o.severity === 'refuse').map((o) => o.rule)).toEqual(['typ-jwt', 'no-x5c', 'not-expired', 'attestation-result']);
+    expect(report.observations.filter((o) => o.severity === 'refuse').map((o) => o.rule)).toEqual([
+      'typ-jwt',
+      'no-x5c',
+      'not-expired',
+      'attestation-result',
+    ]);
     expect(report.verdict).toBe('ERR_HEADER_INVALID');
     expect(await codeOf(verifier, token)).toBe('ERR_HEADER_INVALID');
   });

@@ -103,7 +103,9 @@ describe('inspect: tokens a verifier must refuse', () => {
     async (_name, e) => {
       const { code, stdout } = await cli(['inspect', fixtureText(e.token), '--at', insideWindowIso(e)]);
       expect(code).toBe(0);
-      expect(stdout).toMatch(/REFUSE\s+the token is not an attestation result: x-ms-attestation-type is missing .* — a policy-management response, not attestation evidence .*\[ERR_CLAIM_INVALID\]/);
+      expect(stdout).toMatch(
+        /REFUSE\s+the token is not an attestation result: x-ms-attestation-type is missing .* — a policy-management response, not attestation evidence .*\[ERR_CLAIM_INVALID\]/,
+      );
     },
   );
 
@@ -114,7 +116,9 @@ describe('inspect: tokens a verifier must refuse', () => {
     );
     const { code, stdout } = await cli(['inspect', token, '--at', '2022-01-01T00:00:00Z']);
     expect(code).toBe(0);
-    expect(stdout).toContain('the token jku "https://evil.example/keys" is not its issuer\'s key endpoint — only compared with <iss>/certs, never fetched');
+    expect(stdout).toContain(
+      'the token jku "https://evil.example/keys" is not its issuer\'s key endpoint — only compared with <iss>/certs, never fetched',
+    );
     expect(stdout).toContain('the token header carries its own key material (x5c), which is never used');
     expect(stdout).toContain('the token type "at+jwt" is not JWT');
     expect(stdout).toContain('ERR_HEADER_INVALID');
@@ -123,7 +127,10 @@ describe('inspect: tokens a verifier must refuse', () => {
   });
 
   it('HMAC and a missing exp', async () => {
-    const token = craft({ alg: 'HS256', kid: 'k' }, { iss: 'https://a.attest.azure.net', iat: 1, nbf: 1, 'x-ms-attestation-type': 'tdxvm' });
+    const token = craft(
+      { alg: 'HS256', kid: 'k' },
+      { iss: 'https://a.attest.azure.net', iat: 1, nbf: 1, 'x-ms-attestation-type': 'tdxvm' },
+    );
     const { stdout } = await cli(['inspect', token]);
     expect(stdout).toMatch(/the token algorithm "HS256" is not allowed — HMAC/);
     expect(stdout).toMatch(/the exp claim must be a number of seconds .*\[ERR_CLAIM_INVALID\]/);
@@ -131,7 +138,10 @@ describe('inspect: tokens a verifier must refuse', () => {
   });
 
   it('an exp beyond what a date can hold, as the verifier refuses it', async () => {
-    const token = craft({ alg: 'RS256', kid: 'k' }, { iss: 'https://a.attest.azure.net', iat: 1, nbf: 1, exp: 1e13, 'x-ms-attestation-type': 'tdxvm' });
+    const token = craft(
+      { alg: 'RS256', kid: 'k' },
+      { iss: 'https://a.attest.azure.net', iat: 1, nbf: 1, exp: 1e13, 'x-ms-attestation-type': 'tdxvm' },
+    );
     const { stdout } = await cli(['inspect', token]);
     expect(stdout).toMatch(/exp\s+10000000000000 \(not a time\)/);
     expect(stdout).toMatch(/the exp claim must be a number of seconds between 0 and 8640000000000.*\[ERR_CLAIM_INVALID\]/);
@@ -140,7 +150,9 @@ describe('inspect: tokens a verifier must refuse', () => {
   it('an iss that can never equal a configured issuer', async () => {
     const token = craft({ alg: 'RS256', kid: 'k' }, { iss: 'https://Sharedwus.wus.attest.azure.net/', 'x-ms-attestation-type': 'sgx' });
     const { stdout } = await cli(['inspect', token]);
-    expect(stdout).toContain('the token issuer is not trusted — not an https URL in normal form, so it can never equal a configured issuer [ERR_ISSUER_UNTRUSTED]');
+    expect(stdout).toContain(
+      'the token issuer is not trusted — not an https URL in normal form, so it can never equal a configured issuer [ERR_ISSUER_UNTRUSTED]',
+    );
   });
 
   it('a debug SEV-SNP guest nested in an azurevm token, and a nonce', async () => {
@@ -154,7 +166,9 @@ describe('inspect: tokens a verifier must refuse', () => {
       },
     );
     const { stdout } = await cli(['inspect', token]);
-    expect(stdout).toMatch(/warn\s+debug guest: the host can read and change its memory \(x-ms-isolation-tee\.x-ms-sevsnpvm-is-debuggable true\); a policy refuses it unless allowDebug/);
+    expect(stdout).toMatch(
+      /warn\s+debug guest: the host can read and change its memory \(x-ms-isolation-tee\.x-ms-sevsnpvm-is-debuggable true\); a policy refuses it unless allowDebug/,
+    );
     expect(stdout).toMatch(/nonce\s+"n"\s+NOT inside the quote: proves nothing about the TEE/);
     expect(stdout).toMatch(/x-ms-isolation-tee\.x-ms-sevsnpvm-is-debuggable\s+true\s+true = debug guest/);
   });
@@ -189,7 +203,9 @@ describe('inspect --json', () => {
     expect(report.meanings['sgx-mrsigner']).toBe('legacy alias of x-ms-sgx-mrsigner');
     expect(report.refusals).toEqual(['ERR_TOKEN_EXPIRED']);
     expect(report.observations).toContainEqual(expect.objectContaining({ severity: 'refuse', code: 'ERR_TOKEN_EXPIRED' }));
-    expect(report.observations).toContainEqual(expect.objectContaining({ severity: 'warn', message: expect.stringContaining('debug enclave') }));
+    expect(report.observations).toContainEqual(
+      expect.objectContaining({ severity: 'warn', message: expect.stringContaining('debug enclave') }),
+    );
   });
 
   it('says when a token cannot be decoded', async () => {
@@ -243,7 +259,7 @@ describe('inspect explains each attestation type', () => {
     expect(pin).toContain('x-ms-sgx-mrenclave = "292a1f4b519e46627eb2478a3d9851405653c5b4b0a6925de843834d9216850e"');
     expect(pin).toContain('x-ms-sgx-mrsigner = "4aea5f9a0ed04b11f889aadfe6a1d376213a29a95a85ce7337ae6f7fece6610c"');
     expect(stdout).toMatch(/UNSAFE\s+x-ms-sgx-is-debuggable true: debug enclave/);
-    expect(stdout).toContain("x-ms-policy-hash is MAA's default \"sgx\" policy");
+    expect(stdout).toContain('x-ms-policy-hash is MAA\'s default "sgx" policy');
     const { stdout: json } = await cli(['inspect', sgxToken, '--json', '--at', inside]);
     const report = JSON.parse(json) as InspectReport;
     expect(report.explanation?.startingPolicy).toEqual({
@@ -277,7 +293,12 @@ describe('inspect explains each attestation type', () => {
   it('a migratable guest is flagged with the switch that allows it', async () => {
     const token = craft(
       { alg: 'RS256', kid: 'k' },
-      { iss: 'https://a.attest.azure.net', 'x-ms-attestation-type': 'sevsnpvm', 'x-ms-sevsnpvm-migration-allowed': true, 'x-ms-sevsnpvm-is-debuggable': false },
+      {
+        iss: 'https://a.attest.azure.net',
+        'x-ms-attestation-type': 'sevsnpvm',
+        'x-ms-sevsnpvm-migration-allowed': true,
+        'x-ms-sevsnpvm-is-debuggable': false,
+      },
     );
     const { stdout } = await cli(['inspect', token]);
     expect(stdout).toMatch(/warn\s+migratable guest.*a policy refuses it unless allowMigration/);
@@ -285,7 +306,10 @@ describe('inspect explains each attestation type', () => {
 
   it('tdxvm: MRTD whole, a debug TD flagged three ways, the new claims with their meaning', async () => {
     const sample = fixtureJson<Record<string, unknown>>('../tdx/maa-tdxvm-learn-sample.json');
-    const token = craft({ alg: 'RS256', kid: 'k' }, { ...sample, tdx_td_attributes: '0100000000000000', tdx_td_attributes_debug: true, dbgstat: 'enabled' });
+    const token = craft(
+      { alg: 'RS256', kid: 'k' },
+      { ...sample, tdx_td_attributes: '0100000000000000', tdx_td_attributes_debug: true, dbgstat: 'enabled' },
+    );
     const { stdout } = await cli(['inspect', token, '--at', '2023-10-19T12:00:00Z']);
     expect(section(stdout, 'What to pin (tdxvm)')).toContain(`tdx_mrtd = "${String(sample['tdx_mrtd'])}"`);
     expect(stdout).toMatch(/UNSAFE\s+tdx_td_attributes "0100000000000000"/);

@@ -42,27 +42,48 @@ describe('usage errors exit 2', () => {
   it('an option missing its value', () => expectUsageError(['verify', token, '--issuer'], "Option '--issuer <value>' argument missing"));
   it('a missing token argument', () => expectUsageError(['inspect'], 'missing the token argument'));
   it('two token arguments', () => expectUsageError(['inspect', token, token], 'inspect takes one token'));
-  it('a token file that does not exist', () => expectUsageError(['inspect', './no-such-token.jwt'], 'cannot read token file "./no-such-token.jwt"'));
+  it('a token file that does not exist', () =>
+    expectUsageError(['inspect', './no-such-token.jwt'], 'cannot read token file "./no-such-token.jwt"'));
   it('an --at that is not a date', () => expectUsageError(['inspect', token, '--at', 'yesterday'], '--at "yesterday" is not a date'));
 
   it('verify without --issuer', () => expectUsageError(['verify', token], 'verify needs at least one --issuer'));
   it('--jwks with two issuers', () =>
-    expectUsageError(['verify', token, '--issuer', SGX.issuer, '--issuer', 'https://sharedeus.eus.attest.azure.net', '--jwks', jwks], '--jwks pins the keys of one issuer'));
-  it('a JWKS file that does not exist', () => expectUsageError(['verify', token, '--issuer', SGX.issuer, '--jwks', '/no/such/certs.json'], 'cannot read JWKS file'));
+    expectUsageError(
+      ['verify', token, '--issuer', SGX.issuer, '--issuer', 'https://sharedeus.eus.attest.azure.net', '--jwks', jwks],
+      '--jwks pins the keys of one issuer',
+    ));
+  it('a JWKS file that does not exist', () =>
+    expectUsageError(['verify', token, '--issuer', SGX.issuer, '--jwks', '/no/such/certs.json'], 'cannot read JWKS file'));
   it('a JWKS file that is not a JWKS', () =>
     expectUsageError(['verify', token, '--issuer', SGX.issuer, '--jwks', tempFile('certs.json', '[1]')], 'invalid JWKS file'));
-  it('a policy file that does not exist', () => expectUsageError(['verify', token, '--issuer', SGX.issuer, '--policy', '/no/such/policy.json'], 'cannot read policy file'));
+  it('a policy file that does not exist', () =>
+    expectUsageError(['verify', token, '--issuer', SGX.issuer, '--policy', '/no/such/policy.json'], 'cannot read policy file'));
   it('a policy file that is not JSON', () =>
-    expectUsageError(['verify', token, '--issuer', SGX.issuer, '--policy', tempFile('policy.json', '{ mrsigner: [')], /invalid policy file ".*policy\.json": not JSON/));
+    expectUsageError(
+      ['verify', token, '--issuer', SGX.issuer, '--policy', tempFile('policy.json', '{ mrsigner: [')],
+      /invalid policy file ".*policy\.json": not JSON/,
+    ));
   it('a policy that does not compile', () =>
-    expectUsageError(['verify', token, '--issuer', SGX.issuer, '--policy', tempFile('policy.json', '{"minSvn": "3"}')], /invalid policy file .*minSvn/));
+    expectUsageError(
+      ['verify', token, '--issuer', SGX.issuer, '--policy', tempFile('policy.json', '{"minSvn": "3"}')],
+      /invalid policy file .*minSvn/,
+    ));
   it('a policy naming an issuer the verifier does not trust', () =>
     expectUsageError(
-      ['verify', token, '--issuer', SGX.issuer, '--policy', tempFile('policy.json', JSON.stringify({ authority: 'https://other.eus.attest.azure.net', mrsigner: ['0'.repeat(64)] }))],
+      [
+        'verify',
+        token,
+        '--issuer',
+        SGX.issuer,
+        '--policy',
+        tempFile('policy.json', JSON.stringify({ authority: 'https://other.eus.attest.azure.net', mrsigner: ['0'.repeat(64)] })),
+      ],
       'does not trust',
     ));
-  it('an issuer that is not https', () => expectUsageError(['verify', token, '--issuer', 'http://sharedwus.wus.attest.azure.net'], 'must use https'));
-  it('a --min-rsa-bits that is not a number', () => expectUsageError(['verify', token, '--issuer', SGX.issuer, '--min-rsa-bits', 'lots'], '--min-rsa-bits "lots"'));
+  it('an issuer that is not https', () =>
+    expectUsageError(['verify', token, '--issuer', 'http://sharedwus.wus.attest.azure.net'], 'must use https'));
+  it('a --min-rsa-bits that is not a number', () =>
+    expectUsageError(['verify', token, '--issuer', SGX.issuer, '--min-rsa-bits', 'lots'], '--min-rsa-bits "lots"'));
 
   it('options are checked before stdin is read', async () => {
     // `cli` throws if stdin is read without being given: a usage error must not wait for a token.

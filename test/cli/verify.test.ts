@@ -1,6 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestAttestationService, DEFAULT_MRENCLAVE, DEFAULT_MRSIGNER, DEFAULT_MRTD, type TestAttestationService } from '../../src/testing/index.js';
+import {
+  createTestAttestationService,
+  DEFAULT_MRENCLAVE,
+  DEFAULT_MRSIGNER,
+  DEFAULT_MRTD,
+  type TestAttestationService,
+} from '../../src/testing/index.js';
 import { expectedOutcome, fixtureText, manifest } from '../helpers/fixtures.js';
 import { cli, entry, fixturePath, insideWindowIso, tempFile } from './helpers.js';
 import { ERROR_TABLE } from '../../src/errors.js';
@@ -14,14 +20,17 @@ function pinned(e = SGX, ...extra: string[]): string[] {
 }
 
 describe('verify real tokens with a pinned JWKS', () => {
-  it.each(manifest.filter((e) => expectedOutcome(e) === 'accept').map((e) => [e.token, e] as const))('accepts %s inside its window', async (_name, e) => {
-    const { code, stdout, stderr } = await cli(pinned(e));
-    expect(stderr).toBe('');
-    expect(stdout).toContain('ACCEPTED');
-    expect(stdout).toContain(e.issuer);
-    expect(stdout).toMatch(new RegExp(`attestation type\\s+${e.attestationType}`));
-    expect(code).toBe(0);
-  });
+  it.each(manifest.filter((e) => expectedOutcome(e) === 'accept').map((e) => [e.token, e] as const))(
+    'accepts %s inside its window',
+    async (_name, e) => {
+      const { code, stdout, stderr } = await cli(pinned(e));
+      expect(stderr).toBe('');
+      expect(stdout).toContain('ACCEPTED');
+      expect(stdout).toContain(e.issuer);
+      expect(stdout).toMatch(new RegExp(`attestation type\\s+${e.attestationType}`));
+      expect(code).toBe(0);
+    },
+  );
 
   it('prints the issuer, the attestation type and the typed SGX claims in full', async () => {
     const { code, stdout } = await cli(pinned());
@@ -93,7 +102,14 @@ describe('verify real tokens with a pinned JWKS', () => {
   });
 
   it('an issuer other than the token’s: ERR_ISSUER_UNTRUSTED, decided before any request', async () => {
-    const { code, stdout } = await cli(['verify', sgxToken, '--issuer', 'https://sharedeus.eus.attest.azure.net', '--at', insideWindowIso(SGX)]);
+    const { code, stdout } = await cli([
+      'verify',
+      sgxToken,
+      '--issuer',
+      'https://sharedeus.eus.attest.azure.net',
+      '--at',
+      insideWindowIso(SGX),
+    ]);
     expect(code).toBe(1);
     expect(stdout).toContain('ERR_ISSUER_UNTRUSTED');
   });
@@ -125,7 +141,15 @@ describe('verify --policy', () => {
     const skr = {
       version: '1.0.0',
       allowDebug: true,
-      anyOf: [{ authority: SGX.issuer, allOf: [{ claim: 'x-ms-sgx-mrsigner', equals: '4aea5f9a0ed04b11f889aadfe6a1d376213a29a95a85ce7337ae6f7fece6610c' }, { claim: 'x-ms-sgx-svn', greaterOrEquals: 1 }] }],
+      anyOf: [
+        {
+          authority: SGX.issuer,
+          allOf: [
+            { claim: 'x-ms-sgx-mrsigner', equals: '4aea5f9a0ed04b11f889aadfe6a1d376213a29a95a85ce7337ae6f7fece6610c' },
+            { claim: 'x-ms-sgx-svn', greaterOrEquals: 1 },
+          ],
+        },
+      ],
     };
     const path = tempFile('skr.json', JSON.stringify(skr));
     const { code, stdout } = await cli(pinned(SGX, '--policy', path));
@@ -167,7 +191,13 @@ describe('verify against a local MAA instance (URL issuer)', () => {
   });
 
   it('prints the nested TDX view of a confidential VM and warns of a migratable SNP guest', async () => {
-    const onTdx = await cli(['verify', maa.mint({}, { type: 'azurevm', isolationTee: 'tdxvm' }), '--issuer', maa.issuer, '--allow-insecure-loopback']);
+    const onTdx = await cli([
+      'verify',
+      maa.mint({}, { type: 'azurevm', isolationTee: 'tdxvm' }),
+      '--issuer',
+      maa.issuer,
+      '--allow-insecure-loopback',
+    ]);
     expect(onTdx.stdout).toMatch(new RegExp(`isolationTee\\.tdx\\.mrtd\\s+${DEFAULT_MRTD}`));
     const migratable = maa.mint({ 'x-ms-isolation-tee': { 'x-ms-sevsnpvm-migration-allowed': true } }, { type: 'azurevm' });
     expect((await cli(['verify', migratable, '--issuer', maa.issuer, '--allow-insecure-loopback'])).stdout).toContain('allowMigration');
@@ -176,7 +206,9 @@ describe('verify against a local MAA instance (URL issuer)', () => {
   it("warns of every flag the catalogue calls dangerous, the guest's own included", async () => {
     const kernelDebug = maa.mint({ 'x-ms-azurevm-kerneldebug-enabled': true }, { type: 'azurevm', isolationTee: 'tdxvm' });
     const { stdout } = await cli(['verify', kernelDebug, '--issuer', maa.issuer, '--allow-insecure-loopback']);
-    expect(stdout).toMatch(/warn\s+kernel debugging enabled in the guest \(x-ms-azurevm-kerneldebug-enabled true\); a policy refuses it unless allowDebug/);
+    expect(stdout).toMatch(
+      /warn\s+kernel debugging enabled in the guest \(x-ms-azurevm-kerneldebug-enabled true\); a policy refuses it unless allowDebug/,
+    );
     const clean = await cli(['verify', maa.mint({}, { type: 'azurevm' }), '--issuer', maa.issuer, '--allow-insecure-loopback']);
     expect(clean.stdout).not.toMatch(/allowDebug|allowMigration/);
   });

@@ -51,12 +51,18 @@ beforeAll(async () => {
         const runtimeKey = createPublicKey({ key: runtime.jwk, format: 'jwk' });
         // The authority this service is configured to be reached at, not the Host header.
         const authority = new URL(origin).host;
-        await verifyRequestSignature({ method: req.method!, url: req.url!, authority, headers: req.headers, body }, runtimeKey, { nonceStore });
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ method: req.method, url: req.url, body: body.toString('utf8'), type: req.headers['content-type'] }));
+        await verifyRequestSignature({ method: req.method!, url: req.url!, authority, headers: req.headers, body }, runtimeKey, {
+          nonceStore,
+        });
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ method: req.method, url: req.url, body: body.toString('utf8'), type: req.headers['content-type'] }));
       } catch (error) {
         if (!isAttestationError(error)) throw error;
         const answer = errorResponse(error, { realm: 'attestation', retryAfterSeconds: 30 });
-        res.writeHead(answer.status, { ...answer.headers, 'content-type': 'application/problem+json' }).end(JSON.stringify({ ...answer.body, message: error.message }));
+        res
+          .writeHead(answer.status, { ...answer.headers, 'content-type': 'application/problem+json' })
+          .end(JSON.stringify({ ...answer.body, message: error.message }));
       }
     })().catch(() => res.writeHead(500).end());
   });
@@ -70,16 +76,23 @@ afterAll(async () => {
 });
 
 describe('createAttestedFetch against a real relying party on 127.0.0.1', () => {
-  it.each(KEYS)('signs a GET and a JSON POST that the relying party accepts ($name, $algorithm)', async ({ privateKey, publicKey, algorithm }) => {
-    const fetch = createAttestedFetch({ token: tokenFor(publicKey), privateKey, algorithm });
-    const get = await fetch(`${origin}/secrets?scope=read`);
-    expect(get.status).toBe(200);
-    expect(await get.json()).toMatchObject({ method: 'GET', url: '/secrets?scope=read' });
+  it.each(KEYS)(
+    'signs a GET and a JSON POST that the relying party accepts ($name, $algorithm)',
+    async ({ privateKey, publicKey, algorithm }) => {
+      const fetch = createAttestedFetch({ token: tokenFor(publicKey), privateKey, algorithm });
+      const get = await fetch(`${origin}/secrets?scope=read`);
+      expect(get.status).toBe(200);
+      expect(await get.json()).toMatchObject({ method: 'GET', url: '/secrets?scope=read' });
 
-    const post = await fetch(`${origin}/orders`, { method: 'post', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ item: 'x', qty: 2 }) });
-    expect(post.status).toBe(200);
-    expect(await post.json()).toMatchObject({ method: 'POST', body: '{"item":"x","qty":2}', type: 'application/json' });
-  });
+      const post = await fetch(`${origin}/orders`, {
+        method: 'post',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ item: 'x', qty: 2 }),
+      });
+      expect(post.status).toBe(200);
+      expect(await post.json()).toMatchObject({ method: 'POST', body: '{"item":"x","qty":2}', type: 'application/json' });
+    },
+  );
 
   it('signs bodies whose bytes fetch produces itself (FormData, URLSearchParams) and an empty query', async () => {
     const fetch = createAttestedFetch({ token: tokenFor(EC.publicKey), privateKey: EC.privateKey });
@@ -96,7 +109,13 @@ describe('createAttestedFetch against a real relying party on 127.0.0.1', () => 
 
   it('takes the token from a function, so a renewed token is used for later requests', async () => {
     let calls = 0;
-    const fetch = createAttestedFetch({ token: async () => { calls++; return tokenFor(EC.publicKey); }, privateKey: EC.privateKey });
+    const fetch = createAttestedFetch({
+      token: async () => {
+        calls++;
+        return tokenFor(EC.publicKey);
+      },
+      privateKey: EC.privateKey,
+    });
     expect((await fetch(`${origin}/a`)).status).toBe(200);
     expect((await fetch(`${origin}/b`)).status).toBe(200);
     expect(calls).toBe(2);
@@ -131,10 +150,23 @@ describe('createAttestedFetch against a real relying party on 127.0.0.1', () => 
       const response = await globalThis.fetch(url, { method: 'POST', headers, body });
       return { status: response.status, ...((await response.json()) as { code: string; message: string }) };
     };
-    expect(await replay(captured.url, '{"amount":1}')).toMatchObject({ status: 401, code: 'ERR_POSSESSION', message: expect.stringMatching(/nonce has been used/) });
-    expect(await replay(`${origin}/transfer?to=mallory`, '{"amount":1}')).toMatchObject({ status: 401, message: expect.stringMatching(/does not verify/) });
-    expect(await replay(`${origin}/admin?to=alice`, '{"amount":1}')).toMatchObject({ status: 401, message: expect.stringMatching(/does not verify/) });
-    expect(await replay(captured.url, '{"amount":1000}')).toMatchObject({ status: 401, message: expect.stringMatching(/does not match the body/) });
+    expect(await replay(captured.url, '{"amount":1}')).toMatchObject({
+      status: 401,
+      code: 'ERR_POSSESSION',
+      message: expect.stringMatching(/nonce has been used/),
+    });
+    expect(await replay(`${origin}/transfer?to=mallory`, '{"amount":1}')).toMatchObject({
+      status: 401,
+      message: expect.stringMatching(/does not verify/),
+    });
+    expect(await replay(`${origin}/admin?to=alice`, '{"amount":1}')).toMatchObject({
+      status: 401,
+      message: expect.stringMatching(/does not verify/),
+    });
+    expect(await replay(captured.url, '{"amount":1000}')).toMatchObject({
+      status: 401,
+      message: expect.stringMatching(/does not match the body/),
+    });
   });
 
   it('does not follow redirects unless asked', async () => {
@@ -169,10 +201,14 @@ describe('signRequest with node:http', () => {
     const headers = signRequest({ method: 'PUT', url, body, token: tokenFor(EC.publicKey), privateKey: EC.privateKey });
     expect(Object.keys(headers).sort()).toEqual(['authorization', 'content-digest', 'signature', 'signature-input']);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(url, { method: 'PUT', headers: { ...headers, 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpRequest(
+        url,
+        { method: 'PUT', headers: { ...headers, 'content-type': 'application/json', 'content-length': body.length } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -180,15 +216,24 @@ describe('signRequest with node:http', () => {
   });
 
   it('signs the Authorization header given in headers when no token is passed, and refuses to sign without one', () => {
-    const signed = signRequest({ method: 'GET', url: 'https://rp.example.com/', headers: { Authorization: 'Bearer abc' }, privateKey: EC.privateKey });
+    const signed = signRequest({
+      method: 'GET',
+      url: 'https://rp.example.com/',
+      headers: { Authorization: 'Bearer abc' },
+      privateKey: EC.privateKey,
+    });
     expect(signed.authorization).toBe('Bearer abc');
     expect(() => signRequest({ method: 'GET', url: 'https://rp.example.com/', privateKey: EC.privateKey })).toThrow(/needs a token/);
-    expect(() => signRequest({ method: 'GET', url: 'https://rp.example.com/', token: 'a b', privateKey: EC.privateKey })).toThrow(/bearer token/);
+    expect(() => signRequest({ method: 'GET', url: 'https://rp.example.com/', token: 'a b', privateKey: EC.privateKey })).toThrow(
+      /bearer token/,
+    );
     expect(() => signRequest({ method: 'GET', url: '/relative', token: 'a', privateKey: EC.privateKey })).toThrow(/absolute URL/);
     expect(() => signRequest({ method: 'GET', url: 'ftp://a/', token: 'a', privateKey: EC.privateKey })).toThrow(/http/);
     expect(() => signRequest({ method: 'GET', url: 'https://a/', token: 'a', privateKey: EC.privateKey, keyId: 'ké' })).toThrow(/keyId/);
     expect(() => signRequest({ method: 'GET', url: 'https://a/', token: 'a', privateKey: EC.privateKey, label: 'Sig1' })).toThrow(/label/);
-    expect(() => signRequest({ method: 'GET', url: 'https://a/', token: 'a', privateKey: EC.privateKey, now: () => Number.NaN })).toThrow(/now\(\)/);
+    expect(() => signRequest({ method: 'GET', url: 'https://a/', token: 'a', privateKey: EC.privateKey, now: () => Number.NaN })).toThrow(
+      /now\(\)/,
+    );
   });
 
   it('uses the RFC 7638 thumbprint as the default keyid and adds a fresh nonce each time', () => {

@@ -39,7 +39,9 @@ describe('requireAttestation with binding (challenge nonces)', () => {
   });
 
   it('answers 401 ERR_BINDING_MISMATCH for a nonce never issued, and for a token without one', async () => {
-    const foreign = await request(app).get('/bound').set('authorization', `Bearer ${enclave(local.maa, { nonce: Buffer.alloc(32, 9).toString('base64url') }).token}`);
+    const foreign = await request(app)
+      .get('/bound')
+      .set('authorization', `Bearer ${enclave(local.maa, { nonce: Buffer.alloc(32, 9).toString('base64url') }).token}`);
     expect(foreign.body.code).toBe('ERR_BINDING_MISMATCH');
     const unbound = await request(app).get('/bound').set('authorization', `Bearer ${local.maa.mint()}`);
     expect(unbound.body.code).toBe('ERR_BINDING_MISMATCH');
@@ -66,21 +68,32 @@ describe('requireAttestation with possession (RFC 9421 request signatures)', () 
     server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     origin = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
-  app.get('/data', requireAttestation({ verifier: local.verifier, policy, possession: {} }), (_req, res) => {
-    res.json({ ok: true });
-  });
-  app.post('/data', express.raw({ type: '*/*' }), requireAttestation({ verifier: local.verifier, policy, possession: {} }), (_req, res) => {
-    res.json({ ok: true });
-  });
-  app.post('/unparsed', requireAttestation({ verifier: local.verifier, policy, possession: {} }), (_req, res) => {
-    res.json({ ok: true });
-  });
+    app.get('/data', requireAttestation({ verifier: local.verifier, policy, possession: {} }), (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.post(
+      '/data',
+      express.raw({ type: '*/*' }),
+      requireAttestation({ verifier: local.verifier, policy, possession: {} }),
+      (_req, res) => {
+        res.json({ ok: true });
+      },
+    );
+    app.post('/unparsed', requireAttestation({ verifier: local.verifier, policy, possession: {} }), (_req, res) => {
+      res.json({ ok: true });
+    });
   });
 
   it('accepts a request signed with the enclave key, repeatedly (cached token)', async () => {
     const { token, privateKey } = enclave(local.maa);
     for (let i = 0; i < 3; i++) {
-      expect((await request(server).get('/data?x=1').set(signed('GET', '/data?x=1', token, privateKey))).status).toBe(200);
+      expect(
+        (
+          await request(server)
+            .get('/data?x=1')
+            .set(signed('GET', '/data?x=1', token, privateKey))
+        ).status,
+      ).toBe(200);
     }
   });
 
@@ -96,13 +109,25 @@ describe('requireAttestation with possession (RFC 9421 request signatures)', () 
   it('refuses a stolen token signed with another key, and the token alone', async () => {
     const { token } = enclave(local.maa);
     const thief = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    expect((await request(server).get('/data').set(signed('GET', '/data', token, thief))).body.code).toBe('ERR_POSSESSION');
+    expect(
+      (
+        await request(server)
+          .get('/data')
+          .set(signed('GET', '/data', token, thief))
+      ).body.code,
+    ).toBe('ERR_POSSESSION');
     expect((await request(server).get('/data').set('authorization', `Bearer ${token}`)).body.code).toBe('ERR_POSSESSION');
   });
 
   it('refuses a signature made for another path or another token', async () => {
     const { token, privateKey } = enclave(local.maa);
-    expect((await request(server).get('/data').set(signed('GET', '/other', token, privateKey))).body.code).toBe('ERR_POSSESSION');
+    expect(
+      (
+        await request(server)
+          .get('/data')
+          .set(signed('GET', '/other', token, privateKey))
+      ).body.code,
+    ).toBe('ERR_POSSESSION');
     const other = enclave(local.maa);
     const borrowed = { ...signed('GET', '/data', other.token, privateKey), authorization: `Bearer ${token}` };
     expect((await request(server).get('/data').set(borrowed)).body.code).toBe('ERR_POSSESSION');
@@ -122,21 +147,32 @@ describe('requireAttestation with possession (RFC 9421 request signatures)', () 
     });
     const { token, privateKey } = enclave(local.maa);
     // Signed for the host the request is sent to, which is not the service's configured authority.
-    const response = await request(pinned).get('/data').set(signed('GET', '/data', token, privateKey));
+    const response = await request(pinned)
+      .get('/data')
+      .set(signed('GET', '/data', token, privateKey));
     expect(response.body.code).toBe('ERR_POSSESSION');
     const forUs = signRequest({ method: 'GET', url: 'http://rp.example/data', privateKey, token });
     expect((await request(pinned).get('/data').set(forUs)).status).toBe(200);
   });
 
   it('refuses a misconfigured possession option at construction, not per request', () => {
-    expect(() => requireAttestation({ verifier: local.verifier, policy, possession: { requireNonce: true } })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
-    expect(() => requireAttestation({ verifier: local.verifier, policy, possession: { maxAgeSeconds: -1 } })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
-    expect(() => requireAttestation({ verifier: local.verifier, policy, possession: { authority: '' } })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(() => requireAttestation({ verifier: local.verifier, policy, possession: { requireNonce: true } })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+    );
+    expect(() => requireAttestation({ verifier: local.verifier, policy, possession: { maxAgeSeconds: -1 } })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+    );
+    expect(() => requireAttestation({ verifier: local.verifier, policy, possession: { authority: '' } })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+    );
   });
 
   it('refuses a request whose body the gate cannot see, instead of skipping the digest', async () => {
     const { token, privateKey } = enclave(local.maa);
-    const response = await request(server).post('/unparsed').set(signed('POST', '/unparsed', token, privateKey, 'x')).send('x');
+    const response = await request(server)
+      .post('/unparsed')
+      .set(signed('POST', '/unparsed', token, privateKey, 'x'))
+      .send('x');
     expect(response.status).toBe(401);
     expect(response.body.code).toBe('ERR_POSSESSION');
   });

@@ -39,7 +39,12 @@ interface Http2Answer {
   readonly body: string;
 }
 
-function http2Request(authority: string, headers: Record<string, string>, body?: string, endStream = body === undefined): Promise<Http2Answer> {
+function http2Request(
+  authority: string,
+  headers: Record<string, string>,
+  body?: string,
+  endStream = body === undefined,
+): Promise<Http2Answer> {
   return new Promise((resolve, reject) => {
     const session = http2Connect(`http://${authority}`);
     session.on('error', reject);
@@ -90,7 +95,11 @@ describe('HTTP/2 with Connect: bodies the gate cannot see', () => {
 
   function signedHeaders(path: string, method: string, body?: string): Record<string, string> {
     const { privateKey, token } = enclave(local.maa);
-    return { ':method': method, ':path': path, ...signRequest({ method, url: `http://${authority}${path}`, privateKey, token, ...(body === undefined ? {} : { body }) }) };
+    return {
+      ':method': method,
+      ':path': path,
+      ...signRequest({ method, url: `http://${authority}${path}`, privateKey, token, ...(body === undefined ? {} : { body }) }),
+    };
   }
 
   it('refuses a POST signed without a body and sent with one, without Content-Length (the attack)', async () => {
@@ -114,7 +123,10 @@ describe('HTTP/2 with Connect: bodies the gate cannot see', () => {
 
   it('accepts a body captured before the gate and covered by content-digest, and refuses a body swapped after signing', async () => {
     const body = '{"transfer":"ten"}';
-    expect(await http2Request(authority, signedHeaders('/captured', 'POST', body), body)).toMatchObject({ status: 200, body: JSON.stringify({ acted: body }) });
+    expect(await http2Request(authority, signedHeaders('/captured', 'POST', body), body)).toMatchObject({
+      status: 200,
+      body: JSON.stringify({ acted: body }),
+    });
     const swapped = await http2Request(authority, signedHeaders('/captured', 'POST', body), '{"transfer":"all"}');
     expect(swapped.status).toBe(401);
   });
@@ -144,9 +156,18 @@ describe('HTTP/1.1 chunked with Express: bodies the gate cannot see', () => {
   function post(path: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const [host, port] = authority.split(':');
-      const req = httpRequest({ host, port: Number(port), path, method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked', 'content-type': 'application/json' } }, (res) => {
-        void readBody(res).then((text) => resolve({ status: res.statusCode ?? 0, body: text }), reject);
-      });
+      const req = httpRequest(
+        {
+          host,
+          port: Number(port),
+          path,
+          method: 'POST',
+          headers: { ...headers, 'transfer-encoding': 'chunked', 'content-type': 'application/json' },
+        },
+        (res) => {
+          void readBody(res).then((text) => resolve({ status: res.statusCode ?? 0, body: text }), reject);
+        },
+      );
       req.on('error', reject);
       req.setTimeout(5000, () => req.destroy(new Error('timed out')));
       req.write(body.slice(0, 5));
@@ -156,7 +177,11 @@ describe('HTTP/1.1 chunked with Express: bodies the gate cannot see', () => {
 
   it('refuses a POST signed without a body and sent chunked with one (the attack)', async () => {
     const { privateKey, token } = enclave(local.maa);
-    const answer = await post('/unread', signRequest({ method: 'POST', url: `http://${authority}/unread`, privateKey, token }), '{"transfer":"everything"}');
+    const answer = await post(
+      '/unread',
+      signRequest({ method: 'POST', url: `http://${authority}/unread`, privateKey, token }),
+      '{"transfer":"everything"}',
+    );
     expect(answer.status).toBe(401);
     expect(JSON.parse(answer.body)).toMatchObject({ code: 'ERR_POSSESSION' });
     expect(acted).toEqual([]);
@@ -165,7 +190,11 @@ describe('HTTP/1.1 chunked with Express: bodies the gate cannot see', () => {
   it('accepts a chunked body captured by express.raw and covered by content-digest', async () => {
     const { privateKey, token } = enclave(local.maa);
     const body = '{"transfer":"ten"}';
-    const answer = await post('/captured', signRequest({ method: 'POST', url: `http://${authority}/captured`, privateKey, token, body }), body);
+    const answer = await post(
+      '/captured',
+      signRequest({ method: 'POST', url: `http://${authority}/captured`, privateKey, token, body }),
+      body,
+    );
     expect(answer).toMatchObject({ status: 200, body: JSON.stringify({ acted: body }) });
   });
 });

@@ -82,7 +82,9 @@ describe('challengeHandler', () => {
   it('refuses a missing challenge store at construction', () => {
     expect(() => challengeHandler(undefined as unknown as ChallengeStore)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
     for (const retryAfter of [-1, 1.5, Number.NaN, 'abc']) {
-      expect(() => challengeHandler(createChallengeStore(), { retryAfterSeconds: retryAfter as number })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+      expect(() => challengeHandler(createChallengeStore(), { retryAfterSeconds: retryAfter as number })).toThrow(
+        expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+      );
     }
   });
 

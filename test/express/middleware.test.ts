@@ -82,7 +82,13 @@ describe.each([
     expect(response.status).toBe(401);
     expect(response.headers['www-authenticate']).toBe('Bearer realm="attestation"');
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(response.body).toEqual({ type: 'about:blank', title: 'Unauthorized', status: 401, code: 'ERR_TOKEN_MISSING', detail: expect.any(String) });
+    expect(response.body).toEqual({
+      type: 'about:blank',
+      title: 'Unauthorized',
+      status: 401,
+      code: 'ERR_TOKEN_MISSING',
+      detail: expect.any(String),
+    });
   });
 
   it.each([
@@ -92,17 +98,23 @@ describe.each([
   ])('answers 401 invalid_token for %s', async (_name, token, code) => {
     const response = await request(app()).get('/a').set('authorization', `Bearer ${token()}`);
     expect(response.status).toBe(401);
-    expect(response.headers['www-authenticate']).toMatch(/^Bearer realm="attestation", error="invalid_token", error_description="[\x20-\x21\x23-\x5b\x5d-\x7e]+"$/);
+    expect(response.headers['www-authenticate']).toMatch(
+      /^Bearer realm="attestation", error="invalid_token", error_description="[\x20-\x21\x23-\x5b\x5d-\x7e]+"$/,
+    );
     expect(response.body.code).toBe(code);
   });
 
   it('answers 403 for an authentic token the policy refuses, without revealing expected values', async () => {
-    const wrongSigner = await request(app()).get('/a').set('authorization', `Bearer ${maa.mint({ 'x-ms-sgx-mrsigner': OTHER_SIGNER })}`);
+    const wrongSigner = await request(app())
+      .get('/a')
+      .set('authorization', `Bearer ${maa.mint({ 'x-ms-sgx-mrsigner': OTHER_SIGNER })}`);
     expect(wrongSigner.status).toBe(403);
     expect(wrongSigner.body.code).toBe('ERR_POLICY_DENIED');
     expect(wrongSigner.headers['www-authenticate']).toMatch(/error="insufficient_scope"/);
     expect(JSON.stringify(wrongSigner.body) + JSON.stringify(wrongSigner.headers)).not.toContain(DEFAULT_MRSIGNER);
-    const debug = await request(app()).get('/a').set('authorization', `Bearer ${maa.mint({ 'x-ms-sgx-is-debuggable': true })}`);
+    const debug = await request(app())
+      .get('/a')
+      .set('authorization', `Bearer ${maa.mint({ 'x-ms-sgx-is-debuggable': true })}`);
     expect(debug.status).toBe(403);
   });
 
@@ -110,7 +122,13 @@ describe.each([
     const token = maa.mint({ 'x-ms-sgx-svn': 3 });
     expect((await request(app()).get('/a').set('authorization', `Bearer ${token}`)).status).toBe(200);
     expect((await request(app()).get('/b').set('authorization', `Bearer ${token}`)).status).toBe(403);
-    expect((await request(app()).get('/b').set('authorization', `Bearer ${maa.mint({ 'x-ms-sgx-svn': 5 })}`)).status).toBe(200);
+    expect(
+      (
+        await request(app())
+          .get('/b')
+          .set('authorization', `Bearer ${maa.mint({ 'x-ms-sgx-svn': 5 })}`)
+      ).status,
+    ).toBe(200);
   });
 
   it('answers 503 with Retry-After when the keys are unavailable', async () => {
@@ -119,7 +137,9 @@ describe.each([
       service.setFault('all', { status: 500 });
       const cold = createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true });
       const gate = requireAttestation({ verifier: cold, policy: production, retryAfterSeconds: 12 });
-      const response = await request(createServer((req, res) => gate(req, res, () => res.end('through')))).get('/').set('authorization', `Bearer ${service.mint()}`);
+      const response = await request(createServer((req, res) => gate(req, res, () => res.end('through'))))
+        .get('/')
+        .set('authorization', `Bearer ${service.mint()}`);
       expect(response.status).toBe(503);
       expect(response.headers['retry-after']).toBe('12');
       expect(response.body.code).toBe('ERR_METADATA_UNAVAILABLE');
@@ -162,11 +182,31 @@ describe.each([
 
   it('reads the token from a named header, a cookie, a function, and the query only when enabled', async () => {
     const token = maa.mint();
-    expect((await request(build({ policy: production, token: { bearer: false, header: 'x-attestation-token' } })).get('/a').set('x-attestation-token', token)).status).toBe(200);
-    expect((await request(build({ policy: production, token: { cookie: 'attestation' } })).get('/a').set('cookie', `theme=dark; attestation=${token}`)).status).toBe(200);
-    expect((await request(build({ policy: production, token: { from: (req) => req.headers['x-custom'] as string | undefined } })).get('/a').set('x-custom', token)).status).toBe(200);
+    expect(
+      (
+        await request(build({ policy: production, token: { bearer: false, header: 'x-attestation-token' } }))
+          .get('/a')
+          .set('x-attestation-token', token)
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await request(build({ policy: production, token: { cookie: 'attestation' } }))
+          .get('/a')
+          .set('cookie', `theme=dark; attestation=${token}`)
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await request(build({ policy: production, token: { from: (req) => req.headers['x-custom'] as string | undefined } }))
+          .get('/a')
+          .set('x-custom', token)
+      ).status,
+    ).toBe(200);
     expect((await request(app()).get(`/a?access_token=${token}`)).status).toBe(401);
-    expect((await request(build({ policy: production, token: { query: 'access_token' } })).get(`/a?access_token=${token}`)).status).toBe(200);
+    expect((await request(build({ policy: production, token: { query: 'access_token' } })).get(`/a?access_token=${token}`)).status).toBe(
+      200,
+    );
   });
 });
 
@@ -186,9 +226,16 @@ describe('requireAttestation with passErrors', () => {
     app.get('/a', requireAttestation({ verifier, policy: production, passErrors: true }), (_req, res) => {
       res.send('through');
     });
-    app.use((error: { code: string; status: number }, _req: unknown, res: { status: (n: number) => { json: (b: unknown) => void } }, _next: unknown) => {
-      res.status(error.status).json({ custom: error.code });
-    });
+    app.use(
+      (
+        error: { code: string; status: number },
+        _req: unknown,
+        res: { status: (n: number) => { json: (b: unknown) => void } },
+        _next: unknown,
+      ) => {
+        res.status(error.status).json({ custom: error.code });
+      },
+    );
     const response = await request(app).get('/a');
     expect(response.status).toBe(401);
     expect(response.body).toEqual({ custom: 'ERR_TOKEN_MISSING' });
@@ -199,14 +246,19 @@ describe.each([
   ['Express 5', express5],
   ['Express 4', express4],
 ])('req.attestation on %s (kept beside the request, read through an accessor)', (_framework, framework) => {
-  it('reads, assigns and is found by getAttestation like a property; Node\'s own prototype is left alone', async () => {
+  it("reads, assigns and is found by getAttestation like a property; Node's own prototype is left alone", async () => {
     const app = framework();
     app.get('/a', requireAttestation({ verifier, policy: production }), (request: object, res: { json: (body: unknown) => void }) => {
       const req = request as { attestation?: { sgx?: { mrsigner?: string } } };
       const seen = req.attestation?.sgx?.mrsigner;
       const viaGetter = getAttestation(request) === req.attestation;
       req.attestation = undefined;
-      res.json({ seen, viaGetter, cleared: req.attestation === undefined && getAttestation(request) === undefined, own: Object.keys(req).includes('attestation') });
+      res.json({
+        seen,
+        viaGetter,
+        cleared: req.attestation === undefined && getAttestation(request) === undefined,
+        own: Object.keys(req).includes('attestation'),
+      });
     });
     for (let i = 0; i < 2; i++) {
       const response = await request(app).get('/a').set('authorization', `Bearer ${maa.mint()}`);
@@ -229,7 +281,7 @@ describe.each([
 });
 
 describe('a keep-alive connection (the memo of its last token, rechecked on every request)', () => {
-  it('refuses what expired, applies each route\'s policy and tells tokens apart on one socket', async () => {
+  it("refuses what expired, applies each route's policy and tells tokens apart on one socket", async () => {
     let now = Math.floor(Date.now() / 1000);
     const timed = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, now: () => now * 1000 });
     const app = express5();
@@ -280,22 +332,32 @@ describe('a keep-alive connection (the memo of its last token, rechecked on ever
 
 describe('requireAttestation construction', () => {
   it('requires a verifier and a policy', () => {
-    expect(() => requireAttestation({ verifier } as unknown as RequireAttestationOptions)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
-    expect(() => requireAttestation({ policy: production } as unknown as RequireAttestationOptions)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(() => requireAttestation({ verifier } as unknown as RequireAttestationOptions)).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+    );
+    expect(() => requireAttestation({ policy: production } as unknown as RequireAttestationOptions)).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+    );
   });
 
   it('refuses an invalid policy at construction, not per request', () => {
-    expect(() => requireAttestation({ verifier, policy: { mrsigner: ['xyz'] } })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(() => requireAttestation({ verifier, policy: { mrsigner: ['xyz'] } })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+    );
     expect(() => requireAttestation({ verifier, policy: { minSvn: 1 } })).toThrow(/identity/);
   });
 
   it('refuses a policy whose authorities the verifier does not trust', () => {
-    expect(() => requireAttestation({ verifier, policy: { authority: 'https://other.wus.attest.azure.net', ...production } })).toThrow(/does not trust/);
+    expect(() => requireAttestation({ verifier, policy: { authority: 'https://other.wus.attest.azure.net', ...production } })).toThrow(
+      /does not trust/,
+    );
   });
 
   it('refuses a realm that is not token68 at construction, so it can never reach a header', () => {
     for (const realm of ['x", error="injected\r\nX-Evil: 1', '', 'two words', 123, 'a'.repeat(257), 'é']) {
-      expect(() => requireAttestation({ verifier, policy: production, realm: realm as string })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+      expect(() => requireAttestation({ verifier, policy: production, realm: realm as string })).toThrow(
+        expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+      );
     }
   });
 });

@@ -33,10 +33,20 @@ describe('createRequestGate: a plain request in, an outcome out', () => {
   it('refuses with status, RFC 6750 headers and a problem body computed from the error, which it leaves untouched', async () => {
     const outcome = await gate({ realm: 'rp' }).check(plain({}));
     expect(outcome).toMatchObject({ ok: false, status: 401, headers: { 'www-authenticate': 'Bearer realm="rp"' } });
-    expect(!outcome.ok && outcome.problem).toEqual({ type: 'about:blank', title: 'Unauthorized', status: 401, code: 'ERR_TOKEN_MISSING', detail: 'An attestation token is required' });
+    expect(!outcome.ok && outcome.problem).toEqual({
+      type: 'about:blank',
+      title: 'Unauthorized',
+      status: 401,
+      code: 'ERR_TOKEN_MISSING',
+      detail: 'An attestation token is required',
+    });
     expect(!outcome.ok && outcome.error.headers).toBeUndefined();
     const bad = await gate().check(plain({ authorization: 'Bearer x.y.z' }));
-    expect(bad).toMatchObject({ ok: false, status: 401, headers: { 'www-authenticate': expect.stringContaining('error="invalid_token"') } });
+    expect(bad).toMatchObject({
+      ok: false,
+      status: 401,
+      headers: { 'www-authenticate': expect.stringContaining('error="invalid_token"') },
+    });
     const denied = await gate({ policy: { mrsigner: ['ab'.repeat(32)] } }).check(plain({ authorization: `Bearer ${local.maa.mint()}` }));
     expect(denied).toMatchObject({ ok: false, status: 403, problem: { code: 'ERR_POLICY_DENIED' } });
   });
@@ -48,7 +58,9 @@ describe('createRequestGate: a plain request in, an outcome out', () => {
 
   it('answers 503 with the configured Retry-After', async () => {
     const down = { ...local.verifier, verify: () => Promise.reject(new AttestationError('ERR_METADATA_UNAVAILABLE', 'down')) };
-    const outcome = await createRequestGate({ verifier: down, policy, retryAfterSeconds: 7 }).check(plain({ authorization: `Bearer ${local.maa.mint()}` }));
+    const outcome = await createRequestGate({ verifier: down, policy, retryAfterSeconds: 7 }).check(
+      plain({ authorization: `Bearer ${local.maa.mint()}` }),
+    );
     expect(outcome).toMatchObject({ ok: false, status: 503, headers: { 'retry-after': '7' } });
   });
 });
@@ -56,18 +68,27 @@ describe('createRequestGate: a plain request in, an outcome out', () => {
 describe('token sources on a plain request', () => {
   it('finds the token in a named header, a cookie (also split over two fields), the query, or your function', async () => {
     const token = local.maa.mint();
-    expect(codeOf(await gate({ token: { bearer: false, header: 'X-Attestation-Token' } }).check(plain({ 'x-attestation-token': token })))).toBe('accepted');
+    expect(
+      codeOf(await gate({ token: { bearer: false, header: 'X-Attestation-Token' } }).check(plain({ 'x-attestation-token': token }))),
+    ).toBe('accepted');
     const cookie = gate({ token: { bearer: false, cookie: 'att' } });
     expect(codeOf(await cookie.check(plain({ cookie: `theme=dark; att=${token}` })))).toBe('accepted');
     expect(codeOf(await cookie.check(plain({ cookie: ['theme=dark', `att=${token}`] })))).toBe('accepted');
-    expect(codeOf(await gate({ token: { bearer: false, query: 'att' } }).check(plain({}, { target: `/data?att=${token}` })))).toBe('accepted');
-    expect(codeOf(await gate({ token: { from: (request) => request.headers['x-mine'] as string } }).check(plain({ 'x-mine': token })))).toBe('accepted');
+    expect(codeOf(await gate({ token: { bearer: false, query: 'att' } }).check(plain({}, { target: `/data?att=${token}` })))).toBe(
+      'accepted',
+    );
+    expect(
+      codeOf(await gate({ token: { from: (request) => request.headers['x-mine'] as string } }).check(plain({ 'x-mine': token }))),
+    ).toBe('accepted');
   });
 
   it('refuses a token presented twice, in two places or in a repeated header (raw list), as 400 invalid_request', async () => {
     const token = local.maa.mint();
     const both = gate({ token: { cookie: 'att' } });
-    expect(await both.check(plain({ authorization: `Bearer ${token}`, cookie: `att=${token}` }))).toMatchObject({ status: 400, problem: { code: 'ERR_REQUEST_INVALID' } });
+    expect(await both.check(plain({ authorization: `Bearer ${token}`, cookie: `att=${token}` }))).toMatchObject({
+      status: 400,
+      problem: { code: 'ERR_REQUEST_INVALID' },
+    });
     const raw = ['Authorization', `Bearer ${token}`, 'authorization', `Bearer ${local.maa.mint()}`];
     expect(codeOf(await gate().check(plain({ authorization: `Bearer ${token}` }, { rawHeaders: raw })))).toBe('ERR_REQUEST_INVALID');
     expect(codeOf(await gate().check(plain({ authorization: [`Bearer ${token}`, `Bearer ${token}`] })))).toBe('ERR_REQUEST_INVALID');
@@ -116,7 +137,9 @@ describe('construction validates every option (ERR_CONFIG_INVALID)', () => {
     'verifier missing': { verifier: undefined },
   };
   it.each(Object.entries(bad))('refuses %s', (_name, options) => {
-    expect(() => createRequestGate({ verifier: local.verifier, policy, ...options } as RequestGateOptions)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(() => createRequestGate({ verifier: local.verifier, policy, ...options } as RequestGateOptions)).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+    );
   });
 
   it('accepts retryAfter 0 and a token68 realm with padding', () => {
@@ -133,7 +156,11 @@ describe('callbacks never crash the process', () => {
     diagnosticsChannel.subscribe(CHANNELS.callbackError, listener);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const throwing = gate({ onRefusal: () => { throw new Error('logger down'); } });
+      const throwing = gate({
+        onRefusal: () => {
+          throw new Error('logger down');
+        },
+      });
       const rejecting = gate({ onRefusal: () => Promise.reject(new Error('async logger down')) });
       expect(await throwing.check(plain({}))).toMatchObject({ ok: false, status: 401 });
       expect(await rejecting.check(plain({}))).toMatchObject({ ok: false, status: 401 });
@@ -149,7 +176,13 @@ describe('callbacks never crash the process', () => {
   });
 
   it('an unexpected internal error is a 500 ERR_INTERNAL refusal, not blamed on the token', async () => {
-    const throwing = gate({ token: { from: () => { throw new TypeError('bug'); } } });
+    const throwing = gate({
+      token: {
+        from: () => {
+          throw new TypeError('bug');
+        },
+      },
+    });
     expect(await throwing.check(plain({}))).toMatchObject({ ok: false, status: 500, problem: { code: 'ERR_INTERNAL' } });
     const broken = { ...local.verifier, verify: () => Promise.reject(new TypeError('bug')) };
     const outcome = await createRequestGate({ verifier: broken, policy }).check(plain({ authorization: `Bearer ${local.maa.mint()}` }));

@@ -24,7 +24,10 @@ export function useLocalMaa(): { readonly maa: TestAttestationService; readonly 
 /** An enclave: its request-signing key pair and a token whose runtime data holds the public key (and a nonce). */
 export function enclave(maa: TestAttestationService, extra: { nonce?: string; claims?: Record<string, unknown> } = {}) {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const runtime = JSON.stringify({ ...(extra.nonce === undefined ? {} : { nonce: extra.nonce }), jwk: publicKey.export({ format: 'jwk' }) });
+  const runtime = JSON.stringify({
+    ...(extra.nonce === undefined ? {} : { nonce: extra.nonce }),
+    jwk: publicKey.export({ format: 'jwk' }),
+  });
   const token = maa.mint({ ...runtimeDataClaims(runtime), ...extra.claims });
   return { privateKey, publicKey, token };
 }
@@ -38,7 +41,12 @@ export function plain(headers: Record<string, string | string[]>, more: Partial<
  * Signs `request` over `components` (RFC 9421, ecdsa-p256-sha256, created now) and returns it with the
  * Signature-Input and Signature headers added: the enclave's side, for any carrier of the token.
  */
-export function signed(request: GateRequest, components: readonly string[], privateKey: KeyObject, options: { nonce?: string; created?: number } = {}): GateRequest {
+export function signed(
+  request: GateRequest,
+  components: readonly string[],
+  privateKey: KeyObject,
+  options: { nonce?: string; created?: number } = {},
+): GateRequest {
   const input = {
     components,
     parameters: [
@@ -47,7 +55,11 @@ export function signed(request: GateRequest, components: readonly string[], priv
       ...(options.nonce === undefined ? [] : [['nonce', options.nonce] as const]),
     ],
   };
-  const headers = signatureHeaders({ method: request.method, target: request.target, authority: request.authority ?? '', headers: request.headers }, input, privateKey);
+  const headers = signatureHeaders(
+    { method: request.method, target: request.target, authority: request.authority ?? '', headers: request.headers },
+    input,
+    privateKey,
+  );
   return { ...request, headers: { ...request.headers, ...headers } };
 }
 

@@ -23,11 +23,24 @@ describe('nodeGateRequest', () => {
     const headers = { ':authority': 'rp.example:8443', ':scheme': 'https', host: 'ignored', authorization: 'Bearer t' };
     const req = { method: 'POST', url: '/x?y=1', headers, httpVersionMajor: 2, stream: { endAfterHeaders: true } };
     const request = nodeGateRequest(req, { target: '/mounted/x?y=1' });
-    expect(request).toMatchObject({ method: 'POST', target: '/mounted/x?y=1', authority: 'rp.example:8443', scheme: 'https', bodyMayFollow: false, original: req });
+    expect(request).toMatchObject({
+      method: 'POST',
+      target: '/mounted/x?y=1',
+      authority: 'rp.example:8443',
+      scheme: 'https',
+      bodyMayFollow: false,
+      original: req,
+    });
     expect(request.headers).toBe(headers);
   });
 
   it('falls back to Host, req.url and GET for HTTP/1.1', () => {
-    expect(nodeGateRequest({ headers: { host: 'rp.example' } })).toMatchObject({ method: 'GET', target: '/', authority: 'rp.example', scheme: 'http', bodyMayFollow: false });
+    expect(nodeGateRequest({ headers: { host: 'rp.example' } })).toMatchObject({
+      method: 'GET',
+      target: '/',
+      authority: 'rp.example',
+      scheme: 'http',
+      bodyMayFollow: false,
+    });
   });
 });

@@ -87,12 +87,21 @@ describe('item 1: a single-use token cannot replay after exp, inside the clock t
     });
 
     it('accepted once on one instance, then 10 of 10 replays refused across both, and the jti lives past exp + tolerance', async () => {
-      const apps = clients.map((client) => onceApp(createRedisReplayStore({ client }), createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true })));
+      const apps = clients.map((client) =>
+        onceApp(createRedisReplayStore({ client }), createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true })),
+      );
       const token = lateToken();
       expect((await request(apps[0]!).get('/once').set('authorization', `Bearer ${token}`)).status).toBe(200);
       await sleep(20);
       const codes: string[] = [];
-      for (let i = 0; i < 10; i += 1) codes.push((await request(apps[i % 2]!).get('/once').set('authorization', `Bearer ${token}`)).body.code);
+      for (let i = 0; i < 10; i += 1)
+        codes.push(
+          (
+            await request(apps[i % 2]!)
+              .get('/once')
+              .set('authorization', `Bearer ${token}`)
+          ).body.code,
+        );
       expect(codes).toEqual(Array(10).fill('ERR_REPLAY'));
       // Keys are stored as digests: the one single-use entry is the only key with a ttl this long.
       const keys = await clients[0]!.keys('*');
@@ -110,11 +119,20 @@ describe('item 3: nothing is consumed before every proof has passed', () => {
     const { nonce } = await challenges.issue();
     const { privateKey, publicKey } = keyPair();
     const token = enclaveToken(publicKey, { nonce });
-    const gate = createRequestGate({ verifier, policy, binding: { challenges }, singleUse: createMemoryReplayStore(), possession: { authority: AUTHORITY } });
+    const gate = createRequestGate({
+      verifier,
+      policy,
+      binding: { challenges },
+      singleUse: createMemoryReplayStore(),
+      possession: { authority: AUTHORITY },
+    });
     const request = plain({ authorization: `Bearer ${token}` });
     // The thief: unsigned, then signed with its own key, then correctly signed but stale.
     expect(await gate.check(request)).toMatchObject({ ok: false, error: { code: 'ERR_POSSESSION' } });
-    expect(await gate.check(signed(request, BEARER_COMPONENTS, keyPair().privateKey))).toMatchObject({ ok: false, error: { code: 'ERR_POSSESSION' } });
+    expect(await gate.check(signed(request, BEARER_COMPONENTS, keyPair().privateKey))).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_POSSESSION' },
+    });
     // The enclave's own request still goes through: nothing was consumed.
     expect(await gate.check(signed(request, BEARER_COMPONENTS, privateKey))).toMatchObject({ ok: true });
     // And now the nonce and jti are used up.
@@ -125,7 +143,10 @@ describe('item 3: nothing is consumed before every proof has passed', () => {
     const challenges = createChallengeStore();
     const { nonce } = await challenges.issue();
     const gate = createRequestGate({ verifier, policy: { mrsigner: ['ab'.repeat(32)] }, binding: { challenges } });
-    expect(await gate.check(plain({ authorization: `Bearer ${maa.mint(runtimeDataClaims(JSON.stringify({ nonce })))}` }))).toMatchObject({ ok: false, error: { code: 'ERR_POLICY_DENIED' } });
+    expect(await gate.check(plain({ authorization: `Bearer ${maa.mint(runtimeDataClaims(JSON.stringify({ nonce })))}` }))).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_POLICY_DENIED' },
+    });
     await expect(challenges.consume(nonce)).resolves.toBeUndefined();
   });
 
@@ -134,7 +155,10 @@ describe('item 3: nothing is consumed before every proof has passed', () => {
     const { nonce } = await challenges.issue();
     const gate = createRequestGate({ verifier, policy, binding: { challenges }, singleUse: createMemoryReplayStore() });
     const token = maa.mint({ ...runtimeDataClaims(JSON.stringify({ nonce })), jti: undefined });
-    expect(await gate.check(plain({ authorization: `Bearer ${token}` }))).toMatchObject({ ok: false, error: { code: 'ERR_BINDING_MISMATCH' } });
+    expect(await gate.check(plain({ authorization: `Bearer ${token}` }))).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_BINDING_MISMATCH' },
+    });
     await expect(challenges.consume(nonce)).resolves.toBeUndefined();
   });
 
@@ -181,7 +205,12 @@ describe('item 4: linear-time canonicalisation of covered headers', () => {
   it('a covered header of 200 000 characters is refused by the bound on the signature base', () => {
     const { publicKey } = keyPair();
     const request = signed(plain({ authorization: 'Bearer t', 'x-data': 'a' }), [...BEARER_COMPONENTS, 'x-data'], keyPair().privateKey);
-    expect(() => checkRequestSignature({ method: 'GET', url: '/data', authority: AUTHORITY, headers: { ...request.headers, 'x-data': `a${' '.repeat(200_000)}b` } }, publicKey)).toThrow(/too long/);
+    expect(() =>
+      checkRequestSignature(
+        { method: 'GET', url: '/data', authority: AUTHORITY, headers: { ...request.headers, 'x-data': `a${' '.repeat(200_000)}b` } },
+        publicKey,
+      ),
+    ).toThrow(/too long/);
   });
 });
 
@@ -199,30 +228,56 @@ describe('item 5: the signature covers the token wherever it travels', () => {
   const DERIVED = ['@method', '@authority', '@path', '@query'];
   it.each([
     ['a cookie', { bearer: false, cookie: 'att' }, (token: string) => ({ cookie: `att=${token}` }), '', 'cookie'],
-    ['a custom header', { bearer: false, header: 'x-attestation-token' }, (token: string) => ({ 'x-attestation-token': token }), '', 'x-attestation-token'],
-  ] as const)('token B in %s with a signature over Authorization: Bearer A is refused; covering the carrier is accepted', async (_name, token, carry, query, component) => {
-    const gate = createRequestGate({ verifier, policy, token, possession: { authority: AUTHORITY } });
-    const target = `/data${query}`;
-    const attack = signed(plain({ authorization: `Bearer ${tokenA}`, ...carry(tokenB) }, { target }), BEARER_COMPONENTS, privateKey);
-    expect(await gate.check(attack)).toMatchObject({ ok: false, error: { code: 'ERR_POSSESSION', message: expect.stringContaining('carries the token') } });
-    const honest = signed(plain({ ...carry(tokenB) }, { target }), [...DERIVED, component], privateKey);
-    expect(await gate.check(honest)).toMatchObject({ ok: true });
-  });
+    [
+      'a custom header',
+      { bearer: false, header: 'x-attestation-token' },
+      (token: string) => ({ 'x-attestation-token': token }),
+      '',
+      'x-attestation-token',
+    ],
+  ] as const)(
+    'token B in %s with a signature over Authorization: Bearer A is refused; covering the carrier is accepted',
+    async (_name, token, carry, query, component) => {
+      const gate = createRequestGate({ verifier, policy, token, possession: { authority: AUTHORITY } });
+      const target = `/data${query}`;
+      const attack = signed(plain({ authorization: `Bearer ${tokenA}`, ...carry(tokenB) }, { target }), BEARER_COMPONENTS, privateKey);
+      expect(await gate.check(attack)).toMatchObject({
+        ok: false,
+        error: { code: 'ERR_POSSESSION', message: expect.stringContaining('carries the token') },
+      });
+      const honest = signed(plain({ ...carry(tokenB) }, { target }), [...DERIVED, component], privateKey);
+      expect(await gate.check(honest)).toMatchObject({ ok: true });
+    },
+  );
 
   it('token B in the query, on a gate that does not require @query, must still be covered by @query', async () => {
-    const gate = createRequestGate({ verifier, policy, token: { bearer: false, query: 'att' }, possession: { authority: AUTHORITY, requiredComponents: ['@method', '@authority', '@path'] } });
+    const gate = createRequestGate({
+      verifier,
+      policy,
+      token: { bearer: false, query: 'att' },
+      possession: { authority: AUTHORITY, requiredComponents: ['@method', '@authority', '@path'] },
+    });
     const request = plain({ authorization: `Bearer ${tokenA}` }, { target: `/data?att=${tokenB}` });
     const attack = signed(request, ['@method', '@authority', '@path', 'authorization'], privateKey);
-    expect(await gate.check(attack)).toMatchObject({ ok: false, error: { code: 'ERR_POSSESSION', message: expect.stringContaining('carries the token') } });
+    expect(await gate.check(attack)).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_POSSESSION', message: expect.stringContaining('carries the token') },
+    });
     expect(await gate.check(signed(request, ['@method', '@authority', '@path', '@query'], privateKey))).toMatchObject({ ok: true });
   });
 });
 
 describe('item 6: the verifier policy is a floor that route policies narrow', () => {
   it('an SVN-1 token refused by the verifier policy (minSvn 5) is refused on every route', async () => {
-    const strict = createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true, policy: { mrsigner: [DEFAULT_MRSIGNER], minSvn: 5 } });
+    const strict = createVerifier({
+      issuers: [maa.issuer],
+      allowInsecureLoopback: true,
+      policy: { mrsigner: [DEFAULT_MRSIGNER], minSvn: 5 },
+    });
     const app = express();
-    app.get('/lenient', requireAttestation({ verifier: strict, policy: { mrsigner: [DEFAULT_MRSIGNER], minSvn: 1 } }), (_req, res) => res.json({ ok: true }));
+    app.get('/lenient', requireAttestation({ verifier: strict, policy: { mrsigner: [DEFAULT_MRSIGNER], minSvn: 1 } }), (_req, res) =>
+      res.json({ ok: true }),
+    );
     const token = maa.mint({ 'x-ms-sgx-svn': 1 });
     await expect(strict.verify(token)).rejects.toMatchObject({ code: 'ERR_POLICY_DENIED' });
     const answer = await request(app).get('/lenient').set('authorization', `Bearer ${token}`);
@@ -230,7 +285,13 @@ describe('item 6: the verifier policy is a floor that route policies narrow', ()
     expect(answer.body.code).toBe('ERR_POLICY_DENIED');
     // Twice, so the second answer comes from the cache path too.
     expect((await request(app).get('/lenient').set('authorization', `Bearer ${token}`)).status).toBe(403);
-    expect((await request(app).get('/lenient').set('authorization', `Bearer ${maa.mint({ 'x-ms-sgx-svn': 6 })}`)).status).toBe(200);
+    expect(
+      (
+        await request(app)
+          .get('/lenient')
+          .set('authorization', `Bearer ${maa.mint({ 'x-ms-sgx-svn': 6 })}`)
+      ).status,
+    ).toBe(200);
   });
 });
 
@@ -259,7 +320,17 @@ describe('item 8: crashes and bad options', () => {
     process.on('unhandledRejection', onUnhandled);
     diagnosticsChannel.subscribe(CHANNELS.callbackError, onPublished);
     const app = express();
-    app.get('/a', requireAttestation({ verifier, policy, onRefusal: async () => { throw new Error('log sink down'); } }), (_req, res) => res.json({ ok: true }));
+    app.get(
+      '/a',
+      requireAttestation({
+        verifier,
+        policy,
+        onRefusal: async () => {
+          throw new Error('log sink down');
+        },
+      }),
+      (_req, res) => res.json({ ok: true }),
+    );
     try {
       for (let i = 0; i < 5; i += 1) expect((await request(app).get('/a').set('authorization', 'Bearer junk')).status).toBe(401);
       await sleep(20);
@@ -272,16 +343,24 @@ describe('item 8: crashes and bad options', () => {
   });
 
   it("realm: 123 and retryAfterSeconds: 'abc' are refused at construction, not on the first answer", () => {
-    expect(() => requireAttestation({ verifier, policy, realm: 123 as unknown as string })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
-    expect(() => requireAttestation({ verifier, policy, retryAfterSeconds: 'abc' as unknown as number })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(() => requireAttestation({ verifier, policy, realm: 123 as unknown as string })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+    );
+    expect(() => requireAttestation({ verifier, policy, retryAfterSeconds: 'abc' as unknown as number })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+    );
   });
 
   it('errorResponse(error, {}) answers with the defaults instead of throwing', () => {
     const down = new AttestationError('ERR_METADATA_UNAVAILABLE', 'down');
     expect(errorResponse(down, {})).toMatchObject({ status: 503, headers: { 'retry-after': '30' } });
-    expect(errorResponse(new AttestationError('ERR_TOKEN_EXPIRED', 'x'), {}).headers['www-authenticate']).toMatch(/^Bearer realm="attestation", error="invalid_token"/);
+    expect(errorResponse(new AttestationError('ERR_TOKEN_EXPIRED', 'x'), {}).headers['www-authenticate']).toMatch(
+      /^Bearer realm="attestation", error="invalid_token"/,
+    );
     expect(errorResponse(down)).toMatchObject({ status: 503 });
-    expect(errorResponse(down, { realm: 'a"b', retryAfterSeconds: Number.NaN } as never)).toMatchObject({ headers: { 'retry-after': '30' } });
+    expect(errorResponse(down, { realm: 'a"b', retryAfterSeconds: Number.NaN } as never)).toMatchObject({
+      headers: { 'retry-after': '30' },
+    });
   });
 });
 
@@ -297,24 +376,33 @@ describe('item 9: smaller leaks', () => {
     const jwk = { ...publicKey.export({ format: 'jwk' }), ...marks };
     const attestation = await verifier.verify(maa.mint(runtimeDataClaims(JSON.stringify({ jwk }))));
     expect(runtimeKeyOf(attestation)).toBeUndefined();
-    const marked = await verifier.verify(maa.mint(runtimeDataClaims(JSON.stringify({ jwk: { ...publicKey.export({ format: 'jwk' }), use: 'sig', key_ops: ['verify'], alg: 'ES256' } }))));
+    const marked = await verifier.verify(
+      maa.mint(
+        runtimeDataClaims(
+          JSON.stringify({ jwk: { ...publicKey.export({ format: 'jwk' }), use: 'sig', key_ops: ['verify'], alg: 'ES256' } }),
+        ),
+      ),
+    );
     expect(runtimeKeyOf(marked)).toBeDefined();
   });
 
-  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('a runtime JWK with kty %j and an alg is no key, not a TypeError', async (kty) => {
-    // The runtime data is the enclave's to choose: anyone can attest a debug enclave to a shared MAA instance.
-    const { publicKey } = keyPair();
-    const jwk = { ...publicKey.export({ format: 'jwk' }), kty, alg: 'ES256' };
-    const attestation = await verifier.verify(maa.mint(runtimeDataClaims(JSON.stringify({ jwk }))));
-    expect(runtimeKeyOf(attestation)).toBeUndefined();
-    const keys = await verifier.verify(maa.mint(runtimeDataClaims(JSON.stringify({ keys: [jwk] }))));
-    expect(keys.runtimeKey).toBeUndefined();
-    // Through the gate it is a possession refusal (401), not an internal error (500).
-    const gate = createRequestGate({ verifier, policy, possession: { authority: AUTHORITY } });
-    const token = maa.mint(runtimeDataClaims(JSON.stringify({ jwk })));
-    const outcome = await gate.check(signed(plain({ authorization: `Bearer ${token}` }), BEARER_COMPONENTS, keyPair().privateKey));
-    expect(outcome.ok ? 'accepted' : outcome.error.code).toBe('ERR_POSSESSION');
-  });
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'a runtime JWK with kty %j and an alg is no key, not a TypeError',
+    async (kty) => {
+      // The runtime data is the enclave's to choose: anyone can attest a debug enclave to a shared MAA instance.
+      const { publicKey } = keyPair();
+      const jwk = { ...publicKey.export({ format: 'jwk' }), kty, alg: 'ES256' };
+      const attestation = await verifier.verify(maa.mint(runtimeDataClaims(JSON.stringify({ jwk }))));
+      expect(runtimeKeyOf(attestation)).toBeUndefined();
+      const keys = await verifier.verify(maa.mint(runtimeDataClaims(JSON.stringify({ keys: [jwk] }))));
+      expect(keys.runtimeKey).toBeUndefined();
+      // Through the gate it is a possession refusal (401), not an internal error (500).
+      const gate = createRequestGate({ verifier, policy, possession: { authority: AUTHORITY } });
+      const token = maa.mint(runtimeDataClaims(JSON.stringify({ jwk })));
+      const outcome = await gate.check(signed(plain({ authorization: `Bearer ${token}` }), BEARER_COMPONENTS, keyPair().privateKey));
+      expect(outcome.ok ? 'accepted' : outcome.error.code).toBe('ERR_POSSESSION');
+    },
+  );
 
   it('in a key set, an encryption key is skipped for the signing key after it', async () => {
     const signing = keyPair().publicKey;
@@ -328,9 +416,14 @@ describe('item 9: smaller leaks', () => {
     const [first, second] = [await challenges.issue(), await challenges.issue()];
     const token = maa.mint({ ...runtimeDataClaims(JSON.stringify({ nonce: first.nonce })), 'x-ms-runtime': { nonce: second.nonce } });
     await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'ERR_CLAIM_INVALID' });
-    await expect(verifier.verify(maa.mint({ ...runtimeDataClaims('not json'), 'x-ms-runtime': { nonce: second.nonce } }))).rejects.toMatchObject({ code: 'ERR_CLAIM_INVALID' });
+    await expect(
+      verifier.verify(maa.mint({ ...runtimeDataClaims('not json'), 'x-ms-runtime': { nonce: second.nonce } })),
+    ).rejects.toMatchObject({ code: 'ERR_CLAIM_INVALID' });
     // Both forms carrying the same data agree, whatever the member order.
-    const same = maa.mint({ ...runtimeDataClaims(JSON.stringify({ a: 1, nonce: first.nonce })), 'x-ms-runtime': { nonce: first.nonce, a: 1 } });
+    const same = maa.mint({
+      ...runtimeDataClaims(JSON.stringify({ a: 1, nonce: first.nonce })),
+      'x-ms-runtime': { nonce: first.nonce, a: 1 },
+    });
     await expect(verifier.verify(same)).resolves.toBeDefined();
   });
 
@@ -342,7 +435,9 @@ describe('item 9: smaller leaks', () => {
       const kid = `evil\r\n\u001b[31mred\u001b[0m${'x'.repeat(200)}`;
       const header = Buffer.from(JSON.stringify({ alg: 'RS256', kid, typ: 'JWT' })).toString('base64url');
       const payload = Buffer.from(JSON.stringify({ iss: maa.issuer })).toString('base64url');
-      await expect(verifier.verify(`${header}.${payload}.${Buffer.alloc(256).toString('base64url')}`)).rejects.toBeInstanceOf(AttestationError);
+      await expect(verifier.verify(`${header}.${payload}.${Buffer.alloc(256).toString('base64url')}`)).rejects.toBeInstanceOf(
+        AttestationError,
+      );
       expect(seen).toHaveLength(1);
       expect([...seen[0]!.kid].every((c) => c >= ' ' && c <= '~')).toBe(true);
       // 64 characters of the kid are kept, each escaped to at most 6, then the escaped ellipsis.
@@ -354,7 +449,8 @@ describe('item 9: smaller leaks', () => {
   });
 
   it('claim errors show 1.5 and true as JSON values with their type, not as strings', async () => {
-    const messages = async (claims: Record<string, unknown>) => (await verifier.verify(maa.mint(claims)).catch((error: AttestationError) => error)) as AttestationError;
+    const messages = async (claims: Record<string, unknown>) =>
+      (await verifier.verify(maa.mint(claims)).catch((error: AttestationError) => error)) as AttestationError;
     const fraction = await messages({ 'x-ms-sgx-svn': 1.5 });
     expect(fraction.code).toBe('ERR_CLAIM_INVALID');
     expect(fraction.message).toContain(' 1.5');
@@ -370,10 +466,18 @@ describe('item 10: possession outside Express', () => {
     const token = enclaveToken(publicKey);
     const gate = createRequestGate({ verifier, policy, possession: {} });
     const server: Server = createServer((req, res) => {
-      void gate.check({ method: req.method ?? 'GET', target: req.url ?? '/', authority: req.headers.host, headers: req.headers, bodyMayFollow: false }).then((outcome) => {
-        res.statusCode = outcome.ok ? 200 : outcome.status;
-        res.end(outcome.ok ? 'through' : outcome.problem.code);
-      });
+      void gate
+        .check({
+          method: req.method ?? 'GET',
+          target: req.url ?? '/',
+          authority: req.headers.host,
+          headers: req.headers,
+          bodyMayFollow: false,
+        })
+        .then((outcome) => {
+          res.statusCode = outcome.ok ? 200 : outcome.status;
+          res.end(outcome.ok ? 'through' : outcome.problem.code);
+        });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {

@@ -47,7 +47,10 @@ export function unsignedJws(header: unknown, payload: unknown, signature = ''): 
 }
 
 /** Copy of `object` with `overrides` laid over it; an `undefined` override removes the member. */
-export function withMembers(object: Readonly<Record<string, unknown>>, overrides: Readonly<Record<string, unknown>>): Record<string, unknown> {
+export function withMembers(
+  object: Readonly<Record<string, unknown>>,
+  overrides: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...object };
   for (const [name, value] of Object.entries(overrides)) {
     if (value === undefined) delete out[name];
@@ -59,10 +62,12 @@ export function withMembers(object: Readonly<Record<string, unknown>>, overrides
 /** What verify answered: 'accepted', or the AttestationError (anything else fails the test). */
 export async function outcomeOf(verifier: Verifier, token: unknown, options?: VerifyOptions): Promise<typeof ACCEPTED | AttestationError> {
   let refused: AttestationError | undefined;
-  const code = await asyncOutcome(() => verifier.verify(token, options).catch((error: unknown) => {
-    if (error instanceof AttestationError) refused = error;
-    throw error;
-  }));
+  const code = await asyncOutcome(() =>
+    verifier.verify(token, options).catch((error: unknown) => {
+      if (error instanceof AttestationError) refused = error;
+      throw error;
+    }),
+  );
   return code === ACCEPTED ? ACCEPTED : (refused as AttestationError);
 }
 

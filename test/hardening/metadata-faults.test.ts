@@ -52,7 +52,13 @@ beforeEach(() => {
 });
 
 function verifierFor(service: TestAttestationService, options: Partial<VerifierOptions> = {}): Verifier {
-  return createVerifier({ issuers: [service.issuer], allowInsecureLoopback: true, fetchTimeoutMs: FETCH_TIMEOUT, now: () => clock, ...options });
+  return createVerifier({
+    issuers: [service.issuer],
+    allowInsecureLoopback: true,
+    fetchTimeoutMs: FETCH_TIMEOUT,
+    now: () => clock,
+    ...options,
+  });
 }
 
 const port = (service: TestAttestationService) => new URL(service.issuer).port;
@@ -74,7 +80,14 @@ interface FaultCase {
  * The expected error cold, no poisoning warm (forced refresh fails, the good set stays and verifies, also
  * when stale), time and memory bounded, nothing sent to the attacker instance.
  */
-async function expectFaultContained({ inject, service = maa, dispatcher, code = 'ERR_METADATA_UNAVAILABLE', boundMs = FAULT_BOUND_MS, certsUntouched = false }: FaultCase): Promise<void> {
+async function expectFaultContained({
+  inject,
+  service = maa,
+  dispatcher,
+  code = 'ERR_METADATA_UNAVAILABLE',
+  boundMs = FAULT_BOUND_MS,
+  certsUntouched = false,
+}: FaultCase): Promise<void> {
   const options = dispatcher === undefined ? {} : { dispatcher };
   const warm = verifierFor(service, options);
   await warm.warmUp();
@@ -116,7 +129,8 @@ async function expectFaultContained({ inject, service = maa, dispatcher, code = 
   const growth = settledHeap() - heapBefore;
   expect(growth).toBeLessThan(HEAP_BOUND);
   expect(attacker.requests.total, 'nothing reaches another origin').toBe(0);
-  if (process.env['HARDENING_REPORT']) console.info(`metadata fault: cold ${elapsed.toFixed(0)} ms, heapUsed growth after gc ${(growth / MiB).toFixed(2)} MiB`);
+  if (process.env['HARDENING_REPORT'])
+    console.info(`metadata fault: cold ${elapsed.toFixed(0)} ms, heapUsed growth after gc ${(growth / MiB).toFixed(2)} MiB`);
 }
 
 /** A discovery fault alone: verification falls back to <issuer>/certs and still succeeds. */
@@ -162,7 +176,9 @@ describe('status codes', () => {
   });
 
   it('/certs answering 200 with the body of a 500: ERR_METADATA_UNAVAILABLE', async () => {
-    await expectFaultContained({ inject: fault('certs', { status: 200, body: body({ error: { code: 'InternalServerError', message: 'x' } }) }) });
+    await expectFaultContained({
+      inject: fault('certs', { status: 200, body: body({ error: { code: 'InternalServerError', message: 'x' } }) }),
+    });
   });
 });
 
@@ -278,11 +294,15 @@ describe('sizes', () => {
       agent.disableNetConnect();
       const pool = agent.get(maa.issuer);
       const state = { fault: false };
-      pool.intercept({ path: '/.well-known/openid-configuration', method: 'GET' }).reply(200, body(maa.openidConfiguration()), { headers: { 'content-type': 'application/json' } }).persist();
+      pool
+        .intercept({ path: '/.well-known/openid-configuration', method: 'GET' })
+        .reply(200, body(maa.openidConfiguration()), { headers: { 'content-type': 'application/json' } })
+        .persist();
       pool
         .intercept({ path: '/certs', method: 'GET' })
         .reply(() => {
-          if (!state.fault) return { statusCode: 200, data: body(maa.publicJwks()), responseOptions: { headers: { 'content-type': 'application/json' } } };
+          if (!state.fault)
+            return { statusCode: 200, data: body(maa.publicJwks()), responseOptions: { headers: { 'content-type': 'application/json' } } };
           const { statusCode, data, headers } = faultReply();
           return { statusCode, data, responseOptions: { headers } };
         })
@@ -291,7 +311,11 @@ describe('sizes', () => {
     }
 
     it('a Content-Length declaring 50 MiB: refused on the header, ERR_METADATA_UNAVAILABLE', async () => {
-      const { agent, state } = mockIssuer(() => ({ statusCode: 200, data: body(maa.publicJwks()), headers: { 'content-length': String(50 * MiB) } }));
+      const { agent, state } = mockIssuer(() => ({
+        statusCode: 200,
+        data: body(maa.publicJwks()),
+        headers: { 'content-length': String(50 * MiB) },
+      }));
       try {
         await expectFaultContained({ dispatcher: agent, inject: () => (state.fault = true) });
       } finally {
@@ -300,7 +324,11 @@ describe('sizes', () => {
     });
 
     it('a gzip-compressed key set despite accept-encoding: identity: ERR_METADATA_UNAVAILABLE', async () => {
-      const { agent, state } = mockIssuer(() => ({ statusCode: 200, data: gzipSync(body(maa.publicJwks())), headers: { 'content-encoding': 'gzip' } }));
+      const { agent, state } = mockIssuer(() => ({
+        statusCode: 200,
+        data: gzipSync(body(maa.publicJwks())),
+        headers: { 'content-encoding': 'gzip' },
+      }));
       try {
         await expectFaultContained({ dispatcher: agent, inject: () => (state.fault = true) });
       } finally {
@@ -328,7 +356,10 @@ describe('bodies that are not a key set', () => {
     ['no keys', () => ({ keys: [] })],
     ['keys without kid', () => ({ keys: maa.publicJwks().keys.map(({ kid: _kid, ...rest }) => rest) })],
     ['the genuine keys only under __proto__', () => JSON.parse(`{"__proto__":${body(maa.publicJwks())}}`) as unknown],
-    ['65 keys, over the limit of 64', () => ({ keys: Array.from({ length: 65 }, (_, i) => ({ ...maa.publicJwks().keys[0], kid: i === 0 ? maa.activeKid : `k${i}` })) })],
+    [
+      '65 keys, over the limit of 64',
+      () => ({ keys: Array.from({ length: 65 }, (_, i) => ({ ...maa.publicJwks().keys[0], kid: i === 0 ? maa.activeKid : `k${i}` })) }),
+    ],
     ['the genuine key published twice', () => ({ keys: [maa.publicJwks().keys[0], maa.publicJwks().keys[0]] })],
     ['an EC key under the genuine kid', () => ({ keys: [{ kid: maa.activeKid, kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA' }] })],
     ['an oct (HMAC) key under the genuine kid', () => ({ keys: [{ kid: maa.activeKid, kty: 'oct', k: 'c2VjcmV0' }] })],
@@ -355,7 +386,10 @@ describe('discovery faults alone fall back to <issuer>/certs', () => {
     ['a drip', () => maa.setFault('discovery', { dripBytesPerSecond: 20 })],
     ['50 MiB', () => maa.setFault('discovery', { oversizeBytes: 50 * MiB })],
     ['a redirect to the attacker', () => maa.setFault('discovery', { redirectTo: `${attacker.issuer}/.well-known/openid-configuration` })],
-    ['jwks_uri only under __proto__, naming the attacker', () => maa.setFault('discovery', { body: `{"__proto__":{"jwks_uri":"${attacker.jwksUri}"},"issuer":"${maa.issuer}"}` })],
+    [
+      'jwks_uri only under __proto__, naming the attacker',
+      () => maa.setFault('discovery', { body: `{"__proto__":{"jwks_uri":"${attacker.jwksUri}"},"issuer":"${maa.issuer}"}` }),
+    ],
   ])('discovery with %s: verification still succeeds from /certs, nothing sent to the attacker', async (_name, inject) => {
     await expectFallback(inject);
   });
@@ -384,7 +418,10 @@ describe('discovery pointing jwks_uri away from the issuer origin', () => {
     ['a protocol-relative URL', () => `//127.0.0.1:${port(attacker)}/certs`],
     ['user info that looks like the issuer', () => `http://127.0.0.1:${port(maa)}@127.0.0.1:${port(attacker)}/certs`],
   ])('jwks_uri on %s: ERR_METADATA_UNAVAILABLE, never fetched, no fallback', async (_name, uri) => {
-    await expectFaultContained({ inject: () => maa.setFault('discovery', { body: body({ ...maa.openidConfiguration(), jwks_uri: uri() }) }), certsUntouched: true });
+    await expectFaultContained({
+      inject: () => maa.setFault('discovery', { body: body({ ...maa.openidConfiguration(), jwks_uri: uri() }) }),
+      certsUntouched: true,
+    });
   });
 });
 
@@ -402,18 +439,42 @@ describe('keys that must not be used', () => {
     const soleKey = (jwk: () => Record<string, unknown>) => () => maa.setFault('certs', { body: body({ keys: [jwk()] }) });
 
     it.each([
-      ['n disagreeing with x5c', () => ({ ...maa.publicJwks().keys[0], n: maa.publicKey().export({ format: 'jwk' }).n?.replace(/^./, 'A'), e: 'AQAB' })],
+      [
+        'n disagreeing with x5c',
+        () => ({ ...maa.publicJwks().keys[0], n: maa.publicKey().export({ format: 'jwk' }).n?.replace(/^./, 'A'), e: 'AQAB' }),
+      ],
       ['e disagreeing with x5c', () => ({ ...maa.publicJwks().keys[0], ...maa.publicKey().export({ format: 'jwk' }), e: 'Aw' })],
-      ['n/e of another key next to the genuine x5c', () => ({ ...maa.publicJwks().keys[0], n: other.export({ format: 'jwk' }).n, e: 'AQAB' })],
-      ['a 1024-bit key certified for the issuer', () => {
-        const weak = key1024();
-        return { kid: maa.activeKid, kty: 'RSA', x5c: [certificateFor(maa.issuer, weak)] };
-      }],
-      ['a certificate naming the attacker instance', () => ({ kid: maa.activeKid, kty: 'RSA', x5c: [certificateFor(attacker.issuer, maa.privateKey())] })],
-      ['a certificate naming localhost instead of 127.0.0.1', () => ({ kid: maa.activeKid, kty: 'RSA', x5c: [certificateFor(`http://localhost:${port(maa)}`, maa.privateKey())] })],
-      ['a certificate naming the issuer /certs URL', () => ({ kid: maa.activeKid, kty: 'RSA', x5c: [certificateFor(maa.jwksUri, maa.privateKey())] })],
-      ['a certificate of the genuine key signed by another key', () => ({ kid: maa.activeKid, kty: 'RSA', x5c: [certificateFor(maa.issuer, other, maa.publicKey())] })],
-      ['a two-certificate chain', () => ({ kid: maa.activeKid, kty: 'RSA', x5c: [maa.certificate().base64, certificateFor(maa.issuer, other)] })],
+      [
+        'n/e of another key next to the genuine x5c',
+        () => ({ ...maa.publicJwks().keys[0], n: other.export({ format: 'jwk' }).n, e: 'AQAB' }),
+      ],
+      [
+        'a 1024-bit key certified for the issuer',
+        () => {
+          const weak = key1024();
+          return { kid: maa.activeKid, kty: 'RSA', x5c: [certificateFor(maa.issuer, weak)] };
+        },
+      ],
+      [
+        'a certificate naming the attacker instance',
+        () => ({ kid: maa.activeKid, kty: 'RSA', x5c: [certificateFor(attacker.issuer, maa.privateKey())] }),
+      ],
+      [
+        'a certificate naming localhost instead of 127.0.0.1',
+        () => ({ kid: maa.activeKid, kty: 'RSA', x5c: [certificateFor(`http://localhost:${port(maa)}`, maa.privateKey())] }),
+      ],
+      [
+        'a certificate naming the issuer /certs URL',
+        () => ({ kid: maa.activeKid, kty: 'RSA', x5c: [certificateFor(maa.jwksUri, maa.privateKey())] }),
+      ],
+      [
+        'a certificate of the genuine key signed by another key',
+        () => ({ kid: maa.activeKid, kty: 'RSA', x5c: [certificateFor(maa.issuer, other, maa.publicKey())] }),
+      ],
+      [
+        'a two-certificate chain',
+        () => ({ kid: maa.activeKid, kty: 'RSA', x5c: [maa.certificate().base64, certificateFor(maa.issuer, other)] }),
+      ],
       ['x5c that is not base64', () => ({ kid: maa.activeKid, kty: 'RSA', x5c: ['-----BEGIN CERTIFICATE-----'] })],
       ['use: enc', () => ({ ...maa.publicJwks().keys[0], use: 'enc' })],
       ['alg: HS256', () => ({ ...maa.publicJwks().keys[0], alg: 'HS256' })],
@@ -452,25 +513,36 @@ describe('keys that must not be used', () => {
     });
 
     it('e disagreeing with x5c: ERR_KEY_INVALID', async () => {
-      expect(await codeNaming(second().kid, { ...second(), e: 'Aw' }, pair.privateKey(second().kid))).toEqual({ bad: 'ERR_KEY_INVALID', good: 'accepted' });
+      expect(await codeNaming(second().kid, { ...second(), e: 'Aw' }, pair.privateKey(second().kid))).toEqual({
+        bad: 'ERR_KEY_INVALID',
+        good: 'accepted',
+      });
     });
 
     it('a 1024-bit key: ERR_KEY_INVALID', async () => {
       const weak = key1024();
       const kid = maaKeyId(weak);
-      expect(await codeNaming(kid, { kid, kty: 'RSA', x5c: [certificateFor(pair.issuer, weak)] }, weak)).toEqual({ bad: 'ERR_KEY_INVALID', good: 'accepted' });
+      expect(await codeNaming(kid, { kid, kty: 'RSA', x5c: [certificateFor(pair.issuer, weak)] }, weak)).toEqual({
+        bad: 'ERR_KEY_INVALID',
+        good: 'accepted',
+      });
     });
 
     it('a certificate naming another instance: ERR_KEY_INVALID', async () => {
       const kid = second().kid;
       const signer = pair.privateKey(kid);
-      expect(await codeNaming(kid, { kid, kty: 'RSA', x5c: [certificateFor(attacker.issuer, signer)] }, signer)).toEqual({ bad: 'ERR_KEY_INVALID', good: 'accepted' });
+      expect(await codeNaming(kid, { kid, kty: 'RSA', x5c: [certificateFor(attacker.issuer, signer)] }, signer)).toEqual({
+        bad: 'ERR_KEY_INVALID',
+        good: 'accepted',
+      });
     });
 
     it('a certificate chain: ERR_KEY_INVALID', async () => {
       const kid = second().kid;
       const signer = pair.privateKey(kid);
-      expect(await codeNaming(kid, { kid, kty: 'RSA', x5c: [pair.certificate(kid).base64, certificateFor(pair.issuer, other)] }, signer)).toEqual({
+      expect(
+        await codeNaming(kid, { kid, kty: 'RSA', x5c: [pair.certificate(kid).base64, certificateFor(pair.issuer, other)] }, signer),
+      ).toEqual({
         bad: 'ERR_KEY_INVALID',
         good: 'accepted',
       });
@@ -489,7 +561,17 @@ describe('a long run of faults on one verifier', () => {
       { body: body({ keys: [] }) },
       { oversizeBytes: 4 * MiB },
       { redirectTo: attacker.jwksUri },
-      { body: body({ keys: [{ kid: maa.activeKid, kty: 'RSA', x5c: [createSelfSignedCertificate({ commonName: attacker.issuer, privateKey: maa.privateKey() }).base64] }] }) },
+      {
+        body: body({
+          keys: [
+            {
+              kid: maa.activeKid,
+              kty: 'RSA',
+              x5c: [createSelfSignedCertificate({ commonName: attacker.issuer, privateKey: maa.privateKey() }).base64],
+            },
+          ],
+        }),
+      },
     ];
     const heapBefore = settledHeap();
     for (let round = 0; round < 30; round++) {

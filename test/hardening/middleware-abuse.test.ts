@@ -41,13 +41,30 @@ const DESCRIPTION: Record<string, string> = {
 const STATUS: Record<string, number> = { ERR_REQUEST_INVALID: 400 };
 const challenge = (code: string): string => {
   const attribute = STATUS[code] === 400 ? 'invalid_request' : 'invalid_token';
-  return code === 'ERR_TOKEN_MISSING' ? 'Bearer realm="attestation"' : `Bearer realm="attestation", error="${attribute}", error_description="${DESCRIPTION[code]}"`;
+  return code === 'ERR_TOKEN_MISSING'
+    ? 'Bearer realm="attestation"'
+    : `Bearer realm="attestation", error="${attribute}", error_description="${DESCRIPTION[code]}"`;
 };
 const problem = (code: string): string => {
   const status = STATUS[code] ?? 401;
-  return JSON.stringify({ type: 'about:blank', title: status === 400 ? 'Bad Request' : 'Unauthorized', status, code, detail: DESCRIPTION[code] });
+  return JSON.stringify({
+    type: 'about:blank',
+    title: status === 400 ? 'Bad Request' : 'Unauthorized',
+    status,
+    code,
+    detail: DESCRIPTION[code],
+  });
 };
-const ALLOWED_HEADERS = new Set(['www-authenticate', 'content-type', 'cache-control', 'content-length', 'date', 'connection', 'keep-alive', 'x-powered-by']);
+const ALLOWED_HEADERS = new Set([
+  'www-authenticate',
+  'content-type',
+  'cache-control',
+  'content-length',
+  'date',
+  'connection',
+  'keep-alive',
+  'x-powered-by',
+]);
 
 let maa: TestAttestationService;
 let verifier: Verifier;
@@ -100,7 +117,14 @@ function get(path: string, headers: Record<string, string> = {}): Promise<Answer
     const req = httpRequest(`${base}${path}`, { agent, headers, timeout: 10_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          rawHeaders: res.rawHeaders,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error('request timed out')));
@@ -118,7 +142,8 @@ function expectNeutral(answer: Answer, code: string): void {
   expect(answer.status).toBe(STATUS[code] ?? 401);
   expect(answer.headers['www-authenticate']).toBe(challenge(code));
   expect(answer.headers['content-type']).toBe('application/problem+json');
-  for (let i = 0; i < answer.rawHeaders.length; i += 2) expect(ALLOWED_HEADERS.has(answer.rawHeaders[i]!.toLowerCase()), answer.rawHeaders[i]).toBe(true);
+  for (let i = 0; i < answer.rawHeaders.length; i += 2)
+    expect(ALLOWED_HEADERS.has(answer.rawHeaders[i]!.toLowerCase()), answer.rawHeaders[i]).toBe(true);
   expect(answer.rawHeaders.join('\n')).not.toContain(MARKER);
 }
 
@@ -134,16 +159,70 @@ describe('a flood of 1000 junk-token requests', () => {
     const expired = Array.from({ length: 8 }, () => maa.mint({}, { iat: Math.floor(Date.now() / 1000) - 9 * 3600 }));
     // Each junk kind, and the code it must get.
     const kinds: Array<[string, (i: number) => { path: string; headers: Record<string, string>; token?: string }]> = [
-      ['ERR_TOKEN_MALFORMED', (i) => { const token = `${random(20 + (i % 300))}.${random(40)}`; return { path: '/bearer', headers: { authorization: `Bearer ${token}` }, token }; }],
-      ['ERR_TOKEN_MALFORMED', (i) => { const token = `${random(30)}.${random(200 + i)}.${random(256)}`; return { path: '/bearer', headers: { authorization: `Bearer ${token}` }, token }; }],
-      ['ERR_SIGNATURE_INVALID', (i) => { const token = forged[i % forged.length]!; return { path: '/bearer', headers: { authorization: `Bearer ${token}` }, token }; }],
-      ['ERR_KEY_NOT_FOUND', (i) => { const token = `${segment({ ...header, kid: `${MARKER}-${i}-${random(8)}` })}.${genuine[1]}.${genuine[2]}`; return { path: '/bearer', headers: { authorization: `Bearer ${token}` }, token }; }],
-      ['ERR_TOKEN_EXPIRED', (i) => { const token = expired[i % expired.length]!; return { path: '/bearer', headers: { authorization: `Bearer ${token}` }, token }; }],
-      ['ERR_ALG_NOT_ALLOWED', () => { const token = `${segment({ ...header, alg: 'none' })}.${genuine[1]}.`; return { path: '/bearer', headers: { authorization: `Bearer ${token}` }, token }; }],
-      ['ERR_TOKEN_TOO_LARGE', () => { const token = random(15_000); return { path: '/bearer', headers: { authorization: `Bearer ${token}` }, token }; }],
+      [
+        'ERR_TOKEN_MALFORMED',
+        (i) => {
+          const token = `${random(20 + (i % 300))}.${random(40)}`;
+          return { path: '/bearer', headers: { authorization: `Bearer ${token}` }, token };
+        },
+      ],
+      [
+        'ERR_TOKEN_MALFORMED',
+        (i) => {
+          const token = `${random(30)}.${random(200 + i)}.${random(256)}`;
+          return { path: '/bearer', headers: { authorization: `Bearer ${token}` }, token };
+        },
+      ],
+      [
+        'ERR_SIGNATURE_INVALID',
+        (i) => {
+          const token = forged[i % forged.length]!;
+          return { path: '/bearer', headers: { authorization: `Bearer ${token}` }, token };
+        },
+      ],
+      [
+        'ERR_KEY_NOT_FOUND',
+        (i) => {
+          const token = `${segment({ ...header, kid: `${MARKER}-${i}-${random(8)}` })}.${genuine[1]}.${genuine[2]}`;
+          return { path: '/bearer', headers: { authorization: `Bearer ${token}` }, token };
+        },
+      ],
+      [
+        'ERR_TOKEN_EXPIRED',
+        (i) => {
+          const token = expired[i % expired.length]!;
+          return { path: '/bearer', headers: { authorization: `Bearer ${token}` }, token };
+        },
+      ],
+      [
+        'ERR_ALG_NOT_ALLOWED',
+        () => {
+          const token = `${segment({ ...header, alg: 'none' })}.${genuine[1]}.`;
+          return { path: '/bearer', headers: { authorization: `Bearer ${token}` }, token };
+        },
+      ],
+      [
+        'ERR_TOKEN_TOO_LARGE',
+        () => {
+          const token = random(15_000);
+          return { path: '/bearer', headers: { authorization: `Bearer ${token}` }, token };
+        },
+      ],
       ['ERR_REQUEST_INVALID', (i) => ({ path: '/bearer', headers: { authorization: `Bearer ${random(10)}", error="${MARKER}${i}` } })],
-      ['ERR_TOKEN_MALFORMED', (i) => { const token = `${random(40)}"\t, error="${MARKER}" ${i}`; return { path: '/header', headers: { 'x-attestation-token': token }, token }; }],
-      ['ERR_TOKEN_MALFORMED', (i) => { const token = `${random(40)}\r\nSet-Cookie: ${MARKER}=${i}`; return { path: `/query?token=${encodeURIComponent(token)}`, headers: {}, token }; }],
+      [
+        'ERR_TOKEN_MALFORMED',
+        (i) => {
+          const token = `${random(40)}"\t, error="${MARKER}" ${i}`;
+          return { path: '/header', headers: { 'x-attestation-token': token }, token };
+        },
+      ],
+      [
+        'ERR_TOKEN_MALFORMED',
+        (i) => {
+          const token = `${random(40)}\r\nSet-Cookie: ${MARKER}=${i}`;
+          return { path: `/query?token=${encodeURIComponent(token)}`, headers: {}, token };
+        },
+      ],
     ];
     const planned = Array.from({ length: FLOOD_REQUESTS }, (_, i) => {
       const [code, make] = kinds[i % kinds.length]!;
@@ -300,7 +379,9 @@ describe('injection through the token is neutralised', () => {
 
   it('two token headers: 400 invalid_request, not a token joined with ", "', async () => {
     const token = maa.mint();
-    const answer = await rawRequest(`GET /header HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Attestation-Token: ${token}\r\nx-attestation-token: ${token}`);
+    const answer = await rawRequest(
+      `GET /header HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Attestation-Token: ${token}\r\nx-attestation-token: ${token}`,
+    );
     expect(answer.status).toBe(400);
     expect(answer.body).toBe(problem('ERR_REQUEST_INVALID'));
   });
@@ -327,7 +408,9 @@ describe('injection through the token is neutralised', () => {
         socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
         socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
         socket.on('error', reject);
-        socket.end(`GET /bearer HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer abc${separator}X-${MARKER}: 1\r\nConnection: close\r\n\r\n`);
+        socket.end(
+          `GET /bearer HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer abc${separator}X-${MARKER}: 1\r\nConnection: close\r\n\r\n`,
+        );
       });
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1]);
       expect([400, 401]).toContain(status);

@@ -10,7 +10,15 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AttestationError, compilePolicy, createVerifier, evaluatePolicy, type CompiledPolicy, type VerifiedAttestation, type Verifier } from '../../src/index.js';
+import {
+  AttestationError,
+  compilePolicy,
+  createVerifier,
+  evaluatePolicy,
+  type CompiledPolicy,
+  type VerifiedAttestation,
+  type Verifier,
+} from '../../src/index.js';
 import { createTestAttestationService, DEFAULT_MRSIGNER, type TestAttestationService } from '../../src/testing/index.js';
 import { decodeSegment, outcomeOf, segmentsOf, signJws } from './helpers.js';
 import { ACCEPTED, outcome } from '../helpers/outcome.js';
@@ -27,13 +35,22 @@ let valid: Set<string>;
 beforeAll(async () => {
   maa = await createTestAttestationService({ keyCount: 2 });
   untrusted = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-  verifier = createVerifier({ issuers: [{ issuer: maa.issuer, jwks: maa.publicJwks() }], allowInsecureLoopback: true, tokenCache: false, algorithms: [...ALL_RSA] });
+  verifier = createVerifier({
+    issuers: [{ issuer: maa.issuer, jwks: maa.publicJwks() }],
+    allowInsecureLoopback: true,
+    tokenCache: false,
+    algorithms: [...ALL_RSA],
+  });
   const [first, second] = maa.keys() as [string, string];
   // Varied headers (two kids, with and without typ/jku) and payloads, so that swaps mix distinct segments.
   pool = Array.from({ length: POOL_SIZE }, (_, i) =>
     maa.mint(
       { 'x-ms-sgx-svn': i % 5, nonce: `n${i}` },
-      { kid: i % 2 === 0 ? first : second, header: i % 3 === 0 ? { typ: undefined } : i % 3 === 1 ? { jku: undefined } : {}, alg: i % 4 === 3 ? 'PS256' : 'RS256' },
+      {
+        kid: i % 2 === 0 ? first : second,
+        header: i % 3 === 0 ? { typ: undefined } : i % 3 === 1 ? { jku: undefined } : {},
+        alg: i % 4 === 3 ? 'PS256' : 'RS256',
+      },
     ),
   );
   valid = new Set(pool);
@@ -56,26 +73,37 @@ const tokenIndex = fc.nat({ max: POOL_SIZE - 1 });
 describe('mutations of valid tokens never verify and fail only with AttestationError', () => {
   it('a bit flipped in any character of any segment (2000 runs)', async () => {
     await fc.assert(
-      fc.asyncProperty(tokenIndex, fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.nat({ max: 15 }), async (index, where, bit) => {
-        const token = pool[index]!;
-        const position = Math.floor(where * token.length);
-        const flipped = String.fromCharCode(token.charCodeAt(position) ^ (1 << bit));
-        await neverVerifies(`${token.slice(0, position)}${flipped}${token.slice(position + 1)}`);
-      }),
+      fc.asyncProperty(
+        tokenIndex,
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.nat({ max: 15 }),
+        async (index, where, bit) => {
+          const token = pool[index]!;
+          const position = Math.floor(where * token.length);
+          const flipped = String.fromCharCode(token.charCodeAt(position) ^ (1 << bit));
+          await neverVerifies(`${token.slice(0, position)}${flipped}${token.slice(position + 1)}`);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it('a bit flipped in the decoded bytes of any segment, re-encoded canonically (2000 runs)', async () => {
     await fc.assert(
-      fc.asyncProperty(tokenIndex, fc.nat({ max: 2 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.nat({ max: 7 }), async (index, part, where, bit) => {
-        const segments = segmentsOf(pool[index]!);
-        const bytes = Buffer.from(segments[part]!, 'base64url');
-        const position = Math.floor(where * bytes.length);
-        bytes[position] = bytes[position]! ^ (1 << bit);
-        segments[part] = bytes.toString('base64url');
-        await neverVerifies(segments.join('.'));
-      }),
+      fc.asyncProperty(
+        tokenIndex,
+        fc.nat({ max: 2 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.nat({ max: 7 }),
+        async (index, part, where, bit) => {
+          const segments = segmentsOf(pool[index]!);
+          const bytes = Buffer.from(segments[part]!, 'base64url');
+          const position = Math.floor(where * bytes.length);
+          bytes[position] = bytes[position]! ^ (1 << bit);
+          segments[part] = bytes.toString('base64url');
+          await neverVerifies(segments.join('.'));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -96,7 +124,12 @@ describe('mutations of valid tokens never verify and fail only with AttestationE
         const token = pool[index]!;
         const from = a % token.length;
         const to = from + 1 + (b % (token.length - from));
-        const mutated = kind === 'prefix' ? token.slice(0, from) : kind === 'suffix' ? token.slice(from + 1) : `${token.slice(0, from)}${token.slice(to)}`;
+        const mutated =
+          kind === 'prefix'
+            ? token.slice(0, from)
+            : kind === 'suffix'
+              ? token.slice(from + 1)
+              : `${token.slice(0, from)}${token.slice(to)}`;
         expect(mutated.length).toBeLessThan(token.length);
         await neverVerifies(mutated);
       }),
@@ -106,10 +139,30 @@ describe('mutations of valid tokens never verify and fail only with AttestationE
 
   const claimName = fc.oneof(
     fc.constantFrom(
-      'iss', 'exp', 'nbf', 'iat', 'jti', 'nonce', 'x-ms-ver', 'x-ms-attestation-type', 'x-ms-policy-hash',
-      'x-ms-sgx-mrenclave', 'x-ms-sgx-mrsigner', 'x-ms-sgx-svn', 'x-ms-sgx-product-id', 'x-ms-sgx-is-debuggable',
-      'x-ms-sgx-report-data', 'x-ms-sgx-collateral', 'x-ms-runtime', 'svn', 'is-debuggable', 'sgx-mrsigner', 'tee',
-      '__proto__', 'constructor', 'toString',
+      'iss',
+      'exp',
+      'nbf',
+      'iat',
+      'jti',
+      'nonce',
+      'x-ms-ver',
+      'x-ms-attestation-type',
+      'x-ms-policy-hash',
+      'x-ms-sgx-mrenclave',
+      'x-ms-sgx-mrsigner',
+      'x-ms-sgx-svn',
+      'x-ms-sgx-product-id',
+      'x-ms-sgx-is-debuggable',
+      'x-ms-sgx-report-data',
+      'x-ms-sgx-collateral',
+      'x-ms-runtime',
+      'svn',
+      'is-debuggable',
+      'sgx-mrsigner',
+      'tee',
+      '__proto__',
+      'constructor',
+      'toString',
     ),
     fc.string({ maxLength: 12 }),
   );
@@ -177,7 +230,10 @@ describe('mutations of valid tokens never verify and fail only with AttestationE
   });
 
   it('random strings, from any code units and from the compact-JWS alphabet (2000 runs)', async () => {
-    const jwsAlphabet = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.='), maxLength: 400 });
+    const jwsAlphabet = fc.string({
+      unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.='),
+      maxLength: 400,
+    });
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.string({ unit: 'binary', maxLength: 400 }), jwsAlphabet, fc.anything()), async (value) => {
         await neverVerifies(value);
@@ -201,18 +257,50 @@ const nearHex = (length: number) =>
   );
 
 const CLAIMS = [
-  'x-ms-sgx-mrenclave', 'x-ms-sgx-mrsigner', 'x-ms-sgx-svn', 'x-ms-sgx-product-id', 'x-ms-sgx-is-debuggable',
-  'x-ms-attestation-type', 'x-ms-policy-hash', 'x-ms-sgx-report-data', 'x-ms-isolation-tee.x-ms-compliance-status',
-  'x-ms-isolation-tee.x-ms-sevsnpvm-launchmeasurement', 'x-ms-runtime.keys', 'x-ms-runtime.client.nonce',
-  'x-ms-sgx-collateral.quotehash', 'x-ms-sevsnpvm-hostdata', 'svn', 'secureboot', 'iss',
+  'x-ms-sgx-mrenclave',
+  'x-ms-sgx-mrsigner',
+  'x-ms-sgx-svn',
+  'x-ms-sgx-product-id',
+  'x-ms-sgx-is-debuggable',
+  'x-ms-attestation-type',
+  'x-ms-policy-hash',
+  'x-ms-sgx-report-data',
+  'x-ms-isolation-tee.x-ms-compliance-status',
+  'x-ms-isolation-tee.x-ms-sevsnpvm-launchmeasurement',
+  'x-ms-runtime.keys',
+  'x-ms-runtime.client.nonce',
+  'x-ms-sgx-collateral.quotehash',
+  'x-ms-sevsnpvm-hostdata',
+  'svn',
+  'secureboot',
+  'iss',
   // Mistakes and traps.
-  'x-ms-sgx-mrsinger', 'x-ms-sgx-svn.value', '__proto__', 'constructor', 'toString', '', 'a..b', '.x',
+  'x-ms-sgx-mrsinger',
+  'x-ms-sgx-svn.value',
+  '__proto__',
+  'constructor',
+  'toString',
+  '',
+  'a..b',
+  '.x',
 ];
 const OPERATORS = ['equals', 'notEquals', 'less', 'lessOrEquals', 'greater', 'greaterOrEquals', 'exists', 'matches'];
 
-const conditionValue = fc.oneof(hex(64), hex(96), fc.integer({ min: -5, max: 70_000 }), fc.boolean(), fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }));
+const conditionValue = fc.oneof(
+  hex(64),
+  hex(96),
+  fc.integer({ min: -5, max: 70_000 }),
+  fc.boolean(),
+  fc.string({ maxLength: 8 }),
+  fc.jsonValue({ maxDepth: 2 }),
+);
 const condition = fc
-  .record({ claim: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...CLAIMS) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) }), operator: fc.constantFrom(...OPERATORS), value: conditionValue, extra: fc.option(fc.constantFrom('equals', 'junk'), { freq: 8 }) })
+  .record({
+    claim: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...CLAIMS) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) }),
+    operator: fc.constantFrom(...OPERATORS),
+    value: conditionValue,
+    extra: fc.option(fc.constantFrom('equals', 'junk'), { freq: 8 }),
+  })
   .map(({ claim, operator, value, extra }) => ({ claim, [operator]: value, ...(extra === null ? {} : { [extra]: value }) }));
 
 const { rule } = fc.letrec<{ rule: unknown }>((tie) => ({
@@ -224,11 +312,25 @@ const { rule } = fc.letrec<{ rule: unknown }>((tie) => ({
   ),
 }));
 
-const authority = fc.oneof({ weight: 6, arbitrary: fc.constant(ISSUER) }, { weight: 1, arbitrary: fc.constantFrom('http://127.0.0.1:1', 'not a url', 'https://a.attest.azure.net/?q', '') }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) });
-const flags = fc.record({ allowDebug: fc.boolean(), allowAnyEnclave: fc.boolean(), allowUnknownClaims: fc.boolean() }, { requiredKeys: [] });
-const block = fc.record({ authority, group: fc.constantFrom('allOf', 'anyOf'), rules: fc.array(rule, { maxLength: 4 }) }).map(({ authority: a, group, rules }) => ({ authority: a, [group]: rules }));
+const authority = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(ISSUER) },
+  { weight: 1, arbitrary: fc.constantFrom('http://127.0.0.1:1', 'not a url', 'https://a.attest.azure.net/?q', '') },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
+);
+const flags = fc.record(
+  { allowDebug: fc.boolean(), allowAnyEnclave: fc.boolean(), allowUnknownClaims: fc.boolean() },
+  { requiredKeys: [] },
+);
+const block = fc
+  .record({ authority, group: fc.constantFrom('allOf', 'anyOf'), rules: fc.array(rule, { maxLength: 4 }) })
+  .map(({ authority: a, group, rules }) => ({ authority: a, [group]: rules }));
 const skrPolicy = fc
-  .tuple(fc.record({ version: fc.constantFrom('1.0.0', '2.0', 1) }, { requiredKeys: [] }), fc.constantFrom('anyOf', 'allOf'), fc.array(block, { maxLength: 3 }), flags)
+  .tuple(
+    fc.record({ version: fc.constantFrom('1.0.0', '2.0', 1) }, { requiredKeys: [] }),
+    fc.constantFrom('anyOf', 'allOf'),
+    fc.array(block, { maxLength: 3 }),
+    flags,
+  )
   .map(([version, top, blocks, flagSet]) => ({ ...version, [top]: blocks, ...flagSet }));
 const shorthandPolicy = fc
   .tuple(
@@ -252,18 +354,48 @@ const shorthandPolicy = fc
 // branch without an identity pin is not a refusal. Every one of these must compile.
 // Within uint16: an equals outside a claim's range can never hold and is refused at load.
 const integer = fc.integer({ min: 0, max: 65_535 });
-const validCondition = fc.oneof(
-  fc.record({ claim: fc.constantFrom('x-ms-sgx-mrsigner', 'x-ms-sgx-mrenclave'), op: fc.constantFrom('equals', 'notEquals'), value: hex(64) }),
-  fc.record({ claim: fc.constantFrom('x-ms-sgx-svn', 'x-ms-sgx-product-id', 'svn'), op: fc.constantFrom('equals', 'notEquals', 'less', 'lessOrEquals', 'greater', 'greaterOrEquals'), value: integer }),
-  fc.record({ claim: fc.constantFrom('x-ms-sgx-is-debuggable', 'secureboot'), op: fc.constantFrom('equals', 'notEquals'), value: fc.boolean() }),
-  fc.record({ claim: fc.constant('x-ms-attestation-type'), op: fc.constant('equals'), value: fc.constantFrom('sgx', 'sevsnpvm', 'azurevm', 'tdxvm') }),
-  fc.record({ claim: fc.constant('x-ms-isolation-tee.x-ms-sevsnpvm-launchmeasurement'), op: fc.constant('equals'), value: hex(96) }),
-  fc.record({ claim: fc.constant('x-ms-isolation-tee.x-ms-compliance-status'), op: fc.constant('equals'), value: fc.constantFrom('azure-compliant-cvm', 'x') }),
-  fc.record({ claim: fc.stringMatching(/^x-ms-runtime(\.[a-z_]{1,6}){1,3}$/), op: fc.constantFrom('equals', 'notEquals'), value: fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.boolean()) }),
-  fc.record({ claim: fc.constantFrom(...CLAIMS.slice(0, 17)), op: fc.constant('exists'), value: fc.boolean() }),
-  // Unknown claim names are allowed below (allowUnknownClaims: true) and compare untyped.
-  fc.record({ claim: fc.stringMatching(/^[a-z][a-z-]{0,10}$/), op: fc.constantFrom(...OPERATORS.slice(0, 6)), value: fc.integer({ min: -3, max: 3 }) }),
-).map(({ claim, op, value }) => ({ claim, [op]: value }));
+const validCondition = fc
+  .oneof(
+    fc.record({
+      claim: fc.constantFrom('x-ms-sgx-mrsigner', 'x-ms-sgx-mrenclave'),
+      op: fc.constantFrom('equals', 'notEquals'),
+      value: hex(64),
+    }),
+    fc.record({
+      claim: fc.constantFrom('x-ms-sgx-svn', 'x-ms-sgx-product-id', 'svn'),
+      op: fc.constantFrom('equals', 'notEquals', 'less', 'lessOrEquals', 'greater', 'greaterOrEquals'),
+      value: integer,
+    }),
+    fc.record({
+      claim: fc.constantFrom('x-ms-sgx-is-debuggable', 'secureboot'),
+      op: fc.constantFrom('equals', 'notEquals'),
+      value: fc.boolean(),
+    }),
+    fc.record({
+      claim: fc.constant('x-ms-attestation-type'),
+      op: fc.constant('equals'),
+      value: fc.constantFrom('sgx', 'sevsnpvm', 'azurevm', 'tdxvm'),
+    }),
+    fc.record({ claim: fc.constant('x-ms-isolation-tee.x-ms-sevsnpvm-launchmeasurement'), op: fc.constant('equals'), value: hex(96) }),
+    fc.record({
+      claim: fc.constant('x-ms-isolation-tee.x-ms-compliance-status'),
+      op: fc.constant('equals'),
+      value: fc.constantFrom('azure-compliant-cvm', 'x'),
+    }),
+    fc.record({
+      claim: fc.stringMatching(/^x-ms-runtime(\.[a-z_]{1,6}){1,3}$/),
+      op: fc.constantFrom('equals', 'notEquals'),
+      value: fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.boolean()),
+    }),
+    fc.record({ claim: fc.constantFrom(...CLAIMS.slice(0, 17)), op: fc.constant('exists'), value: fc.boolean() }),
+    // Unknown claim names are allowed below (allowUnknownClaims: true) and compare untyped.
+    fc.record({
+      claim: fc.stringMatching(/^[a-z][a-z-]{0,10}$/),
+      op: fc.constantFrom(...OPERATORS.slice(0, 6)),
+      value: fc.integer({ min: -3, max: 3 }),
+    }),
+  )
+  .map(({ claim, op, value }) => ({ claim, [op]: value }));
 const { validRule } = fc.letrec<{ validRule: unknown }>((tie) => ({
   validRule: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
@@ -276,7 +408,11 @@ const validSkr = fc
   .tuple(
     fc.constantFrom('anyOf', 'allOf'),
     fc.array(
-      fc.record({ authority: fc.constantFrom(ISSUER, 'https://sharedeus.eus.attest.azure.net'), group: fc.constantFrom('allOf', 'anyOf'), rules: fc.array(validRule, { minLength: 1, maxLength: 3 }) }),
+      fc.record({
+        authority: fc.constantFrom(ISSUER, 'https://sharedeus.eus.attest.azure.net'),
+        group: fc.constantFrom('allOf', 'anyOf'),
+        rules: fc.array(validRule, { minLength: 1, maxLength: 3 }),
+      }),
       { minLength: 1, maxLength: 3 },
     ),
     fc.boolean(),
@@ -311,12 +447,24 @@ function compiles(policy: unknown): CompiledPolicy | undefined {
 
 describe('policies', () => {
   it('arbitrary JSON either compiles or throws ERR_CONFIG_INVALID (2000 runs)', () => {
-    fc.assert(fc.property(fc.jsonValue({ maxDepth: 6 }), (policy) => void compiles(policy)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (policy) => void compiles(policy)),
+      { numRuns: 2000 },
+    );
   });
 
   it('arbitrary JavaScript values (null prototypes, __proto__ keys, sparse arrays…) either compile or throw ERR_CONFIG_INVALID (1000 runs)', () => {
-    const anything = fc.anything({ maxDepth: 4, withNullPrototype: true, withObjectString: true, withSparseArray: true, withBoxedValues: true });
-    fc.assert(fc.property(anything, (policy) => void compiles(policy)), { numRuns: 1000 });
+    const anything = fc.anything({
+      maxDepth: 4,
+      withNullPrototype: true,
+      withObjectString: true,
+      withSparseArray: true,
+      withBoxedValues: true,
+    });
+    fc.assert(
+      fc.property(anything, (policy) => void compiles(policy)),
+      { numRuns: 1000 },
+    );
   });
 
   it('valid policies (SKR and shorthand, typed values, nested groups) all compile (1000 runs)', () => {
@@ -347,7 +495,11 @@ describe('policies', () => {
     expect(compiles({ anyOf: [{ authority: ISSUER, allOf: [nested] }] })).toBeUndefined();
   });
 
-  const claimsArbitrary = fc.dictionary(fc.oneof(fc.constantFrom(...CLAIMS, 'x-ms-isolation-tee', 'x-ms-runtime', 'x-ms-sgx-collateral'), fc.string({ maxLength: 6 })), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 12 });
+  const claimsArbitrary = fc.dictionary(
+    fc.oneof(fc.constantFrom(...CLAIMS, 'x-ms-isolation-tee', 'x-ms-runtime', 'x-ms-sgx-collateral'), fc.string({ maxLength: 6 })),
+    fc.jsonValue({ maxDepth: 3 }),
+    { maxKeys: 12 },
+  );
   const attestationLike = fc.record({
     issuer: fc.oneof({ weight: 4, arbitrary: fc.constant(ISSUER) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) }),
     claims: fc.oneof({ weight: 6, arbitrary: claimsArbitrary }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) }),

@@ -1,5 +1,11 @@
 import { sign, type KeyObject } from 'node:crypto';
-import { buildSignatureBase, signatureField, signatureInputField, type HeaderFields, type SignatureInput } from '../../src/possession/signature-base.js';
+import {
+  buildSignatureBase,
+  signatureField,
+  signatureInputField,
+  type HeaderFields,
+  type SignatureInput,
+} from '../../src/possession/signature-base.js';
 
 /** What a request signature is computed over: method, origin-form target (path and query), authority, headers. */
 export interface MessageToSign {
@@ -13,7 +19,11 @@ export interface MessageToSign {
  * The `Signature-Input` and `Signature` headers (label `sig1`) of an ECDSA P-256 signature over any input,
  * bypassing the client's profile: the enclave's side, for requests the client helper would never send.
  */
-export function signatureHeaders(message: MessageToSign, input: SignatureInput, privateKey: KeyObject): { 'signature-input': string; signature: string } {
+export function signatureHeaders(
+  message: MessageToSign,
+  input: SignatureInput,
+  privateKey: KeyObject,
+): { 'signature-input': string; signature: string } {
   const mark = message.target.indexOf('?');
   const base = buildSignatureBase(
     {

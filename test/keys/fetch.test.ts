@@ -36,19 +36,31 @@ describe('fetchJson: a hardened GET for key metadata', () => {
   });
 
   it.each([301, 302, 307, 308])('refuses a %i redirect instead of following it', async (status) => {
-    agent.get(ORIGIN).intercept({ path: '/certs' }).reply(status, '', { headers: { location: 'https://attacker.example/certs' } });
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/certs' })
+      .reply(status, '', { headers: { location: 'https://attacker.example/certs' } });
     expect(await failure(fetchJson(`${ORIGIN}/certs`, options()))).toMatch(/ERR_METADATA_UNAVAILABLE: .*redirect/);
   });
 
   it('refuses a compressed body', async () => {
-    agent.get(ORIGIN).intercept({ path: '/certs' }).reply(200, 'xx', { headers: { 'content-encoding': 'gzip' } });
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/certs' })
+      .reply(200, 'xx', { headers: { 'content-encoding': 'gzip' } });
     expect(await failure(fetchJson(`${ORIGIN}/certs`, options()))).toMatch(/compressed/);
   });
 
   it('refuses a body declared over the cap, and one that is over the cap without declaring it', async () => {
-    agent.get(ORIGIN).intercept({ path: '/a' }).reply(200, 'x'.repeat(2000), { headers: { 'content-length': '2000' } });
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/a' })
+      .reply(200, 'x'.repeat(2000), { headers: { 'content-length': '2000' } });
     expect(await failure(fetchJson(`${ORIGIN}/a`, options()))).toMatch(/declared a body over 1024/);
-    agent.get(ORIGIN).intercept({ path: '/b' }).reply(200, `{"k":"${'x'.repeat(2000)}"}`);
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/b' })
+      .reply(200, `{"k":"${'x'.repeat(2000)}"}`);
     expect(await failure(fetchJson(`${ORIGIN}/b`, options()))).toMatch(/over 1024 bytes/);
   });
 
@@ -66,7 +78,10 @@ describe('fetchJson: a hardened GET for key metadata', () => {
 
   it('turns a connection error into ERR_METADATA_UNAVAILABLE with the cause', async () => {
     agent.get(ORIGIN).intercept({ path: '/certs' }).replyWithError(new Error('ECONNREFUSED'));
-    await expect(fetchJson(`${ORIGIN}/certs`, options())).rejects.toMatchObject({ code: 'ERR_METADATA_UNAVAILABLE', cause: expect.any(Error) });
+    await expect(fetchJson(`${ORIGIN}/certs`, options())).rejects.toMatchObject({
+      code: 'ERR_METADATA_UNAVAILABLE',
+      cause: expect.any(Error),
+    });
   });
 
   it('publishes start, end and error diagnostics', async () => {

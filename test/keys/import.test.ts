@@ -106,7 +106,11 @@ describe('importKeySet: each key is checked on its own', () => {
 
   it('refuses both copies of a kid published twice', () => {
     const third = rsaKey();
-    const set = importKeySet({ keys: [maaJwk(key, ISSUER), { ...maaJwk(third, ISSUER), kid: key.kid }, maaJwk(other, ISSUER)] }, ISSUER, options);
+    const set = importKeySet(
+      { keys: [maaJwk(key, ISSUER), { ...maaJwk(third, ISSUER), kid: key.kid }, maaJwk(other, ISSUER)] },
+      ISSUER,
+      options,
+    );
     expect(set.keys.has(key.kid)).toBe(false);
     expect(set.invalid.get(key.kid)).toMatch(/twice/);
   });
@@ -152,7 +156,11 @@ describe('importKeySet diagnostics', () => {
   it('escapes and cuts a hostile kid: the key set comes from the metadata path, not from a trusted party', () => {
     subscribe(CHANNELS.keySkipped, listener);
     const hostile = `\u001b[2J\r\nkeys:skipped forged line ${'k'.repeat(100_000)}`;
-    importKeySet({ keys: [{ kid: hostile, kty: 'RSA' }, ...fixtureJson<{ keys: unknown[] }>('cpp-sgx-shared-wus-2022.certs.json').keys] }, SHARED_WUS, options);
+    importKeySet(
+      { keys: [{ kid: hostile, kty: 'RSA' }, ...fixtureJson<{ keys: unknown[] }>('cpp-sgx-shared-wus-2022.certs.json').keys] },
+      SHARED_WUS,
+      options,
+    );
     const kid = (seen[0] as { kid: string }).kid;
     expect(kid).toMatch(/^\\u001b\[2J\\u000d\\u000akeys:skipped forged line k+\\u2026$/);
     expect(kid.length).toBeLessThan(100);
@@ -163,7 +171,9 @@ describe('a certificate whose key Node cannot decode', () => {
   // An instance certificate with its SubjectPublicKeyInfo algorithm changed (rsaEncryption → an unknown
   // OID): the certificate still parses, but reading its public key throws an OpenSSL error.
   function undecodableKey(): Record<string, unknown> {
-    const genuine = fixtureJson<{ keys: { x5c: string[] }[] }>('cpp-sgx-shared-wus-2022.certs.json').keys.find((key) => key.x5c.length === 1)!;
+    const genuine = fixtureJson<{ keys: { x5c: string[] }[] }>('cpp-sgx-shared-wus-2022.certs.json').keys.find(
+      (key) => key.x5c.length === 1,
+    )!;
     const der = Buffer.from(genuine.x5c[0]!, 'base64');
     const rsaEncryption = Buffer.from('06092a864886f70d010101', 'hex');
     der[der.indexOf(rsaEncryption) + rsaEncryption.length - 1] = 0x63;
@@ -178,7 +188,9 @@ describe('a certificate whose key Node cannot decode', () => {
   });
 
   it('a set holding only it is the set error, not an OpenSSL error', () => {
-    expect(() => importKeySet({ keys: [undecodableKey()] }, SHARED_WUS, { ...options, errorCode: 'ERR_CONFIG_INVALID' })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(() => importKeySet({ keys: [undecodableKey()] }, SHARED_WUS, { ...options, errorCode: 'ERR_CONFIG_INVALID' })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+    );
   });
 
   it('inspectMaaKeys reports it and goes on to the next key', () => {

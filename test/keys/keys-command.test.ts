@@ -40,21 +40,40 @@ describe('attestation-gate keys <certs.json>', () => {
   it('prints JSON with --json', async () => {
     const { code, stdout } = await cli(['keys', fixturePath('cpp-sgx-shared-wus-2022.certs.json'), '--at', AT, '--json']);
     expect(code).toBe(0);
-    const keys = JSON.parse(stdout) as { kid: string; outcome: string; enclave?: { verifiedToIntelRoot: boolean; isDebuggable: boolean; tcbStatus: string } }[];
+    const keys = JSON.parse(stdout) as {
+      kid: string;
+      outcome: string;
+      enclave?: { verifiedToIntelRoot: boolean; isDebuggable: boolean; tcbStatus: string };
+    }[];
     const key = keys.find((entry) => entry.kid === 'XxRc2vLh1E5FrsNawnRH3PzuFgqg3q7NvCdnjoJHBGE=');
-    expect(key).toMatchObject({ outcome: 'verified', enclave: { verifiedToIntelRoot: true, isDebuggable: true, tcbStatus: 'not-checked' } });
+    expect(key).toMatchObject({
+      outcome: 'verified',
+      enclave: { verifiedToIntelRoot: true, isDebuggable: true, tcbStatus: 'not-checked' },
+    });
     expect(keys.filter((entry) => entry.outcome === 'no-quote').length).toBeGreaterThan(0);
   });
 
   it('checks collateral given with --collateral, and refuses a malformed collateral file (exit 2)', async () => {
     const world = makeWorld();
     const collateral = collateralFor(world);
-    const file = tempFile('collateral.json', JSON.stringify({ ...collateral, pckCrls: collateral.pckCrls.map((crl) => pem(crl, 'X509 CRL')), rootCaCrl: pem(collateral.rootCaCrl, 'X509 CRL') }));
+    const file = tempFile(
+      'collateral.json',
+      JSON.stringify({
+        ...collateral,
+        pckCrls: collateral.pckCrls.map((crl) => pem(crl, 'X509 CRL')),
+        rootCaCrl: pem(collateral.rootCaCrl, 'X509 CRL'),
+      }),
+    );
     // Real MAA keys and self-made collateral: the collateral's chain is not Intel's, so every key is refused at collateral.
     const { code, stdout } = await cli(['keys', fixturePath('faasm-sgx-custom-eus2-2024.certs.json'), '--at', AT, '--collateral', file]);
     expect(code).toBe(1);
     expect(stdout).toMatch(/REFUSED at collateral: the root CA CRL's signature does not verify/);
-    const bad = await cli(['keys', fixturePath('faasm-sgx-custom-eus2-2024.certs.json'), '--collateral', tempFile('c.json', '{"tcbInfos":[]}')]);
+    const bad = await cli([
+      'keys',
+      fixturePath('faasm-sgx-custom-eus2-2024.certs.json'),
+      '--collateral',
+      tempFile('c.json', '{"tcbInfos":[]}'),
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/invalid collateral file/);
   });

@@ -51,7 +51,11 @@ afterEach(() => {
 
 /** An MAA-shaped certificate for `key` whose extension carries `value`. */
 function maaCertificate(value: Buffer, issuer = SHARED_WUS): string {
-  return createSelfSignedCertificate({ commonName: issuer, privateKey: key.privateKey, extensions: [{ oid: MAA_QUOTE_EXTENSION_OID, value }] }).base64;
+  return createSelfSignedCertificate({
+    commonName: issuer,
+    privateKey: key.privateKey,
+    extensions: [{ oid: MAA_QUOTE_EXTENSION_OID, value }],
+  }).base64;
 }
 
 /** A quote that binds `key` and names MAA's signer, fabricated under a self-made root with Intel's names. */
@@ -68,19 +72,30 @@ function copiedCertificate(): string {
 describe('genuine MAA signing keys of 2020–2024', () => {
   const real = realCertificateQuotes();
 
-  it.each(real.map(({ file, kid, certificate }) => [file, kid, certificate]))('%s %s verifies to Intel and is usable', (_file, kid, certificate) => {
-    const issuer = issuerOf(certificate);
-    const set = importKeySet({ keys: [{ kid, kty: 'RSA', x5c: [certificate] }] }, issuer, options);
-    const usable = set.keys.get(kid);
-    expect(usable?.enclave?.verification.verifiedToIntelRoot).toBe(true);
-    expect(usable?.enclave?.verification.collateral).toBeUndefined();
-    const report = reportKey(usable!);
-    expect(report.enclave).toMatchObject({ verifiedToIntelRoot: true, productId: 1, tcbStatus: 'not-checked', qeTcbStatus: 'not-checked', revocation: 'not-checked' });
-    expect(report.enclave?.pckNotAfter.getTime()).toBeGreaterThan(NOW);
-  });
+  it.each(real.map(({ file, kid, certificate }) => [file, kid, certificate]))(
+    '%s %s verifies to Intel and is usable',
+    (_file, kid, certificate) => {
+      const issuer = issuerOf(certificate);
+      const set = importKeySet({ keys: [{ kid, kty: 'RSA', x5c: [certificate] }] }, issuer, options);
+      const usable = set.keys.get(kid);
+      expect(usable?.enclave?.verification.verifiedToIntelRoot).toBe(true);
+      expect(usable?.enclave?.verification.collateral).toBeUndefined();
+      const report = reportKey(usable!);
+      expect(report.enclave).toMatchObject({
+        verifiedToIntelRoot: true,
+        productId: 1,
+        tcbStatus: 'not-checked',
+        qeTcbStatus: 'not-checked',
+        revocation: 'not-checked',
+      });
+      expect(report.enclave?.pckNotAfter.getTime()).toBeGreaterThan(NOW);
+    },
+  );
 
   it('reports each key of a pinned JWKS in keyStatus(): identity, PCK validity, what was not checked', () => {
-    const source = new PinnedKeySource('https://gnkuks001.uks.attest.azure.net', fixtureJson('azsamples-uks-2020.certs.json'), { ...options });
+    const source = new PinnedKeySource('https://gnkuks001.uks.attest.azure.net', fixtureJson('azsamples-uks-2020.certs.json'), {
+      ...options,
+    });
     const status = source.status();
     expect(status.keys).toEqual([
       {
@@ -110,10 +125,16 @@ describe('genuine MAA signing keys of 2020–2024', () => {
 
   it('checks PCK validity at the verification time: the 2020 key is refused once its PCK certificate has expired', () => {
     const jwks = fixtureJson('azsamples-uks-2020.certs.json');
-    expect(() => importKeySet(jwks, 'https://gnkuks001.uks.attest.azure.net', { ...options, verificationTime: () => Date.parse('2027-06-01T00:00:00Z') })).toThrow(
-      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
-    );
-    expect(skipped.find((entry) => entry.kid === 'KQFAHrk1xALKHBD4b4u7TCvCJ1Mw0MlYZe+rxdePOtg=')).toMatchObject({ step: 'pck-chain', reason: expect.stringMatching(/^pck-chain: the PCK certificate is not valid/) });
+    expect(() =>
+      importKeySet(jwks, 'https://gnkuks001.uks.attest.azure.net', {
+        ...options,
+        verificationTime: () => Date.parse('2027-06-01T00:00:00Z'),
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(skipped.find((entry) => entry.kid === 'KQFAHrk1xALKHBD4b4u7TCvCJ1Mw0MlYZe+rxdePOtg=')).toMatchObject({
+      step: 'pck-chain',
+      reason: expect.stringMatching(/^pck-chain: the PCK certificate is not valid/),
+    });
   });
 });
 
@@ -122,11 +143,19 @@ describe('the verifier checks PCK validity at its now', () => {
   const config = (at: Date) => ({
     now: () => at.getTime(),
     minRsaModulusBits: 1024,
-    issuers: [{ issuer, jwks: fixtureJson('azsamples-uks-2020.certs.json') as never, signer: { mrsigner: [MAA_MRSIGNERS.before2021], allowDebug: true } }],
+    issuers: [
+      {
+        issuer,
+        jwks: fixtureJson('azsamples-uks-2020.certs.json') as never,
+        signer: { mrsigner: [MAA_MRSIGNERS.before2021], allowDebug: true },
+      },
+    ],
   });
 
   it('accepts the 2020 key at a date inside its PCK validity, and refuses it after 2027-05-27', () => {
-    expect(createVerifier(config(new Date('2020-07-01T00:00:00Z'))).keyStatus()[0]?.keys[0]?.enclave?.verifiedAt).toEqual(new Date('2020-07-01T00:00:00Z'));
+    expect(createVerifier(config(new Date('2020-07-01T00:00:00Z'))).keyStatus()[0]?.keys[0]?.enclave?.verifiedAt).toEqual(
+      new Date('2020-07-01T00:00:00Z'),
+    );
     expect(() => createVerifier(config(new Date('2027-06-01T00:00:00Z')))).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
   });
 });
@@ -156,26 +185,50 @@ describe('forged signing keys are skipped at the step that fails', () => {
     const world = makeWorld();
     const certificate = fabricatedCertificate(world);
     const at = new Date(NOW);
-    const verified = verifyMaaSigningCertificate(certificate, key.publicKey, key.kid, { mrsigner: [MAA_MRSIGNERS.since2021] }, { at, rootSpkiSha256: world.root.spkiSha256, collateral: collateralFor(world) });
-    expect(verified).toMatchObject({ mrsigner: MAA_MRSIGNERS.since2021, verification: { verifiedToIntelRoot: true, collateral: { tcbStatus: 'UpToDate', qeTcbStatus: 'UpToDate' } } });
-    expect(verifyMaaSigningCertificate(certificate, key.publicKey, key.kid, { mrsigner: [MAA_MRSIGNERS.since2021] }, { at })).toMatchObject({ step: 'pck-chain' });
+    const verified = verifyMaaSigningCertificate(
+      certificate,
+      key.publicKey,
+      key.kid,
+      { mrsigner: [MAA_MRSIGNERS.since2021] },
+      { at, rootSpkiSha256: world.root.spkiSha256, collateral: collateralFor(world) },
+    );
+    expect(verified).toMatchObject({
+      mrsigner: MAA_MRSIGNERS.since2021,
+      verification: { verifiedToIntelRoot: true, collateral: { tcbStatus: 'UpToDate', qeTcbStatus: 'UpToDate' } },
+    });
+    expect(verifyMaaSigningCertificate(certificate, key.publicKey, key.kid, { mrsigner: [MAA_MRSIGNERS.since2021] }, { at })).toMatchObject(
+      { step: 'pck-chain' },
+    );
     // And with collateral revoking its PCK certificate, revocation is the step that fails.
-    const revoked = verifyMaaSigningCertificate(certificate, key.publicKey, key.kid, undefined, { at, rootSpkiSha256: world.root.spkiSha256, collateral: collateralFor(world, { pckRevoked: [world.pck.serial] }) });
+    const revoked = verifyMaaSigningCertificate(certificate, key.publicKey, key.kid, undefined, {
+      at,
+      rootSpkiSha256: world.root.spkiSha256,
+      collateral: collateralFor(world, { pckRevoked: [world.pck.serial] }),
+    });
     expect(revoked).toMatchObject({ step: 'revocation' });
     // A pin the enclave does not match is the last step.
-    expect(verifyMaaSigningCertificate(certificate, key.publicKey, key.kid, { mrsigner: [MAA_MRSIGNERS.before2021] }, { at, rootSpkiSha256: world.root.spkiSha256 })).toMatchObject({ step: 'signer-pin' });
-    expect(verifyMaaSigningCertificate(certificate, rsaKey().publicKey, key.kid, undefined, { at, rootSpkiSha256: world.root.spkiSha256 })).toMatchObject({ step: 'key-binding' });
+    expect(
+      verifyMaaSigningCertificate(
+        certificate,
+        key.publicKey,
+        key.kid,
+        { mrsigner: [MAA_MRSIGNERS.before2021] },
+        { at, rootSpkiSha256: world.root.spkiSha256 },
+      ),
+    ).toMatchObject({ step: 'signer-pin' });
+    expect(
+      verifyMaaSigningCertificate(certificate, rsaKey().publicKey, key.kid, undefined, { at, rootSpkiSha256: world.root.spkiSha256 }),
+    ).toMatchObject({ step: 'key-binding' });
   });
 });
 
 describe('stable codes for a set left without usable keys, and for a token naming a forged key', () => {
   const forgedJwks = () => ({ keys: [{ kid: key.kid, kty: 'RSA', x5c: [fabricatedCertificate()] }] });
 
-
   it('a pinned JWKS with only forged keys: ERR_CONFIG_INVALID', () => {
-    expect(() => createVerifier({ issuers: [{ issuer: SHARED_WUS, jwks: forgedJwks() as never, signer: { mrsigner: [MAA_MRSIGNERS.since2021] } }] })).toThrow(
-      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
-    );
+    expect(() =>
+      createVerifier({ issuers: [{ issuer: SHARED_WUS, jwks: forgedJwks() as never, signer: { mrsigner: [MAA_MRSIGNERS.since2021] } }] }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
   });
 
   async function withMockIssuer(jwks: unknown, run: (agent: MockAgent) => Promise<void>): Promise<void> {
@@ -183,7 +236,10 @@ describe('stable codes for a set left without usable keys, and for a token namin
     agent.disableNetConnect();
     const pool = agent.get(SHARED_WUS);
     const json = { headers: { 'content-type': 'application/json' } };
-    pool.intercept({ path: '/.well-known/openid-configuration', method: 'GET' }).reply(200, JSON.stringify(fixtureJson('cpp-metadata-shared-wus-2022.openid-configuration.json')), json).persist();
+    pool
+      .intercept({ path: '/.well-known/openid-configuration', method: 'GET' })
+      .reply(200, JSON.stringify(fixtureJson('cpp-metadata-shared-wus-2022.openid-configuration.json')), json)
+      .persist();
     pool.intercept({ path: '/certs', method: 'GET' }).reply(200, JSON.stringify(jwks), json).persist();
     try {
       await run(agent);
@@ -211,19 +267,26 @@ describe('stable codes for a set left without usable keys, and for a token namin
   it('a token naming a forged key beside genuine ones: ERR_KEY_INVALID', async () => {
     const jwks = { keys: [...fixtureJson<Jwks>('cpp-metadata-shared-wus-2022.certs.json').keys, ...forgedJwks().keys] };
     await withMockIssuer(jwks, async (dispatcher) => {
-      const verifier = createVerifier({ dispatcher, issuers: [{ issuer: SHARED_WUS, signer: { mrsigner: [MAA_MRSIGNERS.since2021], allowDebug: true } }] });
+      const verifier = createVerifier({
+        dispatcher,
+        issuers: [{ issuer: SHARED_WUS, signer: { mrsigner: [MAA_MRSIGNERS.since2021], allowDebug: true } }],
+      });
       expect(await asyncOutcome(async () => verifier.verify(await token()))).toBe('ERR_KEY_INVALID');
       const [status] = verifier.keyStatus();
       expect(status?.skippedKeys.find((entry) => entry.kid === key.kid)?.reason).toMatch(/^pck-chain: /);
       expect(status?.keys.every((entry) => entry.enclave?.verifiedToIntelRoot === true)).toBe(true);
     });
-    const pinned = createVerifier({ issuers: [{ issuer: SHARED_WUS, jwks: jwks as never, signer: { mrsigner: [MAA_MRSIGNERS.since2021], allowDebug: true } }] });
+    const pinned = createVerifier({
+      issuers: [{ issuer: SHARED_WUS, jwks: jwks as never, signer: { mrsigner: [MAA_MRSIGNERS.since2021], allowDebug: true } }],
+    });
     expect(await asyncOutcome(async () => pinned.verify(await token()))).toBe('ERR_KEY_INVALID');
   });
 
   it('refuses malformed collateral in the signer pin at construction', () => {
-    expect(() => createVerifier({ issuers: [{ issuer: SHARED_WUS, signer: { mrsigner: [MAA_MRSIGNERS.since2021], collateral: { tcbInfos: 'x' } as never } }] })).toThrow(
-      expect.objectContaining({ code: 'ERR_CONFIG_INVALID', message: expect.stringMatching(/collateral tcbInfos/) }),
-    );
+    expect(() =>
+      createVerifier({
+        issuers: [{ issuer: SHARED_WUS, signer: { mrsigner: [MAA_MRSIGNERS.since2021], collateral: { tcbInfos: 'x' } as never } }],
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID', message: expect.stringMatching(/collateral tcbInfos/) }));
   });
 });

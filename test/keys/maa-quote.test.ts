@@ -108,7 +108,9 @@ describe('readMaaEnclaveIdentity on every real MAA signing certificate', () => {
           expect(identity.reportData).toMatch(/^[0-9a-f]{128}$/);
           expect(identity.productId).toBe(1);
           expect(identity.svn).toBeGreaterThanOrEqual(1);
-          expect(identity.extensionOid).toBe(servedOn(file).getUTCFullYear() === 2020 ? MAA_QUOTE_EXTENSION_OID_2020 : MAA_QUOTE_EXTENSION_OID);
+          expect(identity.extensionOid).toBe(
+            servedOn(file).getUTCFullYear() === 2020 ? MAA_QUOTE_EXTENSION_OID_2020 : MAA_QUOTE_EXTENSION_OID,
+          );
         }
         // Only the report data (the key's hash) differs between the keys of one fixture.
         const [first] = all;
@@ -119,12 +121,48 @@ describe('readMaaEnclaveIdentity on every real MAA signing certificate', () => {
 
   // What the fixtures show, pinned so a parser change that misreads an offset cannot pass unnoticed.
   it.each([
-    ['azsamples-uks-2020.certs.json', 'KQFAHrk1xALKHBD4b4u7TCvCJ1Mw0MlYZe+rxdePOtg=', '600f7ba9e063e3e35f414ca38f445e9b0641ea4b1a724a5f4dd6bca1b326e371', MAA_MRSIGNERS.before2021, true],
-    ['cpp-sgx-shared-wus-2022.certs.json', 'XxRc2vLh1E5FrsNawnRH3PzuFgqg3q7NvCdnjoJHBGE=', 'b3cdb7c6d8da25088334d8864c06794f0cd7f505708abe44cc074c1e6ae0e283', MAA_MRSIGNERS.since2021, true],
-    ['cpp-sgx-runtimebinary-shared-wus-2022-03-oldkey.certs.json', 'rPtBGRWTlPmzs5u35L0QRD9WdymeKPRxteTeTlwN0Ec=', 'ced9027d359a8758f7fa8a27d47a7f1d29feb4efb54d75b2f72dfae43040b737', MAA_MRSIGNERS.since2021, true],
-    ['cpp-sgx-runtimebinary-shared-wus-2022-03-oldkey.certs.json', '15N2MHoj9iAdkF/c5nRE3J2HB8JG6Vue3Uzvu3K/Ses=', 'ced9027d359a8758f7fa8a27d47a7f1d29feb4efb54d75b2f72dfae43040b737', MAA_MRSIGNERS.since2021, true],
-    ['faasm-sgx-custom-eus2-2024.certs.json', 'J0pAPdfXXHqWWimgrH853wMIdh5/fLe1z6uSXYPXCa0=', '67a9771f50e391bbecd3430e03d7d5bbda4fae82ce4ee7acfbae37595656bbc1', MAA_MRSIGNERS.since2021, false],
-    ['faasm-sgx-custom-eus2-2024.certs.json', 'frVjcejaF7GhoPNgEN9FdDQp7/Iwlpl/Ug8/TMh/3eg=', '67a9771f50e391bbecd3430e03d7d5bbda4fae82ce4ee7acfbae37595656bbc1', MAA_MRSIGNERS.since2021, false],
+    [
+      'azsamples-uks-2020.certs.json',
+      'KQFAHrk1xALKHBD4b4u7TCvCJ1Mw0MlYZe+rxdePOtg=',
+      '600f7ba9e063e3e35f414ca38f445e9b0641ea4b1a724a5f4dd6bca1b326e371',
+      MAA_MRSIGNERS.before2021,
+      true,
+    ],
+    [
+      'cpp-sgx-shared-wus-2022.certs.json',
+      'XxRc2vLh1E5FrsNawnRH3PzuFgqg3q7NvCdnjoJHBGE=',
+      'b3cdb7c6d8da25088334d8864c06794f0cd7f505708abe44cc074c1e6ae0e283',
+      MAA_MRSIGNERS.since2021,
+      true,
+    ],
+    [
+      'cpp-sgx-runtimebinary-shared-wus-2022-03-oldkey.certs.json',
+      'rPtBGRWTlPmzs5u35L0QRD9WdymeKPRxteTeTlwN0Ec=',
+      'ced9027d359a8758f7fa8a27d47a7f1d29feb4efb54d75b2f72dfae43040b737',
+      MAA_MRSIGNERS.since2021,
+      true,
+    ],
+    [
+      'cpp-sgx-runtimebinary-shared-wus-2022-03-oldkey.certs.json',
+      '15N2MHoj9iAdkF/c5nRE3J2HB8JG6Vue3Uzvu3K/Ses=',
+      'ced9027d359a8758f7fa8a27d47a7f1d29feb4efb54d75b2f72dfae43040b737',
+      MAA_MRSIGNERS.since2021,
+      true,
+    ],
+    [
+      'faasm-sgx-custom-eus2-2024.certs.json',
+      'J0pAPdfXXHqWWimgrH853wMIdh5/fLe1z6uSXYPXCa0=',
+      '67a9771f50e391bbecd3430e03d7d5bbda4fae82ce4ee7acfbae37595656bbc1',
+      MAA_MRSIGNERS.since2021,
+      false,
+    ],
+    [
+      'faasm-sgx-custom-eus2-2024.certs.json',
+      'frVjcejaF7GhoPNgEN9FdDQp7/Iwlpl/Ug8/TMh/3eg=',
+      '67a9771f50e391bbecd3430e03d7d5bbda4fae82ce4ee7acfbae37595656bbc1',
+      MAA_MRSIGNERS.since2021,
+      false,
+    ],
   ] as const)('%s %s: MRENCLAVE %s', (file, kid, mrenclave, mrsigner, isDebuggable) => {
     expect(readMaaEnclaveIdentity(signingCertificate(file, kid))).toEqual({
       mrenclave,
@@ -191,9 +229,15 @@ describe('readMaaEnclaveIdentity on crafted quote extensions', () => {
   });
 
   it('refuses a certificate carrying both quote extensions, or one twice', () => {
-    const both = certificateWith({ oid: MAA_QUOTE_EXTENSION_OID, value: value2022() }, { oid: MAA_QUOTE_EXTENSION_OID_2020, value: value2020() });
+    const both = certificateWith(
+      { oid: MAA_QUOTE_EXTENSION_OID, value: value2022() },
+      { oid: MAA_QUOTE_EXTENSION_OID_2020, value: value2020() },
+    );
     expect(keyInvalid(() => readMaaEnclaveIdentity(both)).message).toMatch(/more than one/);
-    const twice = certificateWith({ oid: MAA_QUOTE_EXTENSION_OID, value: value2022() }, { oid: MAA_QUOTE_EXTENSION_OID, value: value2022() });
+    const twice = certificateWith(
+      { oid: MAA_QUOTE_EXTENSION_OID, value: value2022() },
+      { oid: MAA_QUOTE_EXTENSION_OID, value: value2022() },
+    );
     expect(keyInvalid(() => readMaaEnclaveIdentity(twice)).message).toMatch(/more than one/);
   });
 
@@ -204,13 +248,21 @@ describe('readMaaEnclaveIdentity on crafted quote extensions', () => {
     ['a header size one too large', patch((v) => v.writeUInt32LE(v.readUInt32LE(8) + 1, 8)), /header size \d+ does not match/],
     ['a header size above 4 GiB', patch((v) => v.writeUInt32LE(1, 12)), /header size \d+ does not match/],
     ['quote version 4', patch((v) => v.writeUInt16LE(4, 16)), /version 4/],
-    ['signature data longer than the quote', patch((v) => v.writeUInt32LE(v.readUInt32LE(16 + 432) + 1, 16 + 432)), /signature data length \d+ does not match/],
+    [
+      'signature data longer than the quote',
+      patch((v) => v.writeUInt32LE(v.readUInt32LE(16 + 432) + 1, 16 + 432)),
+      /signature data length \d+ does not match/,
+    ],
     ['signature length 0xffffffff', patch((v) => v.writeUInt32LE(0xffffffff, 16 + 432)), /signature data length 4294967295 does not match/],
-    ['a quote cut after the report body', (v: Buffer) => {
-      const cut = Buffer.from(v.subarray(0, 16 + 432));
-      cut.writeUInt32LE(432, 8);
-      return cut;
-    }, /truncated/],
+    [
+      'a quote cut after the report body',
+      (v: Buffer) => {
+        const cut = Buffer.from(v.subarray(0, 16 + 432));
+        cut.writeUInt32LE(432, 8);
+        return cut;
+      },
+      /truncated/,
+    ],
   ] as const)('refuses %s (2021 layout)', (_what, mutate, message) => {
     const value = mutate(value2022());
     expect(keyInvalid(() => readMaaEnclaveIdentity(certificateWith({ oid: MAA_QUOTE_EXTENSION_OID, value }))).message).toMatch(message);
@@ -224,7 +276,9 @@ describe('readMaaEnclaveIdentity on crafted quote extensions', () => {
     ['the 2021 layout under the 2020 OID', () => value2022(), /malformed|not a single OCTET STRING/],
   ] as const)('refuses %s (2020 layout)', (_what, mutate, message) => {
     const value = mutate(value2020());
-    expect(keyInvalid(() => readMaaEnclaveIdentity(certificateWith({ oid: MAA_QUOTE_EXTENSION_OID_2020, value }))).message).toMatch(message);
+    expect(keyInvalid(() => readMaaEnclaveIdentity(certificateWith({ oid: MAA_QUOTE_EXTENSION_OID_2020, value }))).message).toMatch(
+      message,
+    );
   });
 
   it('refuses the quote cut short at every 37th byte, even with the headers rewritten to agree', () => {
@@ -280,7 +334,10 @@ describe('readMaaEnclaveIdentity on damaged certificates', () => {
 
     it(`throws nothing but ERR_KEY_INVALID with random bytes of the ${name} certificate flipped`, () => {
       const der = Buffer.from(certificate, 'base64');
-      const flips = fc.array(fc.record({ at: fc.nat({ max: der.length - 1 }), xor: fc.integer({ min: 1, max: 255 }) }), { minLength: 1, maxLength: 8 });
+      const flips = fc.array(fc.record({ at: fc.nat({ max: der.length - 1 }), xor: fc.integer({ min: 1, max: 255 }) }), {
+        minLength: 1,
+        maxLength: 8,
+      });
       fc.assert(
         fc.property(flips, (changes) => {
           const mutated = Buffer.from(der);
@@ -297,11 +354,11 @@ describe('readMaaEnclaveIdentity on damaged certificates', () => {
     const der = Buffer.from(CERT_2022, 'base64');
     const extension = findExtension(der, MAA_QUOTE_EXTENSION_OID)?.value;
     const start = (extension?.byteOffset ?? 0) - der.byteOffset;
-    const hot = [
-      ...Array.from({ length: 80 }, (_, i) => start - 20 + i),
-      ...Array.from({ length: 8 }, (_, i) => start + 16 + 432 + i),
-    ];
-    const flips = fc.array(fc.record({ at: fc.constantFrom(...hot), xor: fc.integer({ min: 1, max: 255 }) }), { minLength: 1, maxLength: 3 });
+    const hot = [...Array.from({ length: 80 }, (_, i) => start - 20 + i), ...Array.from({ length: 8 }, (_, i) => start + 16 + 432 + i)];
+    const flips = fc.array(fc.record({ at: fc.constantFrom(...hot), xor: fc.integer({ min: 1, max: 255 }) }), {
+      minLength: 1,
+      maxLength: 3,
+    });
     fc.assert(
       fc.property(flips, (changes) => {
         const mutated = Buffer.from(der);
@@ -358,14 +415,18 @@ describe('checkSignerPin', () => {
 
   it('refuses a wrong MRSIGNER, and accepts nothing from an empty list', () => {
     expect(checkSignerPin(current(), { mrsigner: [MAA_MRSIGNERS.before2021] })).toMatch(/MRSIGNER 74ba5fba/);
-    expect(checkSignerPin(readMaaEnclaveIdentity(CERT_2020), { mrsigner: [MAA_MRSIGNERS.since2021], allowDebug: true })).toMatch(/MRSIGNER 5e5410aa/);
+    expect(checkSignerPin(readMaaEnclaveIdentity(CERT_2020), { mrsigner: [MAA_MRSIGNERS.since2021], allowDebug: true })).toMatch(
+      /MRSIGNER 5e5410aa/,
+    );
     expect(checkSignerPin(current(), { mrsigner: [] })).toMatch(/MRSIGNER/);
   });
 
   it('checks MRENCLAVE when pinned', () => {
     const identity = current();
     expect(checkSignerPin(identity, { mrenclave: [identity.mrenclave.toUpperCase()] })).toBeUndefined();
-    expect(checkSignerPin(identity, { mrenclave: ['b3cdb7c6d8da25088334d8864c06794f0cd7f505708abe44cc074c1e6ae0e283'] })).toMatch(/MRENCLAVE/);
+    expect(checkSignerPin(identity, { mrenclave: ['b3cdb7c6d8da25088334d8864c06794f0cd7f505708abe44cc074c1e6ae0e283'] })).toMatch(
+      /MRENCLAVE/,
+    );
   });
 
   it('refuses a low SVN', () => {

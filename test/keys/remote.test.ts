@@ -160,7 +160,8 @@ describe('unknown kids', () => {
     const verifier = verifierFor();
     await verifier.warmUp();
     maa.resetCounters();
-    const flood = () => Promise.all(Array.from({ length: 1000 }, (_, i) => codeOf(verifier, maa.mint({}, { header: { kid: `random-${clock}-${i}` } }))));
+    const flood = () =>
+      Promise.all(Array.from({ length: 1000 }, (_, i) => codeOf(verifier, maa.mint({}, { header: { kid: `random-${clock}-${i}` } }))));
     expect(new Set(await flood())).toEqual(new Set(['ERR_KEY_NOT_FOUND']));
     expect(maa.requests.certs).toBe(1);
     expect(new Set(await flood())).toEqual(new Set(['ERR_KEY_NOT_FOUND']));
@@ -281,7 +282,12 @@ describe('diagnostics', () => {
     });
     expect(verifier.keyStatus()[0]).toMatchObject({ issuer: maa.issuer, source: 'remote', state: 'empty', keyIds: [] });
     await verifier.warmUp();
-    expect(verifier.keyStatus()[0]).toMatchObject({ state: 'fresh', keyIds: [maa.activeKid], fetchedAt: new Date(clock), consecutiveFailures: 0 });
+    expect(verifier.keyStatus()[0]).toMatchObject({
+      state: 'fresh',
+      keyIds: [maa.activeKid],
+      fetchedAt: new Date(clock),
+      consecutiveFailures: 0,
+    });
     const pinned = createVerifier({ issuers: [{ issuer: maa.issuer, jwks: maa.publicJwks() }], allowInsecureLoopback: true });
     expect(pinned.keyStatus()[0]).toMatchObject({ source: 'pinned', state: 'pinned', keyIds: [maa.activeKid] });
   });

@@ -11,7 +11,11 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('the API report', () => {
   it('matches the public API', () => {
-    const generated = execFileSync(process.execPath, ['scripts/api-report.mjs'], { cwd: root, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    const generated = execFileSync(process.execPath, ['scripts/api-report.mjs'], {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    });
     const checkedIn = readFileSync(`${root}api-report.md`, 'utf8');
     expect(checkedIn, 'the public API changed: run `npm run api:update` and commit api-report.md with the change').toBe(generated);
   }, 120_000);

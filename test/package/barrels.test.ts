@@ -19,7 +19,15 @@ const barrels = readdirSync(`${root}src`, { withFileTypes: true })
 
 function internalsInBarrels(): string[] {
   const rootIndex = `${root}src/index.ts`;
-  const program = ts.createProgram([rootIndex, ...barrels], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, strict: true, skipLibCheck: true, types: ['node'], noEmit: true });
+  const program = ts.createProgram([rootIndex, ...barrels], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    skipLibCheck: true,
+    types: ['node'],
+    noEmit: true,
+  });
   const checker = program.getTypeChecker();
   const resolve = (symbol: ts.Symbol) => (symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol);
   const exportsOf = (file: string) => checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(file)!)!);

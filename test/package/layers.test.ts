@@ -34,12 +34,16 @@ describe('the import layering', () => {
     ['src/verify/time.ts', '../index.js', 'verify may not import index, a layer above it'],
     ['src/util/own.ts', '../token/parse.js', 'util may not import token, a layer above it'],
     ['src/errors.ts', './claims/catalog.js', 'errors may not import claims, a layer above it'],
-  ])('refuses %s importing %s', async (file, specifier, complaint) => {
-    const errors = await layerErrors(file, specifier);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toContain(complaint);
-    expect(errors[0]).toContain('LAYERS in eslint.config.js');
-  }, 60_000);
+  ])(
+    'refuses %s importing %s',
+    async (file, specifier, complaint) => {
+      const errors = await layerErrors(file, specifier);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain(complaint);
+      expect(errors[0]).toContain('LAYERS in eslint.config.js');
+    },
+    60_000,
+  );
 
   it.each([
     ['src/verify/time.ts', '../policy/index.js'],
@@ -51,13 +55,19 @@ describe('the import layering', () => {
     ['src/cli/verify.ts', '../index.js'],
     ['src/express/middleware.ts', '../gate/index.js'],
     ['src/binding/challenges.ts', '../verify/replay-store.js'],
-  ])('lets %s import %s', async (file, specifier) => {
-    expect(await layerErrors(file, specifier)).toEqual([]);
-  }, 60_000);
+  ])(
+    'lets %s import %s',
+    async (file, specifier) => {
+      expect(await layerErrors(file, specifier)).toEqual([]);
+    },
+    60_000,
+  );
 
   it('covers every folder and top-level module of src/', async () => {
     const entries = readdirSync(`${root}src`, { withFileTypes: true });
-    const files = entries.map((entry) => (entry.isDirectory() ? `src/${entry.name}/probe.ts` : `src/${entry.name}`)).filter((file) => file.endsWith('.ts'));
+    const files = entries
+      .map((entry) => (entry.isDirectory() ? `src/${entry.name}/probe.ts` : `src/${entry.name}`))
+      .filter((file) => file.endsWith('.ts'));
     const uncovered: string[] = [];
     for (const file of files) {
       const config = (await eslint.calculateConfigForFile(`${root}${file}`)) as { rules?: Record<string, unknown> };

@@ -15,7 +15,15 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
  */
 const NOT_EXPORTED = new Set(['Attestation', 'Next', 'OneOperator', 'ShorthandMember']);
 
-const ENTRY_POINTS = ['index', 'testing/index', 'client/index', 'express/augment', 'adapters/fastify', 'adapters/koa', 'adapters/fetch'].map((entry) => `${root}src/${entry}.ts`);
+const ENTRY_POINTS = [
+  'index',
+  'testing/index',
+  'client/index',
+  'express/augment',
+  'adapters/fastify',
+  'adapters/koa',
+  'adapters/fetch',
+].map((entry) => `${root}src/${entry}.ts`);
 
 function where(node: ts.Node): string {
   const file = node.getSourceFile();
@@ -23,7 +31,14 @@ function where(node: ts.Node): string {
 }
 
 function forgottenExports(): string[] {
-  const program = ts.createProgram(ENTRY_POINTS, { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, strict: true, skipLibCheck: true, types: ['node'] });
+  const program = ts.createProgram(ENTRY_POINTS, {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    skipLibCheck: true,
+    types: ['node'],
+  });
   const checker = program.getTypeChecker();
   const exported = new Set<ts.Symbol>();
   const resolve = (symbol: ts.Symbol) => (symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol);
@@ -42,9 +57,11 @@ function forgottenExports(): string[] {
     if (seen.has(node)) return;
     seen.add(node);
     // Private members and function bodies are not part of the public surface.
-    if (ts.isBlock(node) || (ts.canHaveModifiers(node) && ts.getModifiers(node)?.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword))) return;
+    if (ts.isBlock(node) || (ts.canHaveModifiers(node) && ts.getModifiers(node)?.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword)))
+      return;
     if (ts.isPrivateIdentifier(node)) return;
-    if ((ts.isPropertyDeclaration(node) || ts.isMethodDeclaration(node) || ts.isGetAccessor(node)) && ts.isPrivateIdentifier(node.name)) return;
+    if ((ts.isPropertyDeclaration(node) || ts.isMethodDeclaration(node) || ts.isGetAccessor(node)) && ts.isPrivateIdentifier(node.name))
+      return;
     if (ts.isTypeReferenceNode(node) || ts.isExpressionWithTypeArguments(node)) {
       const name = ts.isTypeReferenceNode(node) ? node.typeName : node.expression;
       const symbol = checker.getSymbolAtLocation(name);
@@ -52,7 +69,14 @@ function forgottenExports(): string[] {
       const declaration = target?.declarations?.[0];
       const file = declaration?.getSourceFile().fileName ?? '';
       // Ours (not a dependency's), a type or class (not a type parameter), and exported nowhere.
-      if (target !== undefined && declaration !== undefined && file.startsWith(`${root}src/`) && !ts.isTypeParameterDeclaration(declaration) && !exported.has(target) && !NOT_EXPORTED.has(target.name)) {
+      if (
+        target !== undefined &&
+        declaration !== undefined &&
+        file.startsWith(`${root}src/`) &&
+        !ts.isTypeParameterDeclaration(declaration) &&
+        !exported.has(target) &&
+        !NOT_EXPORTED.has(target.name)
+      ) {
         missing.add(`${target.name} (${file.slice(root.length)}, named by ${where(node)})`);
         for (const inner of target.declarations ?? []) visit(inner);
       }

@@ -107,7 +107,9 @@ describe('compilePolicy refuses, naming the JSON path', () => {
     expect(refusal({ anyOf: [{ authority: WUS, allOf: [PIN_MRSIGNER], anyOf: [PIN_MRSIGNER] }] })).toMatch(
       /^policy\.anyOf\[0\]: must have exactly one of/,
     );
-    expect(refusal(skr([PIN_MRSIGNER, { allOf: [PIN_MRSIGNER], anyOf: [PIN_MRSIGNER] }]))).toMatch(/^policy\.anyOf\[0\]\.allOf\[1\]: must have exactly one/);
+    expect(refusal(skr([PIN_MRSIGNER, { allOf: [PIN_MRSIGNER], anyOf: [PIN_MRSIGNER] }]))).toMatch(
+      /^policy\.anyOf\[0\]\.allOf\[1\]: must have exactly one/,
+    );
   });
 
   it('a version other than "1.0.0"', () => {
@@ -118,20 +120,30 @@ describe('compilePolicy refuses, naming the JSON path', () => {
   it('unknown members at every level', () => {
     expect(refusal(wusSkrPolicy({ comment: 'x' }))).toMatch(/^policy: unknown member "comment"/);
     expect(refusal({ anyOf: [{ authority: WUS, allOf: [PIN_MRSIGNER], note: 1 }] })).toMatch(/^policy\.anyOf\[0\]: unknown member "note"/);
-    expect(refusal(skr([PIN_MRSIGNER, { anyOf: [PIN_MRSIGNER], note: 1 }]))).toMatch(/^policy\.anyOf\[0\]\.allOf\[1\]: unknown member "note"/);
-    expect(refusal(JSON.parse(`{"__proto__": 1, "anyOf": [{"authority": "${WUS}", "allOf": [{"claim": "x-ms-sgx-mrsigner", "equals": "${HEX64}"}]}]}`))).toMatch(
-      /^policy: unknown member "__proto__"/,
+    expect(refusal(skr([PIN_MRSIGNER, { anyOf: [PIN_MRSIGNER], note: 1 }]))).toMatch(
+      /^policy\.anyOf\[0\]\.allOf\[1\]: unknown member "note"/,
     );
+    expect(
+      refusal(
+        JSON.parse(`{"__proto__": 1, "anyOf": [{"authority": "${WUS}", "allOf": [{"claim": "x-ms-sgx-mrsigner", "equals": "${HEX64}"}]}]}`),
+      ),
+    ).toMatch(/^policy: unknown member "__proto__"/);
   });
 
   it('an authority below the top level, and a top-level authority block without one', () => {
-    expect(refusal(skr([PIN_MRSIGNER, { authority: WUS, allOf: [PIN_MRSIGNER] }]))).toMatch(/^policy\.anyOf\[0\]\.allOf\[1\]: unknown member "authority"/);
+    expect(refusal(skr([PIN_MRSIGNER, { authority: WUS, allOf: [PIN_MRSIGNER] }]))).toMatch(
+      /^policy\.anyOf\[0\]\.allOf\[1\]: unknown member "authority"/,
+    );
     expect(refusal({ anyOf: [{ allOf: [PIN_MRSIGNER] }] })).toMatch(/^policy\.anyOf\[0\]: names no authority/);
   });
 
   it('an authority that is not an https issuer URL', () => {
-    expect(refusal(skr([PIN_MRSIGNER], {}, 5 as unknown as string))).toMatch(/^policy\.anyOf\[0\]\.authority: must be an issuer URL, got 5/);
-    expect(refusal(skr([PIN_MRSIGNER], {}, 'sharedwus.wus.attest.azure.net'))).toMatch(/^policy\.anyOf\[0\]\.authority: .*not an absolute URL/);
+    expect(refusal(skr([PIN_MRSIGNER], {}, 5 as unknown as string))).toMatch(
+      /^policy\.anyOf\[0\]\.authority: must be an issuer URL, got 5/,
+    );
+    expect(refusal(skr([PIN_MRSIGNER], {}, 'sharedwus.wus.attest.azure.net'))).toMatch(
+      /^policy\.anyOf\[0\]\.authority: .*not an absolute URL/,
+    );
     expect(refusal(skr([PIN_MRSIGNER], {}, 'http://sharedwus.wus.attest.azure.net'))).toMatch(/^policy\.anyOf\[0\]\.authority: .*https/);
     expect(refusal(skr([PIN_MRSIGNER], {}, `${WUS}/?x=1`))).toMatch(/^policy\.anyOf\[0\]\.authority: .*query/);
   });
@@ -142,7 +154,9 @@ describe('compilePolicy refuses, naming the JSON path', () => {
   });
 
   it('unknown operators, no operator, more than one operator', () => {
-    expect(refusal(skr([{ claim: 'x-ms-sgx-mrsigner', equal: HEX64 }]))).toMatch(/^policy\.anyOf\[0\]\.allOf\[0\]: unknown member or operator "equal"/);
+    expect(refusal(skr([{ claim: 'x-ms-sgx-mrsigner', equal: HEX64 }]))).toMatch(
+      /^policy\.anyOf\[0\]\.allOf\[0\]: unknown member or operator "equal"/,
+    );
     expect(refusal(skr([{ claim: 'x-ms-sgx-mrsigner' }]))).toMatch(/^policy\.anyOf\[0\]\.allOf\[0\]: names no operator/);
     expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-sgx-svn', greater: 1, less: 9 }]))).toMatch(
       /^policy\.anyOf\[0\]\.allOf\[1\]: has more than one operator \(greater, less\)/,
@@ -152,7 +166,9 @@ describe('compilePolicy refuses, naming the JSON path', () => {
   it('a claim that is not a claim path', () => {
     expect(refusal(skr([{ claim: 5, equals: 1 }]))).toMatch(/^policy\.anyOf\[0\]\.allOf\[0\]\.claim: must be a string/);
     for (const claim of ['', 'x-ms-isolation-tee.', '.x-ms-sgx-svn', 'x-ms-isolation-tee..x-ms-compliance-status']) {
-      expect(refusal(skr([PIN_MRSIGNER, { claim, exists: true }]))).toMatch(/^policy\.anyOf\[0\]\.allOf\[1\]\.claim: .* is not a claim path/);
+      expect(refusal(skr([PIN_MRSIGNER, { claim, exists: true }]))).toMatch(
+        /^policy\.anyOf\[0\]\.allOf\[1\]\.claim: .* is not a claim path/,
+      );
     }
   });
 
@@ -166,7 +182,9 @@ describe('compilePolicy refuses, naming the JSON path', () => {
   });
 
   it('exists with anything but true or false', () => {
-    expect(refusal(skr([PIN_MRSIGNER, { claim: 'nonce', exists: 'true' }]))).toMatch(/^policy\.anyOf\[0\]\.allOf\[1\]: exists takes true or false, got "true"/);
+    expect(refusal(skr([PIN_MRSIGNER, { claim: 'nonce', exists: 'true' }]))).toMatch(
+      /^policy\.anyOf\[0\]\.allOf\[1\]: exists takes true or false, got "true"/,
+    );
   });
 
   it('measurements of the wrong length or with non-hex digits', () => {
@@ -181,12 +199,16 @@ describe('compilePolicy refuses, naming the JSON path', () => {
       ['x-ms-sgx-mrenclave', ` ${HEX64.slice(1)}`],
     ];
     for (const [claim, value] of cases) {
-      expect(refusal(skr([PIN_MRSIGNER, { claim, equals: value }]))).toMatch(/^policy\.anyOf\[0\]\.allOf\[1\]: claim ".*" holds \d+ hex digits, got/);
+      expect(refusal(skr([PIN_MRSIGNER, { claim, equals: value }]))).toMatch(
+        /^policy\.anyOf\[0\]\.allOf\[1\]: claim ".*" holds \d+ hex digits, got/,
+      );
     }
   });
 
   it('a value of the wrong type for a known claim', () => {
-    expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-sgx-svn', equals: '3' }]))).toMatch(/claim "x-ms-sgx-svn" holds an integer 0\.\.65535, got "3"/);
+    expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-sgx-svn', equals: '3' }]))).toMatch(
+      /claim "x-ms-sgx-svn" holds an integer 0\.\.65535, got "3"/,
+    );
     expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-sgx-is-debuggable', equals: 'false' }]))).toMatch(/holds a boolean, got "false"/);
     expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-sgx-is-debuggable', notEquals: 0 }]))).toMatch(/holds a boolean, got 0/);
     expect(refusal(skr([{ claim: 'x-ms-sgx-mrenclave', equals: 5 }]))).toMatch(/holds 64 hex digits, got 5/);
@@ -197,19 +219,28 @@ describe('compilePolicy refuses, naming the JSON path', () => {
     expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-attestation-type', greater: 1 }]))).toMatch(
       /claim "x-ms-attestation-type" holds a string: greater compares numbers only/,
     );
-    expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-sgx-mrenclave', lessOrEquals: 1 }]))).toMatch(/holds 64 hex digits: lessOrEquals compares numbers only/);
-    expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-sgx-svn', greaterOrEquals: '1' }]))).toMatch(/greaterOrEquals compares finite numbers, got "1"/);
+    expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-sgx-mrenclave', lessOrEquals: 1 }]))).toMatch(
+      /holds 64 hex digits: lessOrEquals compares numbers only/,
+    );
+    expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-sgx-svn', greaterOrEquals: '1' }]))).toMatch(
+      /greaterOrEquals compares finite numbers, got "1"/,
+    );
     expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-runtime.n', less: '1' }]))).toMatch(/less compares finite numbers/);
   });
 
   it('equals on a claim holding an object or an array', () => {
-    expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-runtime', equals: 'x' }]))).toMatch(/claim "x-ms-runtime" holds an object: compare one of its members/);
+    expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-runtime', equals: 'x' }]))).toMatch(
+      /claim "x-ms-runtime" holds an object: compare one of its members/,
+    );
     expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-azurevm-attested-pcrs', notEquals: 1 }]))).toMatch(/holds an array/);
     expect(() => compilePolicy(skr([PIN_MRSIGNER, { claim: 'x-ms-runtime', exists: true }]))).not.toThrow();
   });
 
   it('claims MAA does not issue, unless allowUnknownClaims', () => {
-    const typo = skr([{ claim: 'x-ms-sgx-mrsinger', equals: HEX64 }, { claim: 'x-ms-sgx-mrenclave', equals: HEX64 }]);
+    const typo = skr([
+      { claim: 'x-ms-sgx-mrsinger', equals: HEX64 },
+      { claim: 'x-ms-sgx-mrenclave', equals: HEX64 },
+    ]);
     expect(refusal(typo)).toMatch(/^policy\.anyOf\[0\]\.allOf\[0\]: unknown claim "x-ms-sgx-mrsinger": .*allowUnknownClaims/);
     expect(compilePolicy({ ...typo, allowUnknownClaims: true }).allowUnknownClaims).toBe(true);
     expect(refusal(skr([PIN_MRSIGNER, { claim: 'x-ms-isolation-tee.x-ms-sgx-mrenclave', equals: HEX64 }]))).toMatch(
@@ -222,7 +253,9 @@ describe('compilePolicy refuses, naming the JSON path', () => {
 
   it('a path descending into a claim that holds no object, even with allowUnknownClaims', () => {
     const policy = skr([PIN_MRSIGNER, { claim: 'x-ms-sgx-svn.major', equals: 1 }], { allowUnknownClaims: true });
-    expect(refusal(policy)).toMatch(/^policy\.anyOf\[0\]\.allOf\[1\]: claim "x-ms-sgx-svn" holds an integer 0\.\.65535: a claim path cannot descend into it/);
+    expect(refusal(policy)).toMatch(
+      /^policy\.anyOf\[0\]\.allOf\[1\]: claim "x-ms-sgx-svn" holds an integer 0\.\.65535: a claim path cannot descend into it/,
+    );
   });
 
   it('flags that are not booleans', () => {
@@ -282,7 +315,7 @@ describe('a policy must name an enclave identity', () => {
     // one); an anyOf names its first branch that pins none.
     expect(() => compilePolicy(skr([PIN_MRSIGNER, { anyOf: [PIN_MRSIGNER, svn] }]))).not.toThrow();
     expect(refusal(skr([svn, { anyOf: [PIN_MRSIGNER, svn] }]))).toMatch(new RegExp(`^policy\\.anyOf\\[0\\]\\.allOf: ${anonymous.source}`));
-        expect(refusal({ allOf: [{ authority: WUS, anyOf: [PIN_MRSIGNER, { allOf: [svn, svn] }] }] })).toMatch(
+    expect(refusal({ allOf: [{ authority: WUS, anyOf: [PIN_MRSIGNER, { allOf: [svn, svn] }] }] })).toMatch(
       new RegExp(`^policy\\.allOf\\[0\\]\\.anyOf\\[1\\]\\.allOf: ${anonymous.source}`),
     );
   });
@@ -302,12 +335,24 @@ const mostly = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<unknown> = junk) =>
   fc.oneof({ arbitrary: good, weight: 9 }, { arbitrary: bad, weight: 1 });
 const claim = mostly(
   fc.constantFrom(
-    'x-ms-sgx-mrenclave', 'x-ms-sgx-mrsigner', 'x-ms-sgx-svn', 'x-ms-sgx-is-debuggable', 'x-ms-isolation-tee.x-ms-sevsnpvm-hostdata',
-    'x-ms-runtime.a.b', 'x-ms-policy-hash', 'x-ms-sgx-mrsinger', 'x-ms-sgx-svn.x', 'a..b', 'constructor',
+    'x-ms-sgx-mrenclave',
+    'x-ms-sgx-mrsigner',
+    'x-ms-sgx-svn',
+    'x-ms-sgx-is-debuggable',
+    'x-ms-isolation-tee.x-ms-sevsnpvm-hostdata',
+    'x-ms-runtime.a.b',
+    'x-ms-policy-hash',
+    'x-ms-sgx-mrsinger',
+    'x-ms-sgx-svn.x',
+    'a..b',
+    'constructor',
   ),
   fc.string(),
 );
-const operator = mostly(fc.constantFrom('equals', 'notEquals', 'less', 'greaterOrEquals', 'exists'), fc.constantFrom('equal', 'lessOrEquals', 'greater'));
+const operator = mostly(
+  fc.constantFrom('equals', 'notEquals', 'less', 'greaterOrEquals', 'exists'),
+  fc.constantFrom('equal', 'lessOrEquals', 'greater'),
+);
 const value = mostly(fc.constantFrom(HEX64, HEX96, WUS_MRENCLAVE.toUpperCase(), 1, '1', true, false));
 const condition = fc
   .record({ claim, operators: fc.array(fc.tuple(operator, value), { minLength: 1, maxLength: 2 }) })
@@ -320,8 +365,14 @@ const { rule } = fc.letrec((tie) => ({
 }));
 const authority = mostly(fc.constantFrom(WUS, `${WUS}/`, 'http://localhost:8443', 'http://example.com', 'not a url'));
 const block = fc
-  .record({ authority, kind: mostly(fc.constantFrom('allOf', 'anyOf'), fc.constant('both')), rules: fc.array(rule, { minLength: 1, maxLength: 4 }) })
-  .map(({ authority: issuer, kind, rules }) => (kind === 'both' ? { authority: issuer, allOf: rules, anyOf: rules } : { authority: issuer, [String(kind)]: rules }));
+  .record({
+    authority,
+    kind: mostly(fc.constantFrom('allOf', 'anyOf'), fc.constant('both')),
+    rules: fc.array(rule, { minLength: 1, maxLength: 4 }),
+  })
+  .map(({ authority: issuer, kind, rules }) =>
+    kind === 'both' ? { authority: issuer, allOf: rules, anyOf: rules } : { authority: issuer, [String(kind)]: rules },
+  );
 const flag = mostly(fc.boolean());
 const skrShaped = fc.record(
   {

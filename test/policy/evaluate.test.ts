@@ -2,13 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AttestationError } from '../../src/errors.js';
 import { assertPolicy } from '../../src/policy/evaluate.js';
-import {
-  compilePolicy,
-  type CompiledPolicy,
-  evaluatePolicy,
-  PolicyDeniedError,
-  type PolicyFailure,
-} from '../../src/policy/index.js';
+import { compilePolicy, type CompiledPolicy, evaluatePolicy, PolicyDeniedError, type PolicyFailure } from '../../src/policy/index.js';
 import type { VerifiedAttestation } from '../../src/verify/result.js';
 import {
   attestationOf,
@@ -74,7 +68,13 @@ describe('a real Key Vault SKR policy against the real cpp-sgx-shared-wus-2022 t
     expect(decision.allowed).toBe(false);
     expect(decision.reasons).toHaveLength(1);
     const [reason] = decision.reasons;
-    expect(reason).toMatchObject({ path: 'policy.anyOf[0].allOf[1]', claim: 'x-ms-sgx-svn', operator: 'greaterOrEquals', expected: 2, actual: 1 });
+    expect(reason).toMatchObject({
+      path: 'policy.anyOf[0].allOf[1]',
+      claim: 'x-ms-sgx-svn',
+      operator: 'greaterOrEquals',
+      expected: 2,
+      actual: 1,
+    });
     expect(reason?.message).toBe('policy.anyOf[0].allOf[1]: "x-ms-sgx-svn" greaterOrEquals 2 failed: got 1');
   });
 
@@ -86,13 +86,19 @@ describe('a real Key Vault SKR policy against the real cpp-sgx-shared-wus-2022 t
         { claim: 'x-ms-sgx-product-id', equals: 1 },
       ]),
     );
-    expect(decision.reasons.map((reason) => reason.path)).toEqual(['policy.allowDebug', 'policy.anyOf[0].allOf[0]', 'policy.anyOf[0].allOf[1]']);
+    expect(decision.reasons.map((reason) => reason.path)).toEqual([
+      'policy.allowDebug',
+      'policy.anyOf[0].allOf[0]',
+      'policy.anyOf[0].allOf[1]',
+    ]);
   });
 });
 
 describe('authority', () => {
   it('denies a token from another issuer, with only the authority mismatch as reason', () => {
-    const decision = decide(skr([{ claim: 'x-ms-sgx-svn', greater: 5 }, PIN_MRSIGNER], { allowDebug: true }, 'https://sharedeus.eus.attest.azure.net/'));
+    const decision = decide(
+      skr([{ claim: 'x-ms-sgx-svn', greater: 5 }, PIN_MRSIGNER], { allowDebug: true }, 'https://sharedeus.eus.attest.azure.net/'),
+    );
     expect(decision.allowed).toBe(false);
     expect(decision.reasons).toEqual([
       expect.objectContaining({
@@ -109,14 +115,19 @@ describe('authority', () => {
   });
 
   it('compares with the verified issuer, not with the iss claim', () => {
-    expect(decide(wusSkrPolicy({ allowDebug: true }), attestationOf(loadPayload(SGX_WUS), 'https://other.wus.attest.azure.net')).allowed).toBe(false);
+    expect(
+      decide(wusSkrPolicy({ allowDebug: true }), attestationOf(loadPayload(SGX_WUS), 'https://other.wus.attest.azure.net')).allowed,
+    ).toBe(false);
   });
 
   it('picks the block of the issuer among several, and reports every block when none holds', () => {
     const eus = { authority: 'https://sharedeus.eus.attest.azure.net', allOf: [PIN_MRSIGNER] };
     const wusBlock = { authority: `${WUS}/`, allOf: [PIN_MRSIGNER] };
     expect(decide({ anyOf: [eus, wusBlock], allowDebug: true }).allowed).toBe(true);
-    const denied = decide({ anyOf: [eus, { ...wusBlock, allOf: [{ claim: 'x-ms-sgx-mrenclave', equals: 'ee'.repeat(32) }] }], allowDebug: true });
+    const denied = decide({
+      anyOf: [eus, { ...wusBlock, allOf: [{ claim: 'x-ms-sgx-mrenclave', equals: 'ee'.repeat(32) }] }],
+      allowDebug: true,
+    });
     expect(denied.reasons.map((reason) => reason.path)).toEqual(['policy.anyOf[0].authority', 'policy.anyOf[1].allOf[0]']);
   });
 });
@@ -128,7 +139,17 @@ describe('nested anyOf / allOf', () => {
   it('holds when some branch of each anyOf holds', () => {
     const rules = [
       { anyOf: [wrongEnclave, rightEnclave] },
-      { anyOf: [{ claim: 'x-ms-sgx-svn', greaterOrEquals: 5 }, { allOf: [{ claim: 'x-ms-sgx-svn', equals: 1 }, { claim: 'x-ms-sgx-product-id', equals: 1 }] }] },
+      {
+        anyOf: [
+          { claim: 'x-ms-sgx-svn', greaterOrEquals: 5 },
+          {
+            allOf: [
+              { claim: 'x-ms-sgx-svn', equals: 1 },
+              { claim: 'x-ms-sgx-product-id', equals: 1 },
+            ],
+          },
+        ],
+      },
     ];
     expect(decideRules(rules)).toEqual({ allowed: true, reasons: [] });
   });
@@ -136,7 +157,17 @@ describe('nested anyOf / allOf', () => {
   it('reports the failures of every branch of a failed anyOf', () => {
     const decision = decideRules([
       PIN_MRSIGNER,
-      { anyOf: [wrongEnclave, { allOf: [{ claim: 'x-ms-sgx-svn', greater: 1 }, { claim: 'x-ms-sgx-product-id', equals: 2 }] }] },
+      {
+        anyOf: [
+          wrongEnclave,
+          {
+            allOf: [
+              { claim: 'x-ms-sgx-svn', greater: 1 },
+              { claim: 'x-ms-sgx-product-id', equals: 2 },
+            ],
+          },
+        ],
+      },
     ]);
     expect(decision.allowed).toBe(false);
     expect(decision.reasons.map((reason) => [reason.path, reason.actual])).toEqual([
@@ -178,7 +209,12 @@ describe('typed comparisons', () => {
   it('applies the ordering operators to numbers, at their boundaries', () => {
     const svn = (operator: string, value: number) => allowedBy([PIN_MRSIGNER, { claim: 'x-ms-sgx-svn', [operator]: value }]);
     expect([svn('less', 1), svn('less', 2), svn('lessOrEquals', 1), svn('lessOrEquals', 0)]).toEqual([false, true, true, false]);
-    expect([svn('greater', 1), svn('greater', 0), svn('greaterOrEquals', 1), svn('greaterOrEquals', 2)]).toEqual([false, true, true, false]);
+    expect([svn('greater', 1), svn('greater', 0), svn('greaterOrEquals', 1), svn('greaterOrEquals', 2)]).toEqual([
+      false,
+      true,
+      true,
+      false,
+    ]);
     expect(allowedBy([PIN_MRSIGNER, { claim: 'x-ms-sgx-svn', greaterOrEquals: 1 }], wusWith({ 'x-ms-sgx-svn': '5' }))).toBe(false);
   });
 });
@@ -191,7 +227,12 @@ describe('hex measurements', () => {
 
   it('match whatever the case of the token value', () => {
     expect(allowedBy([PIN_MRSIGNER], wusWith({ 'x-ms-sgx-mrsigner': WUS_MRSIGNER.toUpperCase() }))).toBe(true);
-    expect(allowedBy([PIN_MRSIGNER, { claim: 'x-ms-sgx-mrenclave', notEquals: WUS_MRENCLAVE }], wusWith({ 'x-ms-sgx-mrenclave': WUS_MRENCLAVE.toUpperCase() }))).toBe(false);
+    expect(
+      allowedBy(
+        [PIN_MRSIGNER, { claim: 'x-ms-sgx-mrenclave', notEquals: WUS_MRENCLAVE }],
+        wusWith({ 'x-ms-sgx-mrenclave': WUS_MRENCLAVE.toUpperCase() }),
+      ),
+    ).toBe(false);
   });
 
   it('fold ASCII only, and compare the whole value', () => {
@@ -225,7 +266,10 @@ describe('missing claims and exists', () => {
   });
 
   it('finds own claims only: constructor is missing, an own __proto__ claim is present', () => {
-    const unknown = (claim: string, exists: boolean) => ({ ...skr([PIN_MRSIGNER, { claim, exists }], { allowDebug: true }), allowUnknownClaims: true });
+    const unknown = (claim: string, exists: boolean) => ({
+      ...skr([PIN_MRSIGNER, { claim, exists }], { allowDebug: true }),
+      allowUnknownClaims: true,
+    });
     expect(decide(unknown('constructor', false)).allowed).toBe(true);
     expect(decide(unknown('x-ms-policy.toString', false)).allowed).toBe(true);
     const withProto = rawAttestation({ ...loadPayload(SGX_WUS), ...(JSON.parse('{"__proto__": {"a": 1}}') as Payload) });
@@ -334,8 +378,17 @@ describe('decisions and assertPolicy', () => {
 
 // Claim names the policies below look at, so random payloads hit them as well as miss them.
 const claimName = fc.constantFrom(
-  'x-ms-attestation-type', 'x-ms-sgx-mrsigner', 'x-ms-sgx-mrenclave', 'x-ms-sgx-svn', 'x-ms-sgx-is-debuggable',
-  'x-ms-isolation-tee', 'x-ms-runtime', 'x-ms-sevsnpvm-is-debuggable', 'x-ms-sevsnpvm-launchmeasurement', 'custom', '__proto__',
+  'x-ms-attestation-type',
+  'x-ms-sgx-mrsigner',
+  'x-ms-sgx-mrenclave',
+  'x-ms-sgx-svn',
+  'x-ms-sgx-is-debuggable',
+  'x-ms-isolation-tee',
+  'x-ms-runtime',
+  'x-ms-sevsnpvm-is-debuggable',
+  'x-ms-sevsnpvm-launchmeasurement',
+  'custom',
+  '__proto__',
 );
 const claimValue = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
@@ -347,22 +400,25 @@ const junkAttestation = fc.oneof(
   payload.map((claims) => rawAttestation(claims)),
   // The real token with some claims replaced: reaches the allowed path too.
   payload.map((changes) => wusWith(changes)),
-  fc.record({ issuer: fc.oneof(fc.constant(WUS), fc.jsonValue()), claims: fc.oneof(payload, fc.jsonValue()) }).map(
-    ({ issuer, claims }) => rawAttestation(claims, issuer),
-  ),
+  fc
+    .record({ issuer: fc.oneof(fc.constant(WUS), fc.jsonValue()), claims: fc.oneof(payload, fc.jsonValue()) })
+    .map(({ issuer, claims }) => rawAttestation(claims, issuer)),
   fc.jsonValue().map((value) => value as unknown as VerifiedAttestation),
 );
 
 const POLICIES: readonly CompiledPolicy[] = [
   wusSkrPolicy(),
   wusSkrPolicy({ allowDebug: true }),
-  skr([
-    { anyOf: [PIN_MRSIGNER, { claim: 'x-ms-sevsnpvm-launchmeasurement', equals: AZUREVM_LAUNCH }] },
-    { claim: 'x-ms-isolation-tee.x-ms-sevsnpvm-launchmeasurement', notEquals: AZUREVM_LAUNCH },
-    { claim: 'x-ms-runtime.keys', exists: false },
-    { claim: 'x-ms-sgx-svn', less: 3 },
-    { claim: 'custom.deep.path', equals: '1' },
-  ], { allowUnknownClaims: true }),
+  skr(
+    [
+      { anyOf: [PIN_MRSIGNER, { claim: 'x-ms-sevsnpvm-launchmeasurement', equals: AZUREVM_LAUNCH }] },
+      { claim: 'x-ms-isolation-tee.x-ms-sevsnpvm-launchmeasurement', notEquals: AZUREVM_LAUNCH },
+      { claim: 'x-ms-runtime.keys', exists: false },
+      { claim: 'x-ms-sgx-svn', less: 3 },
+      { claim: 'custom.deep.path', equals: '1' },
+    ],
+    { allowUnknownClaims: true },
+  ),
   { mrsigner: [WUS_MRSIGNER], minSvn: 1, productId: 1, allowDebug: true },
   { attestationType: 'azurevm', authority: [WUS, WEU], allowAnyEnclave: true },
 ].map((policy) => compilePolicy(policy));

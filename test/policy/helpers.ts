@@ -16,8 +16,7 @@ export const WUS = 'https://sharedwus.wus.attest.azure.net';
 export const WUS_MRSIGNER = '4aea5f9a0ed04b11f889aadfe6a1d376213a29a95a85ce7337ae6f7fece6610c';
 export const WUS_MRENCLAVE = '292a1f4b519e46627eb2478a3d9851405653c5b4b0a6925de843834d9216850e';
 export const WEU = 'https://sharedweu.weu.attest.azure.net';
-export const AZUREVM_LAUNCH =
-  '8962535933f5c4b429ec41d6550c187c163aa76f3be1f8d750a272a9d8995023e8286a2e431a96c36087ac46d4188676';
+export const AZUREVM_LAUNCH = '8962535933f5c4b429ec41d6550c187c163aa76f3be1f8d750a272a9d8995023e8286a2e431a96c36087ac46d4188676';
 
 export function loadPayload(name: string): Payload {
   const url = new URL(`../fixtures/maa/decoded/${name}.json`, import.meta.url);

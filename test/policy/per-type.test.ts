@@ -65,7 +65,10 @@ describe('the identity rule per type', () => {
 
   it('would otherwise accept a guest with another launch measurement', () => {
     const payload = loadPayload(SNP_2024);
-    const policy = { anyOf: [{ authority: payload['iss'], allOf: [{ claim: 'x-ms-isolation-tee.x-ms-sevsnpvm-hostdata', equals: '00'.repeat(32) }] }], allowAnyEnclave: true };
+    const policy = {
+      anyOf: [{ authority: payload['iss'], allOf: [{ claim: 'x-ms-isolation-tee.x-ms-sevsnpvm-hostdata', equals: '00'.repeat(32) }] }],
+      allowAnyEnclave: true,
+    };
     const otherGuest = attestationOf(withTee(payload, { 'x-ms-sevsnpvm-launchmeasurement': 'cd'.repeat(48) }));
     expect(decide(policy, otherGuest).allowed).toBe(true);
     expect(decide(azurevmPolicy(payload), otherGuest).allowed).toBe(false);
@@ -77,9 +80,15 @@ describe('policies on the 2025–2026 claims', () => {
     const payload = withTee(loadPayload(SNP_2024), { 'x-ms-sevsnpvm-cxl-allowed': false, 'x-ms-sevsnpvm-singlesocket': true });
     const pin = { claim: 'x-ms-isolation-tee.x-ms-sevsnpvm-launchmeasurement', equals: teeOf(payload)['x-ms-sevsnpvm-launchmeasurement'] };
     const policy = (rule: Payload) => ({ anyOf: [{ authority: payload['iss'], allOf: [pin, rule] }] });
-    expect(decide(policy({ claim: 'x-ms-isolation-tee.x-ms-sevsnpvm-cxl-allowed', equals: false }), attestationOf(payload)).allowed).toBe(true);
-    expect(decide(policy({ claim: 'x-ms-isolation-tee.x-ms-sevsnpvm-singlesocket', equals: false }), attestationOf(payload)).allowed).toBe(false);
-    expect(configError(() => compilePolicy(policy({ claim: 'x-ms-isolation-tee.x-ms-sevsnpvm-cxl-allowed', equals: 'no' }))).message).toMatch(/holds a boolean/);
+    expect(decide(policy({ claim: 'x-ms-isolation-tee.x-ms-sevsnpvm-cxl-allowed', equals: false }), attestationOf(payload)).allowed).toBe(
+      true,
+    );
+    expect(decide(policy({ claim: 'x-ms-isolation-tee.x-ms-sevsnpvm-singlesocket', equals: false }), attestationOf(payload)).allowed).toBe(
+      false,
+    );
+    expect(
+      configError(() => compilePolicy(policy({ claim: 'x-ms-isolation-tee.x-ms-sevsnpvm-cxl-allowed', equals: 'no' }))).message,
+    ).toMatch(/holds a boolean/);
   });
 });
 
@@ -92,7 +101,13 @@ describe('tdxvm policies', () => {
   const sample = tdxSample();
   const mrtd = sample['tdx_mrtd'] as string;
   const zero = '0'.repeat(96);
-  const tdxPolicy = (extra: Payload = {}): Payload => ({ attestationType: 'tdxvm', mrtd: [mrtd], rtmr: { 3: [zero] }, tcbStatus: ['UpToDate'], ...extra });
+  const tdxPolicy = (extra: Payload = {}): Payload => ({
+    attestationType: 'tdxvm',
+    mrtd: [mrtd],
+    rtmr: { 3: [zero] },
+    tcbStatus: ['UpToDate'],
+    ...extra,
+  });
 
   it('pin MRTD, RTMRs and the TCB status with the shorthand', () => {
     expect(decide(tdxPolicy(), attestationOf(sample))).toEqual({ allowed: true, reasons: [] });
@@ -102,7 +117,17 @@ describe('tdxvm policies', () => {
   });
 
   it('compile the SKR form on tdx_mrtd without allowUnknownClaims', () => {
-    const policy = { anyOf: [{ authority: sample['iss'], allOf: [{ claim: 'tdx_mrtd', equals: mrtd.toUpperCase() }, { claim: 'tdx_seamsvn', greaterOrEquals: 3 }] }] };
+    const policy = {
+      anyOf: [
+        {
+          authority: sample['iss'],
+          allOf: [
+            { claim: 'tdx_mrtd', equals: mrtd.toUpperCase() },
+            { claim: 'tdx_seamsvn', greaterOrEquals: 3 },
+          ],
+        },
+      ],
+    };
     expect(decide(policy, attestationOf(sample)).allowed).toBe(true);
   });
 
@@ -113,12 +138,20 @@ describe('tdxvm policies', () => {
   });
 
   it('refuse bad values at load', () => {
-    expect(configError(() => compilePolicy(tdxPolicy({ tcbStatus: ['uptodate'] }))).message).toMatch(/^policy\.tcbStatus\[0\]: claim "attester_tcb_status" holds one of/);
+    expect(configError(() => compilePolicy(tdxPolicy({ tcbStatus: ['uptodate'] }))).message).toMatch(
+      /^policy\.tcbStatus\[0\]: claim "attester_tcb_status" holds one of/,
+    );
     expect(configError(() => compilePolicy(tdxPolicy({ rtmr: { 4: [zero] } }))).message).toMatch(/^policy\.rtmr: unknown register "4"/);
-    expect(configError(() => compilePolicy(tdxPolicy({ rtmr: { 0: [zero.slice(2)] } }))).message).toMatch(/^policy\.rtmr\.0\[0\]: claim "tdx_rtmr0" holds 96 hex digits/);
+    expect(configError(() => compilePolicy(tdxPolicy({ rtmr: { 0: [zero.slice(2)] } }))).message).toMatch(
+      /^policy\.rtmr\.0\[0\]: claim "tdx_rtmr0" holds 96 hex digits/,
+    );
     expect(configError(() => compilePolicy({ attestationType: 'tdxvm', rtmr: { 3: [zero] } })).message).toMatch(/workload identity claim/);
-    expect(configError(() => compilePolicy({ attestationType: 'sgx', mrtd: [mrtd] })).message).toMatch(/^policy\.mrtd: names a TDX claim, which a "sgx" token never carries/);
-    expect(configError(() => compilePolicy({ attestationType: 'tdxvm', mrenclave: ['ab'.repeat(32)] })).message).toMatch(/names an SGX claim/);
+    expect(configError(() => compilePolicy({ attestationType: 'sgx', mrtd: [mrtd] })).message).toMatch(
+      /^policy\.mrtd: names a TDX claim, which a "sgx" token never carries/,
+    );
+    expect(configError(() => compilePolicy({ attestationType: 'tdxvm', mrenclave: ['ab'.repeat(32)] })).message).toMatch(
+      /names an SGX claim/,
+    );
   });
 });
 
@@ -131,11 +164,17 @@ describe('azurevm on TDX', () => {
   it('pins the nested MRTD and requires a TDX isolation TEE', () => {
     const policy = { attestationType: 'azurevm', mrtd: [mrtd] };
     expect(decide(policy, attestationOf(guest)).allowed).toBe(true);
-    expect(reasonsOf(policy, attestationOf(loadPayload(SNP_2024)))).toEqual(['x-ms-isolation-tee.x-ms-attestation-type', 'x-ms-isolation-tee.tdx_mrtd']);
+    expect(reasonsOf(policy, attestationOf(loadPayload(SNP_2024)))).toEqual([
+      'x-ms-isolation-tee.x-ms-attestation-type',
+      'x-ms-isolation-tee.tdx_mrtd',
+    ]);
   });
 
   it('refuses a debug TD inside it', () => {
-    const debug = { ...guest, 'x-ms-isolation-tee': { ...tdx, tdx_td_attributes: '0100000000000000', tdx_td_attributes_debug: true, dbgstat: 'enabled' } };
+    const debug = {
+      ...guest,
+      'x-ms-isolation-tee': { ...tdx, tdx_td_attributes: '0100000000000000', tdx_td_attributes_debug: true, dbgstat: 'enabled' },
+    };
     expect(reasonsOf({ attestationType: 'azurevm', mrtd: [mrtd] }, attestationOf(debug))).toEqual([
       'x-ms-isolation-tee.dbgstat',
       'x-ms-isolation-tee.tdx_td_attributes',
@@ -144,9 +183,9 @@ describe('azurevm on TDX', () => {
   });
 
   it('refuses a shorthand mixing SEV-SNP and TDX members', () => {
-    expect(configError(() => compilePolicy({ attestationType: 'azurevm', mrtd: [mrtd], launchMeasurement: ['ab'.repeat(48)] })).message).toMatch(
-      /mixes SEV-SNP and TDX members/,
-    );
+    expect(
+      configError(() => compilePolicy({ attestationType: 'azurevm', mrtd: [mrtd], launchMeasurement: ['ab'.repeat(48)] })).message,
+    ).toMatch(/mixes SEV-SNP and TDX members/);
   });
 
   it('refuses an isolation TEE whose debug and migration flags are unknown, unless allowDebug and allowMigration', () => {

@@ -28,7 +28,13 @@ const wusWith = (changes: Payload): VerifiedAttestation => rawAttestation({ ...l
 describe('the SGX shorthand', () => {
   it('compiles into a policy of its own form, flags off by default', () => {
     const policy = compilePolicy({ mrsigner: [WUS_MRSIGNER] });
-    expect(policy).toMatchObject({ form: 'shorthand', allowDebug: false, allowAnyEnclave: false, allowUnknownClaims: false, authorities: [] });
+    expect(policy).toMatchObject({
+      form: 'shorthand',
+      allowDebug: false,
+      allowAnyEnclave: false,
+      allowUnknownClaims: false,
+      authorities: [],
+    });
   });
 
   it('refuses the real debug enclave by default and allows it with allowDebug', () => {
@@ -60,7 +66,9 @@ describe('the SGX shorthand', () => {
     expect(decide({ ...full, minSvn: 2 }).reasons).toEqual([
       expect.objectContaining({ path: 'policy.minSvn', claim: 'x-ms-sgx-svn', operator: 'greaterOrEquals', expected: 2, actual: 1 }),
     ]);
-    expect(decide({ ...full, productId: 2 }).reasons).toEqual([expect.objectContaining({ path: 'policy.productId', claim: 'x-ms-sgx-product-id' })]);
+    expect(decide({ ...full, productId: 2 }).reasons).toEqual([
+      expect.objectContaining({ path: 'policy.productId', claim: 'x-ms-sgx-product-id' }),
+    ]);
     expect(decide({ ...full, policyHash: ['x'] }).reasons).toEqual([expect.objectContaining({ path: 'policy.policyHash[0]' })]);
     expect(allowed(full, wusWith({ 'x-ms-sgx-svn': 7 }))).toBe(true);
   });
@@ -68,7 +76,9 @@ describe('the SGX shorthand', () => {
   it('checks the attestation type, sgx by default', () => {
     const azurevm = fixtureAttestation(AZUREVM_WEU);
     expect(decide({ mrsigner: [WUS_MRSIGNER], allowDebug: true }, azurevm).reasons).toEqual(
-      expect.arrayContaining([expect.objectContaining({ path: 'policy.attestationType', claim: 'x-ms-attestation-type', actual: 'azurevm' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'policy.attestationType', claim: 'x-ms-attestation-type', actual: 'azurevm' }),
+      ]),
     );
     expect(allowed({ attestationType: 'azurevm', authority: WEU, allowAnyEnclave: true }, azurevm)).toBe(true);
   });
@@ -76,7 +86,11 @@ describe('the SGX shorthand', () => {
   it('restricts the issuer with authority, one or several', () => {
     expect(allowed({ mrsigner: [WUS_MRSIGNER], authority: `${WUS}/`, allowDebug: true })).toBe(true);
     expect(allowed({ mrsigner: [WUS_MRSIGNER], authority: [WEU, WUS], allowDebug: true })).toBe(true);
-    const policy = compilePolicy({ mrsigner: [WUS_MRSIGNER], authority: ['https://SHAREDWEU.weu.attest.azure.net/', WUS], allowDebug: true });
+    const policy = compilePolicy({
+      mrsigner: [WUS_MRSIGNER],
+      authority: ['https://SHAREDWEU.weu.attest.azure.net/', WUS],
+      allowDebug: true,
+    });
     expect(policy.authorities).toEqual([WEU, WUS]);
     const decision = decide({ mrsigner: [WUS_MRSIGNER], authority: [WEU], allowDebug: true });
     expect(decision.reasons).toEqual([expect.objectContaining({ path: 'policy.authority[0]', claim: 'iss', expected: WEU, actual: WUS })]);
@@ -90,7 +104,12 @@ describe('the SGX shorthand', () => {
           authority: WUS,
           allOf: [
             { claim: 'x-ms-attestation-type', equals: 'sgx' },
-            { anyOf: [{ claim: 'x-ms-sgx-mrsigner', equals: WUS_MRSIGNER }, { claim: 'x-ms-sgx-mrsigner', equals: HEX64 }] },
+            {
+              anyOf: [
+                { claim: 'x-ms-sgx-mrsigner', equals: WUS_MRSIGNER },
+                { claim: 'x-ms-sgx-mrsigner', equals: HEX64 },
+              ],
+            },
             { claim: 'x-ms-sgx-svn', greaterOrEquals: 1 },
           ],
         },
@@ -138,9 +157,13 @@ describe('the shorthand refuses', () => {
   });
 
   it('bad values, with the path of the member or list entry', () => {
-    expect(refusal({ mrenclave: [HEX64, HEX64.slice(2)] })).toMatch(/^policy\.mrenclave\[1\]: claim "x-ms-sgx-mrenclave" holds 64 hex digits/);
+    expect(refusal({ mrenclave: [HEX64, HEX64.slice(2)] })).toMatch(
+      /^policy\.mrenclave\[1\]: claim "x-ms-sgx-mrenclave" holds 64 hex digits/,
+    );
     expect(refusal({ mrsigner: [HEX64, 5] })).toMatch(/^policy\.mrsigner\[1\]: claim "x-ms-sgx-mrsigner" holds 64 hex digits, got 5/);
-    expect(refusal({ mrsigner: [HEX64], productId: '1' })).toMatch(/^policy\.productId: claim "x-ms-sgx-product-id" holds an integer 0\.\.65535, got "1"/);
+    expect(refusal({ mrsigner: [HEX64], productId: '1' })).toMatch(
+      /^policy\.productId: claim "x-ms-sgx-product-id" holds an integer 0\.\.65535, got "1"/,
+    );
     expect(refusal({ mrsigner: [HEX64], minSvn: '1' })).toMatch(/^policy\.minSvn: greaterOrEquals compares finite numbers, got "1"/);
     expect(refusal({ mrsigner: [HEX64], policyHash: [{}] })).toMatch(/^policy\.policyHash\[0\]: equals takes a string/);
     expect(refusal({ mrsigner: [HEX64], authority: [WUS, 'ftp://x'] })).toMatch(/^policy\.authority\[1\]: .*https/);
@@ -150,12 +173,20 @@ describe('the shorthand refuses', () => {
   });
 
   it('SGX members with another attestation type', () => {
-    expect(refusal({ attestationType: 'sevsnpvm', mrenclave: [HEX64] })).toMatch(/^policy\.mrenclave: names an SGX claim, which a "sevsnpvm" token never carries/);
+    expect(refusal({ attestationType: 'sevsnpvm', mrenclave: [HEX64] })).toMatch(
+      /^policy\.mrenclave: names an SGX claim, which a "sevsnpvm" token never carries/,
+    );
     expect(refusal({ attestationType: 'azurevm', minSvn: 1, allowAnyEnclave: true })).toMatch(/^policy\.minSvn: names an SGX claim/);
   });
 
   it('a policy pinning no enclave, unless allowAnyEnclave', () => {
-    for (const policy of [{ minSvn: 1 }, { policyHash: [POLICY_HASH] }, { authority: WUS }, { attestationType: 'sgx' }, { productId: 1, minSvn: 2 }]) {
+    for (const policy of [
+      { minSvn: 1 },
+      { policyHash: [POLICY_HASH] },
+      { authority: WUS },
+      { attestationType: 'sgx' },
+      { productId: 1, minSvn: 2 },
+    ]) {
       expect(refusal(policy)).toMatch(/can be satisfied without an equals on a workload identity claim/);
       expect(compilePolicy({ ...policy, allowAnyEnclave: true }).allowAnyEnclave).toBe(true);
     }

@@ -41,7 +41,11 @@ describe('buildSignatureBase: known answers', () => {
   it('builds the exact base for a signed POST', () => {
     const base = buildSignatureBase(message, {
       components: ['@method', '@authority', '@path', '@query', 'authorization', 'content-digest'],
-      parameters: [['created', 1_700_000_000], ['keyid', 'HCLAkPub'], ['alg', 'ed25519']],
+      parameters: [
+        ['created', 1_700_000_000],
+        ['keyid', 'HCLAkPub'],
+        ['alg', 'ed25519'],
+      ],
     });
     expect(base).toBe(EXPECTED);
   });
@@ -61,7 +65,8 @@ describe('buildSignatureBase: known answers', () => {
     expect(headers).toEqual({
       authorization: `Bearer ${TOKEN}`,
       'content-digest': 'sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:',
-      'signature-input': 'sig1=("@method" "@authority" "@path" "@query" "authorization" "content-digest");created=1700000000;keyid="HCLAkPub";alg="ed25519"',
+      'signature-input':
+        'sig1=("@method" "@authority" "@path" "@query" "authorization" "content-digest");created=1700000000;keyid="HCLAkPub";alg="ed25519"',
       signature: `sig1=:${sign(null, Buffer.from(EXPECTED), privateKey).toString('base64')}:`,
     });
     expect(verify(null, Buffer.from(EXPECTED), publicKey, parseSignature(headers.signature!, 'sig1', true))).toBe(true);
@@ -69,9 +74,15 @@ describe('buildSignatureBase: known answers', () => {
 
   it('reproduces RFC 9421 B.2.6 (ed25519) byte for byte: base and signature', () => {
     // Appendix B.1.4 test-key-ed25519 and B.2.6's request, Signature-Input and Signature.
-    const privateKey = createPrivateKey('-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF\n-----END PRIVATE KEY-----\n');
-    const publicKey = createPublicKey('-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAJrQLj5P/89iXES9+vFgrIy29clF9CC/oPPsw3c5D0bs=\n-----END PUBLIC KEY-----\n');
-    const input = parseSignatureInput('sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519"');
+    const privateKey = createPrivateKey(
+      '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF\n-----END PRIVATE KEY-----\n',
+    );
+    const publicKey = createPublicKey(
+      '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAJrQLj5P/89iXES9+vFgrIy29clF9CC/oPPsw3c5D0bs=\n-----END PUBLIC KEY-----\n',
+    );
+    const input = parseSignatureInput(
+      'sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519"',
+    );
     expect(input).toMatchObject({ label: 'sig-b26', created: 1618884473, keyid: 'test-key-ed25519' });
     const base = buildSignatureBase(
       {
@@ -99,7 +110,11 @@ describe('buildSignatureBase: known answers', () => {
         '"@signature-params": ("date" "@method" "@path" "@authority" "content-type" "content-length");created=1618884473;keyid="test-key-ed25519"',
       ].join('\n'),
     );
-    const expected = parseSignature('sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:', 'sig-b26', true);
+    const expected = parseSignature(
+      'sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:',
+      'sig-b26',
+      true,
+    );
     expect(sign(null, Buffer.from(base), privateKey)).toEqual(expected);
     expect(verify(null, Buffer.from(base), publicKey, expected)).toBe(true);
   });
@@ -107,19 +122,39 @@ describe('buildSignatureBase: known answers', () => {
   it('builds a GET without a query with a lone "?" (RFC 9421 §2.2.7)', () => {
     const base = buildSignatureBase(
       { method: 'GET', authority: 'rp.example.com', ...splitRequestTarget('/'), headers: { authorization: 'Bearer x' } },
-      { components: ['@method', '@path', '@query'], parameters: [['created', 1], ['nonce', 'n"\\']] },
+      {
+        components: ['@method', '@path', '@query'],
+        parameters: [
+          ['created', 1],
+          ['nonce', 'n"\\'],
+        ],
+      },
     );
-    expect(base).toBe('"@method": GET\n"@path": /\n"@query": ?\n"@signature-params": ("@method" "@path" "@query");created=1;nonce="n\\"\\\\"');
+    expect(base).toBe(
+      '"@method": GET\n"@path": /\n"@query": ?\n"@signature-params": ("@method" "@path" "@query");created=1;nonce="n\\"\\\\"',
+    );
   });
 });
 
 describe('component values', () => {
-  const message = (headers: MessageComponents['headers']): MessageComponents => ({ method: 'GET', authority: 'a', path: '/', query: '?', headers });
+  const message = (headers: MessageComponents['headers']): MessageComponents => ({
+    method: 'GET',
+    authority: 'a',
+    path: '/',
+    query: '?',
+    headers,
+  });
 
   it('trims each field line and joins several with ", " (RFC 9421 §2.1 examples)', () => {
-    expect(componentValue(message({ 'cache-control': ['max-age=60', '   must-revalidate'] }), 'cache-control')).toBe('max-age=60, must-revalidate');
-    expect(componentValue(message({ 'x-ows-header': '   Leading and trailing whitespace.   ' }), 'x-ows-header')).toBe('Leading and trailing whitespace.');
-    expect(componentValue(message({ 'example-dict': ' a=1,    b=2;x=1;y=2,   c=(a   b   c)' }), 'example-dict')).toBe('a=1,    b=2;x=1;y=2,   c=(a   b   c)');
+    expect(componentValue(message({ 'cache-control': ['max-age=60', '   must-revalidate'] }), 'cache-control')).toBe(
+      'max-age=60, must-revalidate',
+    );
+    expect(componentValue(message({ 'x-ows-header': '   Leading and trailing whitespace.   ' }), 'x-ows-header')).toBe(
+      'Leading and trailing whitespace.',
+    );
+    expect(componentValue(message({ 'example-dict': ' a=1,    b=2;x=1;y=2,   c=(a   b   c)' }), 'example-dict')).toBe(
+      'a=1,    b=2;x=1;y=2,   c=(a   b   c)',
+    );
     expect(componentValue(message({ 'x-empty-header': '' }), 'x-empty-header')).toBe('');
   });
 
@@ -159,7 +194,8 @@ describe('component values', () => {
 
 describe('parseSignatureInput and parseSignature', () => {
   it('keeps the parameters in the order written and serializes them back identically', () => {
-    const field = 'sig1=("@method" "authorization");alg="rsa-pss-sha512";nonce="n-1";created=1618884475;keyid="k";expires=1618884775;tag="t"';
+    const field =
+      'sig1=("@method" "authorization");alg="rsa-pss-sha512";nonce="n-1";created=1618884475;keyid="k";expires=1618884775;tag="t"';
     const input = parseSignatureInput(field);
     expect(input.parameters.map(([name]) => name)).toEqual(['alg', 'nonce', 'created', 'keyid', 'expires', 'tag']);
     expect(`sig1=${serializeSignatureParams(input)}`).toBe(field);

@@ -28,7 +28,10 @@ describe('parseDictionary: the RFC 8941 subset', () => {
         { kind: 'item', value: { type: 'string', value: 's' }, parameters: [] },
         { kind: 'item', value: { type: 'integer', value: 2 }, parameters: [] },
       ],
-      parameters: [['p', { type: 'integer', value: -3 }], ['q', { type: 'boolean', value: true }]],
+      parameters: [
+        ['p', { type: 'integer', value: -3 }],
+        ['q', { type: 'boolean', value: true }],
+      ],
     });
     expect(parsed.get('g')?.text).toBe('("s" 2);p=-3;q');
     expect(serializeMember(value('h')!)).toBe('*t;k="v"');
@@ -84,7 +87,9 @@ describe('parseDictionary: the RFC 8941 subset', () => {
   it('never quotes more than a short slice of the input in its messages', () => {
     const key = 'k'.repeat(64);
     expect(() => parse(`${key}=1, ${key}=2`, { ...LIMITS, maxLength: 4096 })).toThrow(/^Test: duplicate key "k{64}" at offset \d+$/);
-    expect(() => parse(`a="${'\u0001'.repeat(300)}"`, { ...LIMITS, maxLength: 4096 })).toThrow(/^Test: invalid character in string at offset 3$/);
+    expect(() => parse(`a="${'\u0001'.repeat(300)}"`, { ...LIMITS, maxLength: 4096 })).toThrow(
+      /^Test: invalid character in string at offset 3$/,
+    );
   });
 
   it('serializes strings with escapes and refuses what a string cannot hold', () => {
@@ -110,7 +115,10 @@ describe('parseDictionary: the RFC 8941 subset', () => {
         const text = serializeMember({
           kind: 'inner-list',
           items: items.map((value) => ({ kind: 'item', value: { type: 'string', value }, parameters: [] })),
-          parameters: [['created', { type: 'integer', value: created }], ['keyid', { type: 'string', value: keyid }]],
+          parameters: [
+            ['created', { type: 'integer', value: created }],
+            ['keyid', { type: 'string', value: keyid }],
+          ],
         });
         const parsed = parse(`sig1=${text}`).get('sig1');
         expect(parsed?.text).toBe(text);

@@ -38,7 +38,11 @@ function check(request: SignedRequest, key: KeyObject = EC.publicKey, options: V
 
 /** Signs an arbitrary input, bypassing the client's profile, to build requests the client would never send. */
 function handSigned(request: SignedRequest, input: SignatureInput, privateKey: KeyObject = EC.privateKey): SignedRequest {
-  const headers = signatureHeaders({ method: request.method, target: request.url, authority: request.authority, headers: request.headers }, input, privateKey);
+  const headers = signatureHeaders(
+    { method: request.method, target: request.url, authority: request.authority, headers: request.headers },
+    input,
+    privateKey,
+  );
   return { ...request, headers: { ...request.headers, ...headers } };
 }
 
@@ -65,13 +69,17 @@ describe('verifyRequestSignature: round trips', () => {
     const rsa = KEYS[1]!;
     const jwk = rsa.publicKey.export({ format: 'jwk' });
     const runtimeKey = createPublicKey({ key: { ...jwk, kid: 'HCLAkPub' }, format: 'jwk' });
-    await expect(check(signed('GET', 'https://rp.example.com/', { privateKey: rsa.privateKey, keyId: 'HCLAkPub' }), runtimeKey)).resolves.toBeUndefined();
+    await expect(
+      check(signed('GET', 'https://rp.example.com/', { privateKey: rsa.privateKey, keyId: 'HCLAkPub' }), runtimeKey),
+    ).resolves.toBeUndefined();
   });
 
   it('accepts an EC P-256 key imported from a JWK shaped like x-ms-runtime.jwk', async () => {
     // Same members as the runtime JWK of test/fixtures/maa/decoded/cpp-openenclave-runtimejson-aad-2022.json;
     // that recorded point itself is not on P-256 (a placeholder in the SDK recording), so node:crypto refuses to import it.
-    const shape = fixtureJson<{ payload: { 'x-ms-runtime': { jwk: Record<string, string> } } }>('decoded/cpp-openenclave-runtimejson-aad-2022.json').payload['x-ms-runtime'].jwk;
+    const shape = fixtureJson<{ payload: { 'x-ms-runtime': { jwk: Record<string, string> } } }>(
+      'decoded/cpp-openenclave-runtimejson-aad-2022.json',
+    ).payload['x-ms-runtime'].jwk;
     const { x, y } = EC.publicKey.export({ format: 'jwk' });
     const runtimeKey = createPublicKey({ key: { ...shape, x, y }, format: 'jwk' });
     await expect(check(signed('GET', 'https://rp.example.com/'), runtimeKey)).resolves.toBeUndefined();
@@ -104,10 +112,12 @@ describe('verifyRequestSignature: round trips', () => {
 describe('verifyRequestSignature: refusals, always ERR_POSSESSION', () => {
   it('refuses a signature made with another key', async () => {
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    expect(await refusal(() => check(signed('GET', 'https://rp.example.com/', { privateKey: other.privateKey })))).toMatch(/does not verify/);
+    expect(await refusal(() => check(signed('GET', 'https://rp.example.com/', { privateKey: other.privateKey })))).toMatch(
+      /does not verify/,
+    );
   });
 
-  it('refuses a stolen token signed with the thief\'s own key (the token binds the victim\'s key)', async () => {
+  it("refuses a stolen token signed with the thief's own key (the token binds the victim's key)", async () => {
     const thief = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const request = signed('GET', 'https://rp.example.com/secrets', { privateKey: thief.privateKey, token: TOKEN });
     // The relying party takes the key from the verified token, i.e. the victim's key.
@@ -130,7 +140,9 @@ describe('verifyRequestSignature: refusals, always ERR_POSSESSION', () => {
 
   it('honours maxAgeSeconds and clockToleranceSeconds', async () => {
     const request = signed('GET', 'https://rp.example.com/', { now: () => NOW - 20_000 });
-    expect(await refusal(() => check(request, EC.publicKey, { maxAgeSeconds: 10, clockToleranceSeconds: 0 }))).toMatch(/older than 10 seconds/);
+    expect(await refusal(() => check(request, EC.publicKey, { maxAgeSeconds: 10, clockToleranceSeconds: 0 }))).toMatch(
+      /older than 10 seconds/,
+    );
     await expect(check(request, EC.publicKey, { maxAgeSeconds: 10, clockToleranceSeconds: 10 })).resolves.toBeUndefined();
   });
 
@@ -138,9 +150,23 @@ describe('verifyRequestSignature: refusals, always ERR_POSSESSION', () => {
     const base = { method: 'GET', url: '/', authority: 'rp.example.com', headers: { authorization: `Bearer ${TOKEN}` } };
     const noCreated = handSigned(base, { components: PROFILE, parameters: [['alg', 'ecdsa-p256-sha256']] });
     expect(await refusal(() => check(noCreated))).toMatch(/no created/);
-    const expired = handSigned(base, { components: PROFILE, parameters: [['created', created(-10)], ['expires', created(-6)], ['alg', 'ecdsa-p256-sha256']] });
+    const expired = handSigned(base, {
+      components: PROFILE,
+      parameters: [
+        ['created', created(-10)],
+        ['expires', created(-6)],
+        ['alg', 'ecdsa-p256-sha256'],
+      ],
+    });
     expect(await refusal(() => check(expired))).toMatch(/expired/);
-    const backwards = handSigned(base, { components: PROFILE, parameters: [['created', created()], ['expires', created(-1)], ['alg', 'ecdsa-p256-sha256']] });
+    const backwards = handSigned(base, {
+      components: PROFILE,
+      parameters: [
+        ['created', created()],
+        ['expires', created(-1)],
+        ['alg', 'ecdsa-p256-sha256'],
+      ],
+    });
     expect(await refusal(() => check(backwards))).toMatch(/expires before/);
   });
 
@@ -152,7 +178,16 @@ describe('verifyRequestSignature: refusals, always ERR_POSSESSION', () => {
   it('refuses a tampered body whose Content-Digest was recomputed (the signature covers the digest)', async () => {
     const request = signed('POST', 'https://rp.example.com/orders', { body: JSON_BODY });
     const body = Buffer.from('{"hello": "mallory"}');
-    const forged = { ...request, body, headers: { ...request.headers, 'content-digest': signRequest({ method: 'POST', url: 'https://x/', body, token: TOKEN, privateKey: EC.privateKey })['content-digest']! } };
+    const forged = {
+      ...request,
+      body,
+      headers: {
+        ...request.headers,
+        'content-digest': signRequest({ method: 'POST', url: 'https://x/', body, token: TOKEN, privateKey: EC.privateKey })[
+          'content-digest'
+        ]!,
+      },
+    };
     expect(await refusal(() => check(forged))).toMatch(/does not verify/);
   });
 
@@ -182,7 +217,9 @@ describe('verifyRequestSignature: refusals, always ERR_POSSESSION', () => {
     const { 'signature-input': _i, ...noInput } = request.headers;
     expect(await refusal(() => check({ ...request, headers: noSignature }))).toMatch(/no Signature header/);
     expect(await refusal(() => check({ ...request, headers: noInput }))).toMatch(/no Signature-Input header/);
-    expect(await refusal(() => check({ ...request, headers: { authorization: request.headers.authorization } }))).toMatch(/no Signature-Input/);
+    expect(await refusal(() => check({ ...request, headers: { authorization: request.headers.authorization } }))).toMatch(
+      /no Signature-Input/,
+    );
   });
 
   it('refuses a Signature and Signature-Input with different labels', async () => {
@@ -200,7 +237,13 @@ describe('verifyRequestSignature: refusals, always ERR_POSSESSION', () => {
   ])('refuses a signature that does not cover %s', async (missing, components) => {
     const request = handSigned(
       { method: 'GET', url: '/a?b', authority: 'rp.example.com', headers: { authorization: `Bearer ${TOKEN}` } },
-      { components, parameters: [['created', created()], ['alg', 'ecdsa-p256-sha256']] },
+      {
+        components,
+        parameters: [
+          ['created', created()],
+          ['alg', 'ecdsa-p256-sha256'],
+        ],
+      },
     );
     expect(await refusal(() => check(request))).toMatch(new RegExp(`does not cover "${missing}"`));
   });
@@ -208,7 +251,13 @@ describe('verifyRequestSignature: refusals, always ERR_POSSESSION', () => {
   it('checks configured requiredComponents, and signatures may cover more', async () => {
     const request = handSigned(
       { method: 'GET', url: '/a', authority: 'rp.example.com', headers: { authorization: `Bearer ${TOKEN}`, 'x-tenant': 'blue' } },
-      { components: [...PROFILE, 'x-tenant'], parameters: [['created', created()], ['alg', 'ecdsa-p256-sha256']] },
+      {
+        components: [...PROFILE, 'x-tenant'],
+        parameters: [
+          ['created', created()],
+          ['alg', 'ecdsa-p256-sha256'],
+        ],
+      },
     );
     await expect(check(request)).resolves.toBeUndefined();
     await expect(check(request, EC.publicKey, { requiredComponents: ['@method', 'x-tenant'] })).resolves.toBeUndefined();
@@ -218,7 +267,13 @@ describe('verifyRequestSignature: refusals, always ERR_POSSESSION', () => {
   it('refuses a covered header that is absent from the request', async () => {
     const request = handSigned(
       { method: 'GET', url: '/a', authority: 'rp.example.com', headers: { authorization: `Bearer ${TOKEN}`, 'x-tenant': 'blue' } },
-      { components: [...PROFILE, 'x-tenant'], parameters: [['created', created()], ['alg', 'ecdsa-p256-sha256']] },
+      {
+        components: [...PROFILE, 'x-tenant'],
+        parameters: [
+          ['created', created()],
+          ['alg', 'ecdsa-p256-sha256'],
+        ],
+      },
     );
     const { 'x-tenant': _gone, ...headers } = request.headers as Record<string, string>;
     expect(await refusal(() => check({ ...request, headers }))).toMatch(/"x-tenant" is missing/);
@@ -226,19 +281,44 @@ describe('verifyRequestSignature: refusals, always ERR_POSSESSION', () => {
 
   it.each([
     ['alg missing', [['created', 0]]],
-    ['an alg of another key type', [['created', 0], ['alg', 'rsa-pss-sha512']]],
-    ['an HMAC alg', [['created', 0], ['alg', 'hmac-sha256']]],
-    ['an unknown alg', [['created', 0], ['alg', 'none']]],
+    [
+      'an alg of another key type',
+      [
+        ['created', 0],
+        ['alg', 'rsa-pss-sha512'],
+      ],
+    ],
+    [
+      'an HMAC alg',
+      [
+        ['created', 0],
+        ['alg', 'hmac-sha256'],
+      ],
+    ],
+    [
+      'an unknown alg',
+      [
+        ['created', 0],
+        ['alg', 'none'],
+      ],
+    ],
   ] as const)('refuses %s for an EC P-256 key', async (_name, parameters) => {
     const withTime = parameters.map(([name, value]) => (name === 'created' ? (['created', created()] as const) : ([name, value] as const)));
-    const request = handSigned({ method: 'GET', url: '/', authority: 'rp.example.com', headers: { authorization: `Bearer ${TOKEN}` } }, { components: PROFILE, parameters: withTime });
+    const request = handSigned(
+      { method: 'GET', url: '/', authority: 'rp.example.com', headers: { authorization: `Bearer ${TOKEN}` } },
+      { components: PROFILE, parameters: withTime },
+    );
     expect(await refusal(() => check(request))).toMatch(/alg/);
   });
 
   it('refuses an Ed25519 alg on an RSA key and the reverse: the key type decides, not the request', async () => {
     const [, rsa, , ed] = KEYS;
-    expect(await refusal(() => check(signed('GET', 'https://rp.example.com/', { privateKey: ed!.privateKey }), rsa!.publicKey))).toMatch(/alg "ed25519" is not allowed/);
-    expect(await refusal(() => check(signed('GET', 'https://rp.example.com/', { privateKey: rsa!.privateKey }), ed!.publicKey))).toMatch(/alg "rsa-pss-sha512" is not allowed/);
+    expect(await refusal(() => check(signed('GET', 'https://rp.example.com/', { privateKey: ed!.privateKey }), rsa!.publicKey))).toMatch(
+      /alg "ed25519" is not allowed/,
+    );
+    expect(await refusal(() => check(signed('GET', 'https://rp.example.com/', { privateKey: rsa!.privateKey }), ed!.publicKey))).toMatch(
+      /alg "rsa-pss-sha512" is not allowed/,
+    );
   });
 
   it('refuses keys it cannot check: P-384, RSA under 2048 bits', async () => {
@@ -271,13 +351,26 @@ describe('verifyRequestSignature: refusals, always ERR_POSSESSION', () => {
     const noNonce = signed('GET', 'https://rp.example.com/', { nonce: false });
     await expect(check(noNonce, EC.publicKey, { nonceStore: store })).resolves.toBeUndefined();
     expect(await refusal(() => check(noNonce, EC.publicKey, { nonceStore: store, requireNonce: true }))).toMatch(/no nonce/);
-    const broken = { once: async () => { throw new Error('redis down'); } };
-    expect(await refusal(() => check(signed('GET', 'https://rp.example.com/'), EC.publicKey, { nonceStore: broken }))).toMatch(/nonce store failed/);
+    const broken = {
+      once: async () => {
+        throw new Error('redis down');
+      },
+    };
+    expect(await refusal(() => check(signed('GET', 'https://rp.example.com/'), EC.publicKey, { nonceStore: broken }))).toMatch(
+      /nonce store failed/,
+    );
   });
 
   it('refuses wrong options with ERR_CONFIG_INVALID', async () => {
     const request = signed('GET', 'https://rp.example.com/');
-    for (const options of [{ maxAgeSeconds: -1 }, { clockToleranceSeconds: Number.NaN }, { requiredComponents: ['@target-uri'] }, { requiredComponents: ['Authorization'] }, { requireNonce: true }, { label: 'Sig 1' }]) {
+    for (const options of [
+      { maxAgeSeconds: -1 },
+      { clockToleranceSeconds: Number.NaN },
+      { requiredComponents: ['@target-uri'] },
+      { requiredComponents: ['Authorization'] },
+      { requireNonce: true },
+      { label: 'Sig 1' },
+    ]) {
       expect(await outcome(() => check(request, EC.publicKey, options))).toBe('ERR_CONFIG_INVALID');
     }
     expect(await outcome(() => check(request, EC.privateKey))).toBe('ERR_CONFIG_INVALID');
@@ -328,7 +421,9 @@ describe('verifyRequestSignature: refusals, always ERR_POSSESSION', () => {
     ['stray characters in base64', (s: string) => s.replace(/^sig1=:/, 'sig1=:*')],
   ])('refuses a malformed Signature: %s', async (_name, change) => {
     const request = signed('GET', 'https://rp.example.com/');
-    expect(await outcome(() => check({ ...request, headers: { ...request.headers, signature: change(request.headers.signature!) } }))).toBe('ERR_POSSESSION');
+    expect(await outcome(() => check({ ...request, headers: { ...request.headers, signature: change(request.headers.signature!) } }))).toBe(
+      'ERR_POSSESSION',
+    );
   });
 });
 
@@ -349,10 +444,14 @@ describe('verifyRequestSignature: fuzzed Signature and Signature-Input', () => {
 
   it('refuses arbitrary full-range strings and arrays of them', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.array(fc.string({ maxLength: 40 }), { maxLength: 3 })), fc.boolean(), async (value, inInput) => {
-        const headers = { ...request.headers, [inInput ? 'signature-input' : 'signature']: value };
-        expect(await outcome(() => check({ ...request, headers }))).toBe('ERR_POSSESSION');
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.array(fc.string({ maxLength: 40 }), { maxLength: 3 })),
+        fc.boolean(),
+        async (value, inInput) => {
+          const headers = { ...request.headers, [inInput ? 'signature-input' : 'signature']: value };
+          expect(await outcome(() => check({ ...request, headers }))).toBe('ERR_POSSESSION');
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -370,9 +469,11 @@ describe('verifyRequestSignature: fuzzed Signature and Signature-Input', () => {
         const original = request.headers[header]!;
         const i = at % (original.length + 1);
         const edited =
-          kind === 'insert' ? original.slice(0, i) + char + original.slice(i)
-          : kind === 'delete' ? original.slice(0, i) + original.slice(i + 1)
-          : original.slice(0, i) + char + original.slice(i + 1);
+          kind === 'insert'
+            ? original.slice(0, i) + char + original.slice(i)
+            : kind === 'delete'
+              ? original.slice(0, i) + original.slice(i + 1)
+              : original.slice(0, i) + char + original.slice(i + 1);
         const result = await outcome(() => check({ ...request, headers: { ...request.headers, [header]: edited } }));
         if (result === 'accepted') expect(edited.replace(/^ +|[ \t]+$/g, '')).toBe(original);
         else expect(result).toBe('ERR_POSSESSION');
@@ -390,7 +491,10 @@ describe('verifyRequestSignature: fuzzed Signature and Signature-Input', () => {
       { ...request, headers: { ...request.headers, authorization: ['a', 7] } },
     ] as unknown as SignedRequest[];
     for (const candidate of weird) {
-      const error = await check(candidate).then(() => undefined, (e: unknown) => e);
+      const error = await check(candidate).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(AttestationError);
     }
   });

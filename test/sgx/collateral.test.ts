@@ -21,7 +21,10 @@ describe('TCB level, QE identity and revocation on self-made collateral', () => 
   const quote = makeQuote(world, { reportData: Buffer.alloc(32, 1) });
   const at = new Date('2026-12-01T00:00:00Z');
   const verified = verifySgxQuote(quote, { at, rootSpkiSha256: world.root.spkiSha256 });
-  const check = (collateral: IntelSgxCollateral, q = verified) => () => verifyCollateral(q.quote, q.chain, collateral, at);
+  const check =
+    (collateral: IntelSgxCollateral, q = verified) =>
+    () =>
+      verifyCollateral(q.quote, q.chain, collateral, at);
   const issuerChain = pem(world.tcbSigning.der) + pem(world.root.der);
 
   it('reports UpToDate when the platform meets the top level', () => {
@@ -63,7 +66,9 @@ describe('TCB level, QE identity and revocation on self-made collateral', () => 
       { cpuSvnComponents: world.tcb.cpuSvnComponents, pceSvn: world.tcb.pceSvn, status: 'OutOfDate' },
     ];
     expect(outcome(check(collateralFor(world, { levels })))).toBe('tcb-status');
-    expect(outcome(check({ ...collateralFor(world, { levels }), acceptedTcbStatuses: ['OutOfDate', 'UpToDate'] }))).toBe('OutOfDate/UpToDate');
+    expect(outcome(check({ ...collateralFor(world, { levels }), acceptedTcbStatuses: ['OutOfDate', 'UpToDate'] }))).toBe(
+      'OutOfDate/UpToDate',
+    );
     expect(outcome(check(collateralFor(world, { levels: levels.slice(0, 2) })))).toBe('tcb-status');
   });
 
@@ -92,28 +97,48 @@ describe('TCB level, QE identity and revocation on self-made collateral', () => 
   it('refuses a QE that is not the one in the QE identity', () => {
     // A QE that is not Intel's is refused by verifySgxQuote itself (test/sgx/verify-quote.test.ts); the
     // collateral refuses a QE its QE identity does not describe.
-    expect(outcome(check({ ...collateralFor(world), qeIdentity: qeIdentityJson(world, { mrsigner: '11'.repeat(32) }) }))).toBe('qe-identity');
+    expect(outcome(check({ ...collateralFor(world), qeIdentity: qeIdentityJson(world, { mrsigner: '11'.repeat(32) }) }))).toBe(
+      'qe-identity',
+    );
     expect(outcome(check({ ...collateralFor(world), qeIdentity: qeIdentityJson(world, { isvprodid: 2 }) }))).toBe('qe-identity');
     const oldQe = makeQuote(world, { reportData: Buffer.alloc(32), qeIsvSvn: 6 });
     expect(outcome(check(collateralFor(world), verifySgxQuote(oldQe, { at, rootSpkiSha256: world.root.spkiSha256 })))).toBe('tcb-status');
     const ancientQe = makeQuote(world, { reportData: Buffer.alloc(32), qeIsvSvn: 2 });
-    expect(outcome(check(collateralFor(world), verifySgxQuote(ancientQe, { at, rootSpkiSha256: world.root.spkiSha256 })))).toBe('tcb-status');
+    expect(outcome(check(collateralFor(world), verifySgxQuote(ancientQe, { at, rootSpkiSha256: world.root.spkiSha256 })))).toBe(
+      'tcb-status',
+    );
   });
 
   it('refuses TCB info for another FMSPC or PCE ID, expired, or signed under another root', () => {
     const levels = [{ cpuSvnComponents: world.tcb.cpuSvnComponents, pceSvn: world.tcb.pceSvn, status: 'UpToDate' }];
-    expect(outcome(check({ ...collateralFor(world), tcbInfos: [tcbInfoJson(world, levels, { fmspc: '00A067110000' })] }))).toBe('collateral');
+    expect(outcome(check({ ...collateralFor(world), tcbInfos: [tcbInfoJson(world, levels, { fmspc: '00A067110000' })] }))).toBe(
+      'collateral',
+    );
     expect(outcome(check({ ...collateralFor(world), tcbInfos: [tcbInfoJson(world, levels, { pceId: '0001' })] }))).toBe('collateral');
-    expect(outcome(check({ ...collateralFor(world), tcbInfos: [tcbInfoJson(world, levels, { nextUpdate: '2026-11-30T00:00:00Z' })] }))).toBe('collateral');
+    expect(
+      outcome(check({ ...collateralFor(world), tcbInfos: [tcbInfoJson(world, levels, { nextUpdate: '2026-11-30T00:00:00Z' })] })),
+    ).toBe('collateral');
     const stranger = makeWorld();
-    expect(outcome(check({ ...collateralFor(world), tcbInfoIssuerChain: pem(stranger.tcbSigning.der) + pem(stranger.root.der) }))).toBe('collateral');
+    expect(outcome(check({ ...collateralFor(world), tcbInfoIssuerChain: pem(stranger.tcbSigning.der) + pem(stranger.root.der) }))).toBe(
+      'collateral',
+    );
     expect(outcome(check({ ...collateralFor(world), qeIdentity: qeIdentityJson(stranger) }))).toBe('collateral');
-    expect(outcome(check({ ...collateralFor(world), tcbInfoIssuerChain: issuerChain.replaceAll('\n', '\r\n').replace('-----BEGIN', 'x-----BEGIN') }))).toBe('collateral');
+    expect(
+      outcome(
+        check({ ...collateralFor(world), tcbInfoIssuerChain: issuerChain.replaceAll('\n', '\r\n').replace('-----BEGIN', 'x-----BEGIN') }),
+      ),
+    ).toBe('collateral');
   });
 
   it('reads TCB info version 2 (sgxtcbcompNNsvn)', () => {
-    const components = Object.fromEntries(world.tcb.cpuSvnComponents.map((svn, index) => [`sgxtcbcomp${String(index + 1).padStart(2, '0')}svn`, svn]));
-    const v2 = tcbInfoJson(world, [], { id: undefined, version: 2, tcbLevels: [{ tcb: { ...components, pcesvn: world.tcb.pceSvn }, tcbDate: '2024-01-01T00:00:00Z', tcbStatus: 'SWHardeningNeeded' }] });
+    const components = Object.fromEntries(
+      world.tcb.cpuSvnComponents.map((svn, index) => [`sgxtcbcomp${String(index + 1).padStart(2, '0')}svn`, svn]),
+    );
+    const v2 = tcbInfoJson(world, [], {
+      id: undefined,
+      version: 2,
+      tcbLevels: [{ tcb: { ...components, pcesvn: world.tcb.pceSvn }, tcbDate: '2024-01-01T00:00:00Z', tcbStatus: 'SWHardeningNeeded' }],
+    });
     expect(outcome(check({ ...collateralFor(world), tcbInfos: [v2] }))).toBe('SWHardeningNeeded/UpToDate');
   });
 

@@ -117,7 +117,15 @@ describe('verifySgxQuote refuses tampered real quotes at the step that breaks', 
       return quote;
     };
     expect(stepOf(() => verifySgxQuote(withChain(`${pck}${ca}${root}`), { at: NOW }))).toBe('verified');
-    for (const chain of [`${ca}${pck}${root}`, `${pck}${root}${ca}`, `${root}${ca}${pck}`, `${pck}${ca}`, `${pck}${ca}${root}${root}`, `${pck}junk\n${ca}${root}`, `${pck}${pck}${ca}`]) {
+    for (const chain of [
+      `${ca}${pck}${root}`,
+      `${pck}${root}${ca}`,
+      `${root}${ca}${pck}`,
+      `${pck}${ca}`,
+      `${pck}${ca}${root}${root}`,
+      `${pck}junk\n${ca}${root}`,
+      `${pck}${pck}${ca}`,
+    ]) {
       expect(stepOf(() => verifySgxQuote(withChain(chain), { at: NOW }))).toBe('pck-chain');
     }
   });
@@ -156,15 +164,23 @@ describe('verifySgxQuote on fabricated quotes', () => {
   it('refuses a QE report signed by a key other than the PCK key', () => {
     const other = makeWorld();
     // The chain is the first world's; the QE report is signed by the other world's PCK key.
-    const quote = makeQuote(other, { reportData: Buffer.alloc(32), chainPem: `${pem(world.pck.der)}${pem(world.ca.der)}${pem(world.root.der)}` });
+    const quote = makeQuote(other, {
+      reportData: Buffer.alloc(32),
+      chainPem: `${pem(world.pck.der)}${pem(world.ca.der)}${pem(world.root.der)}`,
+    });
     expect(stepOf(() => verifySgxQuote(quote, { at: NOW, rootSpkiSha256: world.root.spkiSha256 }))).toBe('qe-report-signature');
   });
 
   it('refuses a chain whose intermediate is not one of the PCK CAs, or whose PCK certificate is a CA', () => {
     const odd = makeWorld({ caName: 'Intel SGX PCK Other CA' });
-    expect(stepOf(() => verifySgxQuote(makeQuote(odd, { reportData: Buffer.alloc(32) }), { at: NOW, rootSpkiSha256: odd.root.spkiSha256 }))).toBe('pck-chain');
+    expect(
+      stepOf(() => verifySgxQuote(makeQuote(odd, { reportData: Buffer.alloc(32) }), { at: NOW, rootSpkiSha256: odd.root.spkiSha256 })),
+    ).toBe('pck-chain');
     const platform = makeWorld({ caName: 'Intel SGX PCK Platform CA' });
-    const verified = verifySgxQuote(makeQuote(platform, { reportData: Buffer.alloc(32) }), { at: NOW, rootSpkiSha256: platform.root.spkiSha256 });
+    const verified = verifySgxQuote(makeQuote(platform, { reportData: Buffer.alloc(32) }), {
+      at: NOW,
+      rootSpkiSha256: platform.root.spkiSha256,
+    });
     expect(verified.chain.issuingCa).toBe('platform');
   });
 
@@ -182,7 +198,11 @@ describe('verifySgxQuote on fabricated quotes', () => {
 
   it('refuses an expired PCK certificate', () => {
     const expired = makeWorld({ pckNotAfter: new Date('2025-01-01T00:00:00Z') });
-    expect(stepOf(() => verifySgxQuote(makeQuote(expired, { reportData: Buffer.alloc(32) }), { at: NOW, rootSpkiSha256: expired.root.spkiSha256 }))).toBe('pck-chain');
+    expect(
+      stepOf(() =>
+        verifySgxQuote(makeQuote(expired, { reportData: Buffer.alloc(32) }), { at: NOW, rootSpkiSha256: expired.root.spkiSha256 }),
+      ),
+    ).toBe('pck-chain');
   });
 });
 
@@ -190,13 +210,18 @@ describe('hostile input', () => {
   const original = Buffer.from(REAL[0]!.quote);
 
   it('throws nothing but SgxVerificationError, whatever bytes are flipped', () => {
-    const flips = fc.array(fc.record({ at: fc.nat({ max: original.length - 1 }), xor: fc.integer({ min: 1, max: 255 }) }), { minLength: 1, maxLength: 6 });
+    const flips = fc.array(fc.record({ at: fc.nat({ max: original.length - 1 }), xor: fc.integer({ min: 1, max: 255 }) }), {
+      minLength: 1,
+      maxLength: 6,
+    });
     fc.assert(
       fc.property(flips, (changes) => {
         const mutated = Buffer.from(original);
         for (const { at, xor } of changes) mutated[at] = (mutated[at] ?? 0) ^ xor;
         // Either a refusal naming its step, or (a flip in an unsigned, unchecked byte) a verification.
-        expect(stepOf(() => verifySgxQuote(mutated, { at: NOW }))).toMatch(/^(quote-format|isv-report-signature|qe-report-data|pck-chain|qe-report-signature|verified)$/);
+        expect(stepOf(() => verifySgxQuote(mutated, { at: NOW }))).toMatch(
+          /^(quote-format|isv-report-signature|qe-report-data|pck-chain|qe-report-signature|verified)$/,
+        );
       }),
       { numRuns: 150 },
     );

@@ -65,7 +65,9 @@ describe('replaying recorded MAA attest requests', () => {
       // Same members in the same order as MAA serialized them (sorted; nested JSON runtime data too).
       expect(JSON.stringify(comparable(local.payload, draft))).toBe(JSON.stringify(comparable(real.payload, draft)));
       for (const name of ['x-ms-sgx-collateral', 'maa-attestationcollateral']) {
-        expect(Object.keys(local.payload[name] as object), `${name} members in MAA's order`).toEqual(Object.keys(real.payload[name] as object));
+        expect(Object.keys(local.payload[name] as object), `${name} members in MAA's order`).toEqual(
+          Object.keys(real.payload[name] as object),
+        );
       }
       const quotehash = (local.payload['x-ms-sgx-collateral'] as Record<string, string>)['quotehash'];
       expect(quotehash).toBe(createHash('sha256').update(exchange.evidence).digest('hex'));

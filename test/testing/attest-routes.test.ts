@@ -42,7 +42,12 @@ async function attest(body: Record<string, unknown>, path = SGX, service = maa):
   return decodeToken(json['token'] as string).payload;
 }
 
-async function refusal(body: unknown, path = SGX, service = maa, headers?: Record<string, string>): Promise<{ status: number; code: unknown; message: string }> {
+async function refusal(
+  body: unknown,
+  path = SGX,
+  service = maa,
+  headers?: Record<string, string>,
+): Promise<{ status: number; code: unknown; message: string }> {
   const { status, json } = await post(service.issuer, path, body, headers);
   const error = json['error'] as { code: unknown; message: string };
   return { status, code: error.code, message: error.message };
@@ -77,7 +82,9 @@ describe('built quotes round-trip through the attest routes', () => {
           'x-ms-policy-hash': policyHash(DEFAULT_POLICY_TEXT),
         };
         expect(claims).toMatchObject(expected);
-        expect((claims['x-ms-sgx-collateral'] as Record<string, string>)['quotehash']).toBe(createHash('sha256').update(evidence).digest('hex'));
+        expect((claims['x-ms-sgx-collateral'] as Record<string, string>)['quotehash']).toBe(
+          createHash('sha256').update(evidence).digest('hex'),
+        );
         expect(claims).not.toHaveProperty('x-ms-sgx-config-id');
         const verified = await createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true }).verify(token);
         expect(verified.sgx).toMatchObject({ productId: options.productId, svn: options.svn, isDebuggable: options.debug ?? false });
@@ -89,20 +96,29 @@ describe('built quotes round-trip through the attest routes', () => {
 describe('runtime data, init-time data and nonce', () => {
   it('binary runtime data bound by the report data: x-ms-sgx-ehd and its legacy copies', async () => {
     const runtimeData = Buffer.from([0, 1, 2, 255]);
-    const claims = await attest({ quote: b64u(createSgxQuote({ runtimeData })), runtimeData: { data: b64u(runtimeData), dataType: 'Binary' } });
+    const claims = await attest({
+      quote: b64u(createSgxQuote({ runtimeData })),
+      runtimeData: { data: b64u(runtimeData), dataType: 'Binary' },
+    });
     expect(claims).toMatchObject({ 'x-ms-sgx-ehd': 'AAEC_w', 'maa-ehd': 'AAEC_w', 'aas-ehd': 'AAEC_w' });
     expect(claims['x-ms-sgx-report-data']).toBe(createHash('sha256').update(runtimeData).digest('hex') + '00'.repeat(32));
   });
 
   it('JSON runtime data (with a trailing NUL): x-ms-runtime with its members sorted at every depth', async () => {
     const runtimeData = Buffer.from('{"z":1,"a":{"y":[{"b":1,"a":2}],"x":true}}\0', 'utf8');
-    const claims = await attest({ quote: b64u(createSgxQuote({ runtimeData })), runtimeData: { data: b64u(runtimeData), dataType: 'JSON' } });
+    const claims = await attest({
+      quote: b64u(createSgxQuote({ runtimeData })),
+      runtimeData: { data: b64u(runtimeData), dataType: 'JSON' },
+    });
     expect(JSON.stringify(claims['x-ms-runtime'])).toBe('{"a":{"x":true,"y":[{"a":2,"b":1}]},"z":1}');
     expect(claims).not.toHaveProperty('x-ms-sgx-ehd');
   });
 
   it('runtime data the report data does not bind is MAA 400', async () => {
-    const error = await refusal({ quote: b64u(createSgxQuote({ runtimeData: 'other' })), runtimeData: { data: b64u('sent'), dataType: 'Binary' } });
+    const error = await refusal({
+      quote: b64u(createSgxQuote({ runtimeData: 'other' })),
+      runtimeData: { data: b64u('sent'), dataType: 'Binary' },
+    });
     expect(error).toMatchObject({ status: 400, code: 'InvalidParameter', message: expect.stringContaining('runtime data does not match') });
   });
 
@@ -119,8 +135,15 @@ describe('runtime data, init-time data and nonce', () => {
       'x-ms-sgx-isv-extended-product-id': '00'.repeat(16),
       'x-ms-inittime': { a: 1, b: 2 },
     });
-    const error = await refusal({ quote: b64u(createSgxQuote({ kss: true })), initTimeData: { data: b64u(initTimeData), dataType: 'Binary' } });
-    expect(error).toMatchObject({ status: 400, code: 'InvalidParameter', message: expect.stringContaining('init-time data does not match') });
+    const error = await refusal({
+      quote: b64u(createSgxQuote({ kss: true })),
+      initTimeData: { data: b64u(initTimeData), dataType: 'Binary' },
+    });
+    expect(error).toMatchObject({
+      status: 400,
+      code: 'InvalidParameter',
+      message: expect.stringContaining('init-time data does not match'),
+    });
   });
 
   it('nonce is echoed with api-version 2022-08-01, which has it, and not with 2020-10-01', async () => {
@@ -132,7 +155,12 @@ describe('runtime data, init-time data and nonce', () => {
   it('binding runtime data: the verified token carries the key and the nonce', async () => {
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const runtimeData = createBindingRuntimeData({ nonce: 'N'.repeat(43), publicKey });
-    const token = (await post(maa.issuer, SGX, { quote: b64u(createSgxQuote({ runtimeData })), runtimeData: { data: b64u(runtimeData), dataType: 'Binary' } })).json['token'] as string;
+    const token = (
+      await post(maa.issuer, SGX, {
+        quote: b64u(createSgxQuote({ runtimeData })),
+        runtimeData: { data: b64u(runtimeData), dataType: 'Binary' },
+      })
+    ).json['token'] as string;
     const verified = await createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true }).verify(token);
     expect(verified.runtimeKey?.export({ format: 'jwk' })).toEqual(publicKey.export({ format: 'jwk' }));
   });
@@ -164,13 +192,19 @@ describe('refusals in MAA error shape', () => {
   it('JSON runtime data that is not a JSON object', async () => {
     for (const text of ['[1]', '{"a":', '\u00ff']) {
       const data = Buffer.from(text, text === '\u00ff' ? 'latin1' : 'utf8');
-      const error = await refusal({ quote: b64u(createSgxQuote({ runtimeData: data })), runtimeData: { data: b64u(data), dataType: 'JSON' } });
+      const error = await refusal({
+        quote: b64u(createSgxQuote({ runtimeData: data })),
+        runtimeData: { data: b64u(data), dataType: 'JSON' },
+      });
       expect(error).toMatchObject({ status: 400, code: 'InvalidParameter' });
     }
   });
 
   it('a body that is not JSON by its Content-Type: 415', async () => {
-    expect(await refusal({ quote }, SGX, maa, { 'content-type': 'text/plain' })).toMatchObject({ status: 415, code: 'UnsupportedMediaType' });
+    expect(await refusal({ quote }, SGX, maa, { 'content-type': 'text/plain' })).toMatchObject({
+      status: 415,
+      code: 'UnsupportedMediaType',
+    });
   });
 
   it(`a body over ${MAX_ATTEST_BODY_BYTES} bytes: 413, whether declared or streamed`, async () => {
@@ -217,7 +251,11 @@ describe('instance policy', () => {
     const claims = await attest({ quote: release }, SGX, service);
     expect(claims).toMatchObject({ level: 2, 'x-ms-policy': { level: 2 }, 'x-ms-policy-hash': policyHash(policyText) });
     expect(claims).not.toHaveProperty('svn');
-    expect(await refusal({ quote: debug }, SGX, service)).toMatchObject({ status: 400, code: 'PolicyEvaluationError', message: expect.stringContaining('No Permit claim') });
+    expect(await refusal({ quote: debug }, SGX, service)).toMatchObject({
+      status: 400,
+      code: 'PolicyEvaluationError',
+      message: expect.stringContaining('No Permit claim'),
+    });
   });
 
   it('a draft policy overrides the instance policy and gives an unsigned token', async () => {
@@ -227,7 +265,9 @@ describe('instance policy', () => {
     expect(token.header['alg']).toBe('none');
     expect(token.signature).toBe('');
     expect(token.payload).toMatchObject({ draft: true, 'x-ms-policy': { draft: true }, 'x-ms-policy-hash': policyHash(draft) });
-    await expect(createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true }).verify(json['token'])).rejects.toMatchObject({ code: expect.any(String) });
+    await expect(createVerifier({ issuers: [maa.issuer], allowInsecureLoopback: true }).verify(json['token'])).rejects.toMatchObject({
+      code: expect.any(String),
+    });
   });
 
   it('a policy function sees the evidence claims, can deny or add claims', async () => {
@@ -239,8 +279,15 @@ describe('instance policy', () => {
         return { claims: { tier: 'gold' } };
       },
     });
-    expect(await attest({ quote: release }, SGX, service)).toMatchObject({ tier: 'gold', 'x-ms-policy': expect.objectContaining({ tier: 'gold', svn: 2 }) });
-    expect(await refusal({ quote: debug }, SGX, service)).toMatchObject({ status: 400, code: 'PolicyEvaluationError', message: expect.stringContaining('debug enclaves are not allowed here') });
+    expect(await attest({ quote: release }, SGX, service)).toMatchObject({
+      tier: 'gold',
+      'x-ms-policy': expect.objectContaining({ tier: 'gold', svn: 2 }),
+    });
+    expect(await refusal({ quote: debug }, SGX, service)).toMatchObject({
+      status: 400,
+      code: 'PolicyEvaluationError',
+      message: expect.stringContaining('debug enclaves are not allowed here'),
+    });
     expect(seen).toEqual([
       { type: 'SgxEnclave', svn: 2, qeSvn: 5 },
       { type: 'SgxEnclave', svn: 2, qeSvn: 5 },
@@ -259,7 +306,9 @@ describe('instance policy', () => {
   });
 
   it('a policyText the instance cannot evaluate, or a policy that is not a function, stops it from starting', async () => {
-    await expect(createTestAttestationService({ privateKeys: [SERVICE_KEY], policyText: 'version=1.0; nonsense' })).rejects.toThrow(RangeError);
+    await expect(createTestAttestationService({ privateKeys: [SERVICE_KEY], policyText: 'version=1.0; nonsense' })).rejects.toThrow(
+      RangeError,
+    );
     await expect(createTestAttestationService({ privateKeys: [SERVICE_KEY], policy: 'permit' as never })).rejects.toThrow(TypeError);
   });
 });
@@ -269,7 +318,10 @@ describe('attest routes under abuse', () => {
 
   it('deeply nested JSON runtime data is a 400, not a stack overflow', async () => {
     const data = Buffer.from(`{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`, 'utf8');
-    const error = await refusal({ quote: b64u(createSgxQuote({ runtimeData: data })), runtimeData: { data: b64u(data), dataType: 'JSON' } });
+    const error = await refusal({
+      quote: b64u(createSgxQuote({ runtimeData: data })),
+      runtimeData: { data: b64u(data), dataType: 'JSON' },
+    });
     expect(error).toMatchObject({ status: 400, code: 'InvalidParameter', message: expect.stringContaining('nests deeper') });
   });
 
@@ -301,7 +353,10 @@ describe('attest routes under abuse', () => {
 
   it('a client that drops the connection mid-body leaves the instance serving', async () => {
     await new Promise<void>((resolve) => {
-      const req = request(`${maa.issuer}${SGX}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '1000' } });
+      const req = request(`${maa.issuer}${SGX}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': '1000' },
+      });
       req.on('error', () => resolve());
       req.write('{"quote":"');
       setTimeout(() => {

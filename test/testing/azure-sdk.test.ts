@@ -34,7 +34,9 @@ describe('@azure/attestation AttestationClient against the local instance', () =
 
   it('attestOpenEnclave with JSON runtime data of a debug enclave', async () => {
     const runtimeJson = Buffer.from('{"key":"value"}', 'utf8');
-    const response = await client.attestOpenEnclave(createOpenEnclaveReport({ debug: true, runtimeData: runtimeJson }), { runTimeJson: runtimeJson });
+    const response = await client.attestOpenEnclave(createOpenEnclaveReport({ debug: true, runtimeData: runtimeJson }), {
+      runTimeJson: runtimeJson,
+    });
     expect(response.body).toMatchObject({ isDebuggable: true, runTimeClaims: { key: 'value' } });
   });
 

@@ -1,10 +1,6 @@
 import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { describe, it, expect } from 'vitest';
-import {
-  MAA_CERTIFICATE_NOT_AFTER,
-  MAA_CERTIFICATE_NOT_BEFORE,
-  createSelfSignedCertificate,
-} from '../../src/testing/index.js';
+import { MAA_CERTIFICATE_NOT_AFTER, MAA_CERTIFICATE_NOT_BEFORE, createSelfSignedCertificate } from '../../src/testing/index.js';
 
 const keys = {
   1024: generateKeyPairSync('rsa', { modulusLength: 1024 }),

@@ -28,7 +28,9 @@ describe('default SGX claims', () => {
     const real = decoded('teaclave-sgx-sharedeus-2023-09').payload;
     // The client of that token sent runtime data: see runtimeDataClaims.
     const registered = new Set(['exp', 'iat', 'iss', 'jti', 'nbf', 'x-ms-sgx-ehd', 'maa-ehd', 'aas-ehd']);
-    const realNames = Object.keys(real).filter((n) => !registered.has(n)).sort();
+    const realNames = Object.keys(real)
+      .filter((n) => !registered.has(n))
+      .sort();
     const ours = defaultSgxClaims() as Record<string, unknown>;
     expect(Object.keys(ours).sort()).toEqual(realNames);
     for (const name of realNames) expect(typeof ours[name], name).toBe(typeof real[name]);
@@ -84,7 +86,10 @@ describe('runtimeDataClaims', () => {
 
 describe('defaultClaims per attestation type, from the catalogue', () => {
   const registered = new Set(['exp', 'iat', 'iss', 'jti', 'nbf']);
-  const names = (payload: Record<string, unknown>): string[] => Object.keys(payload).filter((name) => !registered.has(name)).sort();
+  const names = (payload: Record<string, unknown>): string[] =>
+    Object.keys(payload)
+      .filter((name) => !registered.has(name))
+      .sort();
 
   it('shape azurevm on SEV-SNP like the real December 2024 token, plus the 2025 guest-policy claims', () => {
     const real = decoded('jesserc-azurevm-snp-sharedeus2-2024-12').payload;
@@ -92,14 +97,24 @@ describe('defaultClaims per attestation type, from the catalogue', () => {
     expect(names(ours)).toEqual(names(real));
     const realTee = real['x-ms-isolation-tee'] as Record<string, unknown>;
     const ourTee = ours['x-ms-isolation-tee'] as Record<string, unknown>;
-    const added = ['x-ms-sevsnpvm-ciphertext-hiding-dram-enabled', 'x-ms-sevsnpvm-cxl-allowed', 'x-ms-sevsnpvm-mem-aes256-xts-required', 'x-ms-sevsnpvm-page-swap-disabled', 'x-ms-sevsnpvm-rapl-disabled', 'x-ms-sevsnpvm-singlesocket'];
+    const added = [
+      'x-ms-sevsnpvm-ciphertext-hiding-dram-enabled',
+      'x-ms-sevsnpvm-cxl-allowed',
+      'x-ms-sevsnpvm-mem-aes256-xts-required',
+      'x-ms-sevsnpvm-page-swap-disabled',
+      'x-ms-sevsnpvm-rapl-disabled',
+      'x-ms-sevsnpvm-singlesocket',
+    ];
     expect(names(ourTee)).toEqual([...names(realTee), ...added].sort());
     expect(ours['x-ms-policy-hash']).toBe(real['x-ms-policy-hash']);
     expect(ours['x-ms-azurevm-attestation-protocol-ver']).toBe('3.0');
   });
 
   it("shape tdxvm like Microsoft's sample", () => {
-    const sample = JSON.parse(readFileSync(new URL('../fixtures/tdx/maa-tdxvm-learn-sample.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    const sample = JSON.parse(readFileSync(new URL('../fixtures/tdx/maa-tdxvm-learn-sample.json', import.meta.url), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     const { 'x-ms-runtime': _runtime, ...withoutRuntime } = sample;
     expect(defaultClaims('tdxvm')).toEqual(Object.fromEntries(Object.entries(withoutRuntime).filter(([name]) => !registered.has(name))));
   });
@@ -117,7 +132,9 @@ describe('defaultClaims per attestation type, from the catalogue', () => {
   });
 
   it('merge x-ms-isolation-tee member by member', () => {
-    const merged = mergeClaims(defaultClaims('azurevm'), { 'x-ms-isolation-tee': { 'x-ms-sevsnpvm-is-debuggable': true, 'x-ms-sevsnpvm-vmpl': undefined } });
+    const merged = mergeClaims(defaultClaims('azurevm'), {
+      'x-ms-isolation-tee': { 'x-ms-sevsnpvm-is-debuggable': true, 'x-ms-sevsnpvm-vmpl': undefined },
+    });
     const tee = merged['x-ms-isolation-tee'] as Record<string, unknown>;
     expect(tee['x-ms-sevsnpvm-is-debuggable']).toBe(true);
     expect(tee).not.toHaveProperty('x-ms-sevsnpvm-vmpl');
@@ -143,9 +160,11 @@ describe('maa.mint(claims, { type }): realistic tokens of every type', () => {
     expect(attestation.attestationType).toBe(type);
     expect(attestation[view as 'sgx']).toBeDefined();
     const identity: Record<string, unknown> =
-      type === 'sgx' ? { mrsigner: [attestation.sgx!.mrsigner] }
-      : type === 'tdxvm' || isolationTee === 'tdxvm' ? { mrtd: [DEFAULT_MRTD] }
-      : { launchMeasurement: [DEFAULT_LAUNCH_MEASUREMENT] };
+      type === 'sgx'
+        ? { mrsigner: [attestation.sgx!.mrsigner] }
+        : type === 'tdxvm' || isolationTee === 'tdxvm'
+          ? { mrtd: [DEFAULT_MRTD] }
+          : { launchMeasurement: [DEFAULT_LAUNCH_MEASUREMENT] };
     expect(evaluatePolicy(compilePolicy({ attestationType: type, ...identity }), attestation).allowed).toBe(true);
   });
 
@@ -157,11 +176,15 @@ describe('maa.mint(claims, { type }): realistic tokens of every type', () => {
     const other = await verifier.verify(maa.mint({ tdx_mrtd: 'ab'.repeat(48) }, { type: 'tdxvm' }));
     expect(evaluatePolicy(policy, other).reasons.map((reason) => reason.claim)).toEqual(['tdx_mrtd']);
 
-    const debugTd = await verifier.verify(maa.mint({ tdx_td_attributes: '0100000000000000', tdx_td_attributes_debug: true, dbgstat: 'enabled' }, { type: 'tdxvm' }));
+    const debugTd = await verifier.verify(
+      maa.mint({ tdx_td_attributes: '0100000000000000', tdx_td_attributes_debug: true, dbgstat: 'enabled' }, { type: 'tdxvm' }),
+    );
     expect(debugTd.tdx?.isDebuggable).toBe(true);
     expect(evaluatePolicy(policy, debugTd).allowed).toBe(false);
 
-    await expect(verifier.verify(maa.mint({ tdx_td_attributes_debug: true }, { type: 'tdxvm' }))).rejects.toMatchObject({ code: 'ERR_CLAIM_INVALID' });
+    await expect(verifier.verify(maa.mint({ tdx_td_attributes_debug: true }, { type: 'tdxvm' }))).rejects.toMatchObject({
+      code: 'ERR_CLAIM_INVALID',
+    });
   });
 
   it('mints azurevm on TDX whose nested MRTD a policy pins, refusing a nested debug TD', async () => {
@@ -170,10 +193,17 @@ describe('maa.mint(claims, { type }): realistic tokens of every type', () => {
     expect(guest.azurevm?.isolationTee.tdx?.mrtd).toBe(DEFAULT_MRTD);
     expect(evaluatePolicy(policy, guest).allowed).toBe(true);
     const debugTd = await verifier.verify(
-      maa.mint({ 'x-ms-isolation-tee': { tdx_td_attributes: '0100000000000000', tdx_td_attributes_debug: true, dbgstat: 'enabled' } }, { type: 'azurevm', isolationTee: 'tdxvm' }),
+      maa.mint(
+        { 'x-ms-isolation-tee': { tdx_td_attributes: '0100000000000000', tdx_td_attributes_debug: true, dbgstat: 'enabled' } },
+        { type: 'azurevm', isolationTee: 'tdxvm' },
+      ),
     );
     expect(evaluatePolicy(policy, debugTd).allowed).toBe(false);
-    await expect(verifier.verify(maa.mint({ 'x-ms-isolation-tee': { tdx_td_attributes: '0100000000000000' } }, { type: 'azurevm', isolationTee: 'tdxvm' }))).rejects.toMatchObject({
+    await expect(
+      verifier.verify(
+        maa.mint({ 'x-ms-isolation-tee': { tdx_td_attributes: '0100000000000000' } }, { type: 'azurevm', isolationTee: 'tdxvm' }),
+      ),
+    ).rejects.toMatchObject({
       code: 'ERR_CLAIM_INVALID',
     });
   });
@@ -184,7 +214,9 @@ describe('maa.mint(claims, { type }): realistic tokens of every type', () => {
     const consumed: string[] = [];
     await checkBinding(await verifier.verify(token), { challenges: { consume: async (value) => void consumed.push(value) } });
     expect(consumed).toEqual([nonce]);
-    await expect(checkBinding(await verifier.verify(maa.mint({}, { type: 'azurevm' })), { challenges: { consume: async () => undefined } })).rejects.toMatchObject({
+    await expect(
+      checkBinding(await verifier.verify(maa.mint({}, { type: 'azurevm' })), { challenges: { consume: async () => undefined } }),
+    ).rejects.toMatchObject({
       code: 'ERR_BINDING_MISMATCH',
     });
   });
@@ -203,10 +235,12 @@ describe('userDataFor: TDX and SEV-SNP user-data that binds a challenge', () => 
     await expect(checkBinding(tdx, { challenges })).rejects.toMatchObject({ code: 'ERR_REPLAY' });
     const nested = await challenges.issue();
     const guest = await verifier.verify(
-      maa.mint({ 'x-ms-isolation-tee': { 'x-ms-runtime': { 'user-data': userDataFor(nested.nonce) } } }, { type: 'azurevm', isolationTee: 'tdxvm' }),
+      maa.mint(
+        { 'x-ms-isolation-tee': { 'x-ms-runtime': { 'user-data': userDataFor(nested.nonce) } } },
+        { type: 'azurevm', isolationTee: 'tdxvm' },
+      ),
     );
     await checkBinding(guest, { challenges });
     await expect(challenges.consume(nested.nonce)).rejects.toMatchObject({ code: 'ERR_REPLAY' });
   });
 });
-

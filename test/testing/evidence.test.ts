@@ -3,7 +3,15 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MaaError, deriveEvidenceClaims, readAttestRequest } from '../../src/testing/attestation.js';
-import { CERTIFICATION_DATA_TYPE, HEADER_OFFSET, QUOTE_SIGNED_SIZE, SGX_FLAGS, parseSgxQuote, toHex, unwrapOpenEnclaveReport } from '../../src/sgx/quote.js';
+import {
+  CERTIFICATION_DATA_TYPE,
+  HEADER_OFFSET,
+  QUOTE_SIGNED_SIZE,
+  SGX_FLAGS,
+  parseSgxQuote,
+  toHex,
+  unwrapOpenEnclaveReport,
+} from '../../src/sgx/quote.js';
 import {
   DEFAULT_MRENCLAVE,
   DEFAULT_MRSIGNER,
@@ -35,7 +43,13 @@ describe('createSgxQuote', () => {
   it('defaults: the default test enclave, release mode, zero report data, version 3', () => {
     const quote = parseSgxQuote(createSgxQuote());
     expect(quote.header).toMatchObject({ version: 3, attestationKeyType: 2, qeSvn: 5, pceSvn: 10 });
-    expect(quote.body).toMatchObject({ isvProdId: 1, isvSvn: 1, isDebuggable: false, flags: SGX_FLAGS.initted | SGX_FLAGS.mode64bit, xfrm: 7n });
+    expect(quote.body).toMatchObject({
+      isvProdId: 1,
+      isvSvn: 1,
+      isDebuggable: false,
+      flags: SGX_FLAGS.initted | SGX_FLAGS.mode64bit,
+      xfrm: 7n,
+    });
     expect(toHex(quote.body.mrenclave)).toBe(DEFAULT_MRENCLAVE);
     expect(toHex(quote.body.mrsigner)).toBe(DEFAULT_MRSIGNER);
     expect(toHex(quote.body.reportData)).toBe('00'.repeat(64));
@@ -60,7 +74,14 @@ describe('createSgxQuote', () => {
     };
     const quote = parseSgxQuote(createSgxQuote(fields));
     expect(quote.header.version).toBe(version);
-    expect(quote.body).toMatchObject({ isvProdId: 0xfffe, isvSvn: 65535, isDebuggable: true, configSvn: 7, miscSelect: 0x12345678, xfrm: 0x1fn });
+    expect(quote.body).toMatchObject({
+      isvProdId: 0xfffe,
+      isvSvn: 65535,
+      isDebuggable: true,
+      configSvn: 7,
+      miscSelect: 0x12345678,
+      xfrm: 0x1fn,
+    });
     expect(quote.body.flags & SGX_FLAGS.kss).toBe(SGX_FLAGS.kss);
     expect(toHex(quote.body.mrenclave)).toBe('ab'.repeat(32));
     expect(toHex(quote.body.mrsigner)).toBe('cd'.repeat(32));
@@ -75,16 +96,26 @@ describe('createSgxQuote', () => {
     const quote = parseSgxQuote(createSgxQuote({ attestationKey: privateKey }));
     const { attestationKey, isvReportSignature, qeReport, qeAuthenticationData } = quote.signatureData;
     const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
-    expect(Buffer.from(attestationKey)).toEqual(Buffer.concat([Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]));
-    expect(verify('sha256', quote.signedBytes, { key: createPublicKey(privateKey), dsaEncoding: 'ieee-p1363' }, isvReportSignature)).toBe(true);
-    const bound = createHash('sha256').update(Buffer.concat([attestationKey, qeAuthenticationData])).digest('hex');
+    expect(Buffer.from(attestationKey)).toEqual(
+      Buffer.concat([Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]),
+    );
+    expect(verify('sha256', quote.signedBytes, { key: createPublicKey(privateKey), dsaEncoding: 'ieee-p1363' }, isvReportSignature)).toBe(
+      true,
+    );
+    const bound = createHash('sha256')
+      .update(Buffer.concat([attestationKey, qeAuthenticationData]))
+      .digest('hex');
     expect(toHex(qeReport.reportData)).toBe(bound + '00'.repeat(32));
   });
 
   it('runtimeData and initTimeData set the report data and CONFIGID that bind them', () => {
     const quote = parseSgxQuote(createSgxQuote({ runtimeData: 'hello', initTimeData: new Uint8Array([1, 2]) }));
     expect(toHex(quote.body.reportData)).toBe(createHash('sha256').update('hello').digest('hex') + '00'.repeat(32));
-    expect(toHex(quote.body.configId)).toBe(createHash('sha256').update(Buffer.from([1, 2])).digest('hex') + '00'.repeat(32));
+    expect(toHex(quote.body.configId)).toBe(
+      createHash('sha256')
+        .update(Buffer.from([1, 2]))
+        .digest('hex') + '00'.repeat(32),
+    );
     expect(quote.body.flags & SGX_FLAGS.kss).toBe(SGX_FLAGS.kss);
     expect(parseSgxQuote(createSgxQuote({ configSvn: 1, kss: false })).body.flags & SGX_FLAGS.kss).toBe(0n);
   });
@@ -125,7 +156,9 @@ describe('reportDataFor and createBindingRuntimeData', () => {
     expect(fromPublic).toEqual({ nonce: 'n1', jwk: publicKey.export({ format: 'jwk' }) });
     const jwk = privateKey.export({ format: 'jwk' });
     expect(jwk.d).toBeDefined();
-    const fromJwk = JSON.parse(Buffer.from(createBindingRuntimeData({ nonce: 'n2', publicKey: jwk, nonceField: 'challenge' })).toString('utf8'));
+    const fromJwk = JSON.parse(
+      Buffer.from(createBindingRuntimeData({ nonce: 'n2', publicKey: jwk, nonceField: 'challenge' })).toString('utf8'),
+    );
     expect(fromJwk).toEqual({ challenge: 'n2', jwk: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y } });
   });
 
@@ -178,16 +211,20 @@ describe('properties', () => {
   it('corrupted evidence is refused with MAA 400, never another error', () => {
     const good = createSgxQuote();
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat({ max: good.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.nat({ max: good.length }), (edits, cut) => {
-        const evidence = Buffer.from(good.subarray(0, cut === 0 ? good.length : cut));
-        for (const [at, value] of edits) if (at < evidence.length) evidence[at] = value;
-        try {
-          deriveEvidenceClaims(readAttestRequest('SgxEnclave', '2022-08-01', { quote: evidence.toString('base64url') }));
-        } catch (error) {
-          expect(error).toBeInstanceOf(MaaError);
-          expect(error).toMatchObject({ status: 400, code: 'InvalidParameter' });
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat({ max: good.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        fc.nat({ max: good.length }),
+        (edits, cut) => {
+          const evidence = Buffer.from(good.subarray(0, cut === 0 ? good.length : cut));
+          for (const [at, value] of edits) if (at < evidence.length) evidence[at] = value;
+          try {
+            deriveEvidenceClaims(readAttestRequest('SgxEnclave', '2022-08-01', { quote: evidence.toString('base64url') }));
+          } catch (error) {
+            expect(error).toBeInstanceOf(MaaError);
+            expect(error).toMatchObject({ status: 400, code: 'InvalidParameter' });
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

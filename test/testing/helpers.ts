@@ -34,7 +34,8 @@ export function recordedExchanges(): RecordedExchange[] {
     const dir = new URL(`${entry.name}/`, recordings);
     for (const file of readdirSync(dir).filter((name) => /^request(-\d+)?\.json$/.test(name))) {
       const suffix = file.slice('request'.length, -'.json'.length);
-      const read = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(name, dir), 'utf8')) as Record<string, unknown>;
+      const read = (name: string): Record<string, unknown> =>
+        JSON.parse(readFileSync(new URL(name, dir), 'utf8')) as Record<string, unknown>;
       const request = read(file) as { uri: string; body: Record<string, unknown> };
       const response = read(`response${suffix}.json`) as { status: number; body: Record<string, unknown> };
       const uri = new URL(request.uri);
@@ -52,7 +53,12 @@ export function recordedExchanges(): RecordedExchange[] {
 }
 
 /** POSTs `body` as JSON to the instance. */
-export async function post(base: string, pathAndQuery: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+export async function post(
+  base: string,
+  pathAndQuery: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(`${base}${pathAndQuery}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },

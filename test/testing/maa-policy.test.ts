@@ -43,15 +43,25 @@ describe('MAA policy language', () => {
 
   it('permits only when every condition of a permit rule holds', () => {
     const gate = (svn: string, debug: string) =>
-      run(`version=1.0; authorizationrules { [type=="x-ms-sgx-svn", value>=${svn}] && [type=="x-ms-sgx-is-debuggable", value==${debug}] => permit(); };`);
+      run(
+        `version=1.0; authorizationrules { [type=="x-ms-sgx-svn", value>=${svn}] && [type=="x-ms-sgx-is-debuggable", value==${debug}] => permit(); };`,
+      );
     expect(gate('2', 'false').permitted).toBe(true);
     expect(gate('3', 'false')).toEqual({ permitted: false, reason: expect.stringContaining('No Permit claim was issued') });
     expect(gate('1', 'true').permitted).toBe(false);
   });
 
   it('compares with == != < <= > >=, and a value of another type never matches (except !=)', () => {
-    const permits = (clause: string) => run(`version=1.0; authorizationrules { [type=="x-ms-sgx-product-id", ${clause}] => permit(); };`).permitted;
-    expect([permits('value==3'), permits('value!=3'), permits('value<4'), permits('value<=3'), permits('value>2'), permits('value>=4')]).toEqual([true, false, true, true, true, false]);
+    const permits = (clause: string) =>
+      run(`version=1.0; authorizationrules { [type=="x-ms-sgx-product-id", ${clause}] => permit(); };`).permitted;
+    expect([
+      permits('value==3'),
+      permits('value!=3'),
+      permits('value<4'),
+      permits('value<=3'),
+      permits('value>2'),
+      permits('value>=4'),
+    ]).toEqual([true, false, true, true, true, false]);
     expect(permits('value=="3"')).toBe(false);
     expect(permits('value!="3"')).toBe(true);
     expect(permits('issuer=="AttestationService"')).toBe(true);
@@ -104,8 +114,40 @@ describe('MAA policy language', () => {
 });
 
 describe('MAA policy language, properties', () => {
-  const pieces = fc.constantFrom('version', '=', '1.0', ';', 'authorizationrules', 'issuancerules', '{', '}', '[', ']', '(', ')', '=>', '&&',
-    'c', ':', 'type', 'value', '==', '>=', '"x-ms-sgx-svn"', '2', 'true', 'permit', 'deny', 'issue', 'add', ',', '.', '"', '~', ' ');
+  const pieces = fc.constantFrom(
+    'version',
+    '=',
+    '1.0',
+    ';',
+    'authorizationrules',
+    'issuancerules',
+    '{',
+    '}',
+    '[',
+    ']',
+    '(',
+    ')',
+    '=>',
+    '&&',
+    'c',
+    ':',
+    'type',
+    'value',
+    '==',
+    '>=',
+    '"x-ms-sgx-svn"',
+    '2',
+    'true',
+    'permit',
+    'deny',
+    'issue',
+    'add',
+    ',',
+    '.',
+    '"',
+    '~',
+    ' ',
+  );
   it('any text parses or is refused with a PolicySyntaxError; a parsed policy evaluates without throwing', () => {
     fc.assert(
       fc.property(fc.array(pieces, { maxLength: 60 }), fc.boolean(), (tokens, prefixed) => {

@@ -32,7 +32,12 @@ async function start(options: TestAttestationServiceOptions = {}): Promise<TestA
   return service;
 }
 
-function decode(token: string): { headerText: string; header: Record<string, unknown>; payload: Record<string, unknown>; signature: Buffer } {
+function decode(token: string): {
+  headerText: string;
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  signature: Buffer;
+} {
   const [h = '', p = '', s = ''] = token.split('.');
   const headerText = Buffer.from(h, 'base64url').toString('utf8');
   return {
@@ -75,7 +80,12 @@ describe('metadata endpoints', () => {
     expect(status).toBe(200);
     expect(type).toMatch(/^application\/json/);
     expect(Object.keys(body)).toEqual([
-      'response_types_supported', 'id_token_signing_alg_values_supported', 'revocation_endpoint', 'issuer', 'jwks_uri', 'claims_supported',
+      'response_types_supported',
+      'id_token_signing_alg_values_supported',
+      'revocation_endpoint',
+      'issuer',
+      'jwks_uri',
+      'claims_supported',
     ]);
     expect(body.issuer).toBe(maa.issuer);
     expect(body.jwks_uri).toBe(maa.jwksUri);
@@ -166,7 +176,11 @@ describe('mint', () => {
 
   it('takes iat (number or Date) and lifetime per token, and lifetime per service', async () => {
     const maa = await start({ lifetimeSeconds: 3600 });
-    expect(decode(maa.mint({}, { iat: 1_654_037_276 })).payload).toMatchObject({ iat: 1_654_037_276, nbf: 1_654_037_276, exp: 1_654_040_876 });
+    expect(decode(maa.mint({}, { iat: 1_654_037_276 })).payload).toMatchObject({
+      iat: 1_654_037_276,
+      nbf: 1_654_037_276,
+      exp: 1_654_040_876,
+    });
     const p = decode(maa.mint({}, { iat: new Date(1_000_000_999), lifetimeSeconds: 60 })).payload;
     expect(p).toMatchObject({ iat: 1_000_000, exp: 1_000_060 });
   });
@@ -174,9 +188,24 @@ describe('mint', () => {
   it('merges overrides, removes claims set to undefined, and keeps legacy aliases consistent', async () => {
     const maa = await start();
     const { payload } = decode(
-      maa.mint({ 'x-ms-sgx-svn': 7, 'x-ms-sgx-is-debuggable': true, 'x-ms-sgx-mrsigner': 'ab'.repeat(32), nonce: 'n-1', 'x-ms-ver': undefined, jti: undefined, iss: 'https://evil.example' }),
+      maa.mint({
+        'x-ms-sgx-svn': 7,
+        'x-ms-sgx-is-debuggable': true,
+        'x-ms-sgx-mrsigner': 'ab'.repeat(32),
+        nonce: 'n-1',
+        'x-ms-ver': undefined,
+        jti: undefined,
+        iss: 'https://evil.example',
+      }),
     );
-    expect(payload).toMatchObject({ 'x-ms-sgx-svn': 7, svn: 7, 'x-ms-sgx-is-debuggable': true, 'is-debuggable': true, nonce: 'n-1', iss: 'https://evil.example' });
+    expect(payload).toMatchObject({
+      'x-ms-sgx-svn': 7,
+      svn: 7,
+      'x-ms-sgx-is-debuggable': true,
+      'is-debuggable': true,
+      nonce: 'n-1',
+      iss: 'https://evil.example',
+    });
     expect(payload['sgx-mrsigner']).toBe('ab'.repeat(32));
     expect(payload['x-ms-policy']).toMatchObject({ svn: 7, 'is-debuggable': true, 'sgx-mrsigner': 'ab'.repeat(32) });
     expect(payload).not.toHaveProperty('x-ms-ver');
@@ -210,7 +239,13 @@ describe('mint', () => {
   it('signs with RS384/RS512 and PS256/PS384/PS512 (salt = digest length)', async () => {
     const maa = await start();
     const key = maa.publicKey();
-    for (const [alg, digest, pss] of [['RS384', 'sha384', false], ['RS512', 'sha512', false], ['PS256', 'sha256', true], ['PS384', 'sha384', true], ['PS512', 'sha512', true]] as const) {
+    for (const [alg, digest, pss] of [
+      ['RS384', 'sha384', false],
+      ['RS512', 'sha512', false],
+      ['PS256', 'sha256', true],
+      ['PS384', 'sha384', true],
+      ['PS512', 'sha512', true],
+    ] as const) {
       const token = maa.mint({}, { alg });
       expect(decode(token).header.alg).toBe(alg);
       expect(verifies(token, key, { digest, pss })).toBe(true);
@@ -360,7 +395,11 @@ describe('faults', () => {
     expect(first.value?.length ?? 0).toBeGreaterThan(0);
     expect(first.value?.length ?? 0).toBeLessThan(Number(res.headers.get('content-length')));
     setTimeout(() => controller.abort(), 50);
-    await expect((async () => { for (;;) if ((await reader.read()).done) return; })()).rejects.toThrow();
+    await expect(
+      (async () => {
+        for (;;) if ((await reader.read()).done) return;
+      })(),
+    ).rejects.toThrow();
   });
 
   it('streams an oversize body: valid JSON of exactly that size, with no Content-Length', async () => {
@@ -427,7 +466,11 @@ describe('close', () => {
       () => 'failed',
     );
     const dripping = fetch(`${maa.issuer}/.well-known/openid-configuration`).then(
-      (res) => res.text().then(() => 'answered', () => 'failed'),
+      (res) =>
+        res.text().then(
+          () => 'answered',
+          () => 'failed',
+        ),
       () => 'failed',
     );
     // And an idle connection that never sends a request.

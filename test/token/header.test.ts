@@ -8,13 +8,16 @@ const valid = { alg: 'RS256', jku: 'https://a.attest.azure.net/certs', kid: 'XxR
 const codeOf = (header: Record<string, unknown>, allowed = RS256_ONLY): string => outcome(() => validateHeader(header, allowed));
 
 describe('validateHeader: algorithm allowlist', () => {
-  it('accepts MAA\'s header', () => {
+  it("accepts MAA's header", () => {
     expect(validateHeader(valid, RS256_ONLY)).toEqual({ alg: 'RS256', kid: valid.kid, jku: valid.jku });
   });
 
-  it.each([['none'], ['None'], ['NONE'], [''], ['HS256'], ['PS256'], ['RS512'], ['ES256'], [null], [256], [['RS256']]])('refuses alg %j', (alg) => {
-    expect(codeOf({ ...valid, alg })).toBe('ERR_ALG_NOT_ALLOWED');
-  });
+  it.each([['none'], ['None'], ['NONE'], [''], ['HS256'], ['PS256'], ['RS512'], ['ES256'], [null], [256], [['RS256']]])(
+    'refuses alg %j',
+    (alg) => {
+      expect(codeOf({ ...valid, alg })).toBe('ERR_ALG_NOT_ALLOWED');
+    },
+  );
 
   it('refuses a missing alg', () => {
     const { alg: _alg, ...rest } = valid;

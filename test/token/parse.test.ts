@@ -4,7 +4,8 @@ import { parseCompactJws } from '../../src/token/parse.js';
 import { ACCEPTED, outcome } from '../helpers/outcome.js';
 
 const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
-const token = (header: unknown = { alg: 'RS256', kid: 'k' }, payload: unknown = { iss: 'x' }, signature = 'c2ln') => `${b64(header)}.${b64(payload)}.${signature}`;
+const token = (header: unknown = { alg: 'RS256', kid: 'k' }, payload: unknown = { iss: 'x' }, signature = 'c2ln') =>
+  `${b64(header)}.${b64(payload)}.${signature}`;
 
 const codeOf = (input: unknown, max?: number): string => outcome(() => parseCompactJws(input, max));
 
@@ -59,8 +60,14 @@ describe('parseCompactJws: the token is a compact JWS with JSON-object header an
     ['a header that is null', () => token(null)],
     ['a header that is a number', () => token(7)],
     ['a payload that is a string', () => token(undefined, 'iss')],
-    ['a payload that is not UTF-8', () => `${b64({ alg: 'RS256' })}.${Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString('base64url')}.c2ln`],
-    ['a payload with a byte-order mark', () => `${b64({ alg: 'RS256' })}.${Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{}')]).toString('base64url')}.c2ln`],
+    [
+      'a payload that is not UTF-8',
+      () => `${b64({ alg: 'RS256' })}.${Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString('base64url')}.c2ln`,
+    ],
+    [
+      'a payload with a byte-order mark',
+      () => `${b64({ alg: 'RS256' })}.${Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{}')]).toString('base64url')}.c2ln`,
+    ],
   ])('refuses %s', (_name, make) => {
     expect(codeOf(make())).toBe('ERR_TOKEN_MALFORMED');
   });
@@ -99,13 +106,26 @@ describe('decodeBase64UrlStrict', () => {
 
   // Each of these Node's decoder accepts in some form: it skips unknown characters and padding, reads
   // `+` and `/` as `-` and `_`, and reads a character above U+00FF by its low byte (U+0141 as `A`).
-  it.each(['A', 'AB=', 'AB+/', 'A B', 'QR', 'AAAAA', 'QUJD\n', 'QU=D', 'QU D', 'QU%D', 'QUJDRA==', 'QU\u0141D', 'QUJ\u0141', 'QU\u00c1D', '\u0141\u0141\u0141\u0141'])(
-    'refuses %j',
-    (segment) => {
-      expect(decodeBase64UrlStrict(segment)).toBeUndefined();
-      expect(isCanonicalBase64Url(segment)).toBe(false);
-    },
-  );
+  it.each([
+    'A',
+    'AB=',
+    'AB+/',
+    'A B',
+    'QR',
+    'AAAAA',
+    'QUJD\n',
+    'QU=D',
+    'QU D',
+    'QU%D',
+    'QUJDRA==',
+    'QU\u0141D',
+    'QUJ\u0141',
+    'QU\u00c1D',
+    '\u0141\u0141\u0141\u0141',
+  ])('refuses %j', (segment) => {
+    expect(decodeBase64UrlStrict(segment)).toBeUndefined();
+    expect(isCanonicalBase64Url(segment)).toBe(false);
+  });
 
   it('agrees with the canonical check on every accepted string, with or without the caller vouching for ASCII', () => {
     for (let length = 0; length < 40; length++) {
@@ -121,7 +141,14 @@ describe('non-ASCII tokens', () => {
   // them) unchanged: every segment must refuse it, and in segment order.
   it.each([
     ['the header', (t: string) => `${t.slice(0, 4)}\u0141${t.slice(5)}`, 'header'],
-    ['the payload', (t: string) => { const dot = t.indexOf('.') + 5; return `${t.slice(0, dot)}\u0141${t.slice(dot + 1)}`; }, 'payload'],
+    [
+      'the payload',
+      (t: string) => {
+        const dot = t.indexOf('.') + 5;
+        return `${t.slice(0, dot)}\u0141${t.slice(dot + 1)}`;
+      },
+      'payload',
+    ],
     ['the signature', (t: string) => `${t.slice(0, -2)}\u0141A`, 'signature'],
   ])('a character above U+007F in %s is refused as not canonical base64url', (_name, edit, part) => {
     const edited = edit(token({ alg: 'RS256', kid: 'k' }, { iss: 'x', pad: 'abcdefgh' }, 'c2lnbmF0dXJl'));

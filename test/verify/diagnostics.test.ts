@@ -41,7 +41,11 @@ describe(`the ${CHANNELS.verification} diagnostics channel`, () => {
   });
 
   it('a refusal from verifyCached is published too', async () => {
-    const past = createVerifier({ issuers: [{ issuer: maa.issuer, jwks: maa.publicJwks() }], allowInsecureLoopback: true, now: () => clock });
+    const past = createVerifier({
+      issuers: [{ issuer: maa.issuer, jwks: maa.publicJwks() }],
+      allowInsecureLoopback: true,
+      now: () => clock,
+    });
     let clock = Date.now();
     const token = maa.mint();
     await past.verify(token);

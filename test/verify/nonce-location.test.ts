@@ -23,7 +23,10 @@ function consumer(...issued: string[]): NonceConsumer & { used: string[] } {
 
 async function realToken(name: string): Promise<VerifiedAttestation> {
   const entry = manifest.find((item) => item.token === name)!;
-  const verifier = createVerifier({ now: clockAt(insideWindow(entry)), issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }] });
+  const verifier = createVerifier({
+    now: clockAt(insideWindow(entry)),
+    issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }],
+  });
   return verifier.verify(fixtureText(name));
 }
 
@@ -33,10 +36,15 @@ const NONCE = 'q'.repeat(43);
 const USER_DATA = createHash('sha512').update(NONCE).digest('hex').toUpperCase();
 const NAMED = `sha512:${USER_DATA.toLowerCase()}`;
 
-const withRuntime = (name: string, runtime: unknown): VerifiedAttestation => attestationOf({ ...loadPayload(name), 'x-ms-runtime': runtime });
+const withRuntime = (name: string, runtime: unknown): VerifiedAttestation =>
+  attestationOf({ ...loadPayload(name), 'x-ms-runtime': runtime });
 const teeRuntime = (name: string, runtime: unknown): VerifiedAttestation => {
   const payload = loadPayload(name);
-  return attestationOf({ ...payload, 'x-ms-runtime': {}, 'x-ms-isolation-tee': { ...(payload['x-ms-isolation-tee'] as Payload), 'x-ms-runtime': runtime } });
+  return attestationOf({
+    ...payload,
+    'x-ms-runtime': {},
+    'x-ms-isolation-tee': { ...(payload['x-ms-isolation-tee'] as Payload), 'x-ms-runtime': runtime },
+  });
 };
 
 describe('guest attestation (azurevm): the nonce in x-ms-runtime.client-payload', () => {
@@ -86,7 +94,10 @@ describe('TDX and SEV-SNP runtime data', () => {
     for (const type of ['tdxvm', 'sevsnpvm']) {
       const { nonce } = await challenges.issue();
       const userData = createHash('sha512').update(nonce).digest('hex').toUpperCase();
-      const attestation = { attestationType: type, claims: { 'x-ms-attestation-type': type, 'x-ms-runtime': { 'user-data': userData } } } as unknown as VerifiedAttestation;
+      const attestation = {
+        attestationType: type,
+        claims: { 'x-ms-attestation-type': type, 'x-ms-runtime': { 'user-data': userData } },
+      } as unknown as VerifiedAttestation;
       await checkBinding(attestation, { challenges });
       await expect(checkBinding(attestation, { challenges })).rejects.toMatchObject({ code: 'ERR_REPLAY' });
       await expect(challenges.consume(nonce)).rejects.toMatchObject({ code: 'ERR_REPLAY' });
@@ -98,13 +109,22 @@ describe('TDX and SEV-SNP runtime data', () => {
   });
 
   it('fails closed on absent, all-zero or malformed user-data, and no longer reads the raw nonce from it', async () => {
-    for (const runtime of [undefined, {}, { 'user-data': '0'.repeat(128) }, { 'user-data': USER_DATA.slice(2) }, { 'user-data': `${USER_DATA}00` }, { 'user-data': 7 }]) {
+    for (const runtime of [
+      undefined,
+      {},
+      { 'user-data': '0'.repeat(128) },
+      { 'user-data': USER_DATA.slice(2) },
+      { 'user-data': `${USER_DATA}00` },
+      { 'user-data': 7 },
+    ]) {
       expect(() => findChallengeNonce(tdx(runtime))).toThrow(expect.objectContaining({ code: 'ERR_BINDING_MISMATCH' }));
     }
     // The former convention, the nonce's raw bytes then zeros, now names a hash no nonce has.
     const challenges = createChallengeStore();
     const { nonce } = await challenges.issue();
-    const raw = Buffer.concat([Buffer.from(nonce, 'base64url'), Buffer.alloc(32)]).toString('hex').toUpperCase();
+    const raw = Buffer.concat([Buffer.from(nonce, 'base64url'), Buffer.alloc(32)])
+      .toString('hex')
+      .toUpperCase();
     await expect(checkBinding(tdx({ 'user-data': raw }), { challenges })).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
   });
 });
@@ -113,6 +133,9 @@ describe('SGX runtime data', () => {
   it('finds a nonce in the JSON runtime data of a real SGX token, or none', async () => {
     const attestation = await realToken('cpp-openenclave-runtimejson-aad-2022.jwt');
     expect(() => findChallengeNonce(attestation)).toThrow(/no challenge nonce/);
-    expect(findChallengeNonce(withRuntime('cpp-openenclave-runtimejson-aad-2022', { nonce: NONCE }))).toEqual({ nonce: NONCE, location: 'x-ms-runtime.nonce' });
+    expect(findChallengeNonce(withRuntime('cpp-openenclave-runtimejson-aad-2022', { nonce: NONCE }))).toEqual({
+      nonce: NONCE,
+      location: 'x-ms-runtime.nonce',
+    });
   });
 });

@@ -17,7 +17,6 @@ function baseOptions(entry: ManifestEntry): Omit<VerifierOptions, 'issuers'> {
   return { now: clockAt(insideWindow(entry)) };
 }
 
-
 function expectedCode(entry: ManifestEntry): string {
   const kind = expectedOutcome(entry);
   return kind === 'accept' ? ACCEPTED : (REJECTION[kind] ?? 'unexpected');
@@ -41,11 +40,19 @@ describe('real MAA tokens reach their manifest outcome', () => {
       const agent = new MockAgent();
       agent.disableNetConnect();
       const pool = agent.get(entry.issuer);
-      const discovery = fixtureText(entry.issuer.includes('cplarryoattestationaad') ? 'cpp-metadata-aad-wus-2022.openid-configuration.json' : 'cpp-metadata-shared-wus-2022.openid-configuration.json')
+      const discovery = fixtureText(
+        entry.issuer.includes('cplarryoattestationaad')
+          ? 'cpp-metadata-aad-wus-2022.openid-configuration.json'
+          : 'cpp-metadata-shared-wus-2022.openid-configuration.json',
+      )
         .replaceAll('https://sharedwus.wus.attest.azure.net', entry.issuer)
         .replaceAll('https://cplarryoattestationaad.wus.attest.azure.net', entry.issuer);
-      pool.intercept({ path: '/.well-known/openid-configuration', method: 'GET' }).reply(200, discovery, { headers: { 'content-type': 'application/json' } });
-      pool.intercept({ path: '/certs', method: 'GET' }).reply(200, JSON.stringify(jwks), { headers: { 'content-type': 'application/json' } });
+      pool
+        .intercept({ path: '/.well-known/openid-configuration', method: 'GET' })
+        .reply(200, discovery, { headers: { 'content-type': 'application/json' } });
+      pool
+        .intercept({ path: '/certs', method: 'GET' })
+        .reply(200, JSON.stringify(jwks), { headers: { 'content-type': 'application/json' } });
       const verifier = createVerifier({ ...baseOptions(entry), issuers: [entry.issuer], dispatcher: agent });
       expect(await outcome(() => verifier.verify(token))).toBe(expectedCode(entry));
       await agent.close();
@@ -54,7 +61,10 @@ describe('real MAA tokens reach their manifest outcome', () => {
 
   it('an accepted SGX token exposes its typed claims', async () => {
     const entry = manifest.find((item) => item.token === 'cpp-sgx-shared-wus-2022.jwt')!;
-    const verifier = createVerifier({ now: clockAt(insideWindow(entry)), issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }] });
+    const verifier = createVerifier({
+      now: clockAt(insideWindow(entry)),
+      issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }],
+    });
     const result = await verifier.verify(fixtureText(entry.token));
     expect(result.issuer).toBe('https://sharedwus.wus.attest.azure.net');
     expect(result.attestationType).toBe('sgx');
@@ -71,7 +81,10 @@ describe('real MAA tokens reach their manifest outcome', () => {
 
   it('an accepted azurevm token exposes the nested SEV-SNP evidence', async () => {
     const entry = manifest.find((item) => item.attestationType === 'azurevm' && item.certs !== null)!;
-    const verifier = createVerifier({ now: clockAt(insideWindow(entry)), issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }] });
+    const verifier = createVerifier({
+      now: clockAt(insideWindow(entry)),
+      issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }],
+    });
     const result = await verifier.verify(fixtureText(entry.token));
     expect(result.attestationType).toBe('azurevm');
     expect(result.azurevm?.isolationTee.attestationType).toBe('sevsnpvm');
@@ -88,16 +101,19 @@ describe('real MAA tokens reach their manifest outcome', () => {
     const entry = manifest.find((item) => item.token === 'cpp-sgx-shared-wus-2022.jwt')!;
     const other = manifest.find((item) => item.token === 'cpp-sgx-runtimebinary-isolated-2022.jwt')!;
     expect(other.kid).toBe(entry.kid);
-    const verifier = createVerifier({ now: clockAt(insideWindow(entry)), issuers: [{ issuer: other.issuer, jwks: fixtureJson(other.certs!) }] });
+    const verifier = createVerifier({
+      now: clockAt(insideWindow(entry)),
+      issuers: [{ issuer: other.issuer, jwks: fixtureJson(other.certs!) }],
+    });
     expect(await outcome(() => verifier.verify(fixtureText(entry.token)))).toBe('ERR_ISSUER_UNTRUSTED');
   });
 
-  it("a pinned key set whose certificates name another instance has no usable key for this issuer", () => {
+  it('a pinned key set whose certificates name another instance has no usable key for this issuer', () => {
     const entry = manifest.find((item) => item.token === 'cpp-sgx-shared-wus-2022.jwt')!;
     const other = manifest.find((item) => item.token === 'cpp-sgx-runtimebinary-isolated-2022.jwt')!;
     // The isolated instance publishes the very same key, but in a certificate that names that instance.
-    expect(() => createVerifier({ now: clockAt(insideWindow(entry)), issuers: [{ issuer: entry.issuer, jwks: fixtureJson(other.certs!) }] })).toThrow(
-      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
-    );
+    expect(() =>
+      createVerifier({ now: clockAt(insideWindow(entry)), issuers: [{ issuer: entry.issuer, jwks: fixtureJson(other.certs!) }] }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
   });
 });

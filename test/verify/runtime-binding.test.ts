@@ -24,7 +24,10 @@ function consumer(...issued: string[]): NonceConsumer & { used: Set<string> } {
 
 async function realToken(name: string) {
   const entry = manifest.find((item) => item.token === name)!;
-  const verifier = createVerifier({ now: clockAt(insideWindow(entry)), issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }] });
+  const verifier = createVerifier({
+    now: clockAt(insideWindow(entry)),
+    issuers: [{ issuer: entry.issuer, jwks: fixtureJson(entry.certs!) }],
+  });
   return verifier.verify(fixtureText(name));
 }
 
@@ -88,20 +91,30 @@ describe('checkBinding: the token is bound to a challenge this relying party iss
   });
 
   it('refuses an unknown nonce', async () => {
-    await expect(checkBinding(await bound(JSON.stringify({ nonce: 'never-issued' })), { challenges: consumer(nonce) })).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
+    await expect(
+      checkBinding(await bound(JSON.stringify({ nonce: 'never-issued' })), { challenges: consumer(nonce) }),
+    ).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
   });
 
   it('refuses runtime data the report data does not bind', async () => {
     const claims = { ...runtimeDataClaims(JSON.stringify({ nonce })), 'x-ms-sgx-report-data': 'ab'.repeat(64) };
     const challenges = consumer(nonce);
-    await expect(checkBinding(await verifier.verify(maa.mint(claims)), { challenges })).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
+    await expect(checkBinding(await verifier.verify(maa.mint(claims)), { challenges })).rejects.toMatchObject({
+      code: 'ERR_BINDING_MISMATCH',
+    });
     expect(challenges.used.size).toBe(0);
   });
 
   it('refuses a token without runtime data, or without a nonce in it: nothing fails open', async () => {
-    await expect(checkBinding(await verifier.verify(maa.mint()), { challenges: consumer(nonce) })).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
-    await expect(checkBinding(await bound(JSON.stringify({ other: 1 })), { challenges: consumer(nonce) })).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
-    await expect(checkBinding(await bound('not json, not 32 bytes'), { challenges: consumer(nonce) })).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
+    await expect(checkBinding(await verifier.verify(maa.mint()), { challenges: consumer(nonce) })).rejects.toMatchObject({
+      code: 'ERR_BINDING_MISMATCH',
+    });
+    await expect(checkBinding(await bound(JSON.stringify({ other: 1 })), { challenges: consumer(nonce) })).rejects.toMatchObject({
+      code: 'ERR_BINDING_MISMATCH',
+    });
+    await expect(checkBinding(await bound('not json, not 32 bytes'), { challenges: consumer(nonce) })).rejects.toMatchObject({
+      code: 'ERR_BINDING_MISMATCH',
+    });
   });
 
   it('verify({ binding }) consumes on every call, cached token or not', async () => {
@@ -140,16 +153,21 @@ describe('runtimeKey on confidential VMs: only a key the workload holds', () => 
   const signingJwk = () => ({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), use: 'sig' });
   // The vTPM attestation key as the paravisor lists it, but marked the way a forged or future token
   // might mark it: a key that looks fit for signatures must still not be offered.
-  const akPub = () => ({ ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }), kid: 'HCLAkPub', key_ops: ['sign', 'verify'] });
+  const akPub = () => ({
+    ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }),
+    kid: 'HCLAkPub',
+    key_ops: ['sign', 'verify'],
+  });
 
-  it.each(['cvmguest-aks-azurevm-snp-sharedwus-2022-09.jwt', 'cvmguest-azurevm-sharedweu-2023.jwt', 'jesserc-azurevm-snp-sharedeus2-2024-12.jwt'])(
-    'the real azurevm token %s offers no runtimeKey (its keys are the vTPM\'s)',
-    async (name) => {
-      const attestation = await realToken(name);
-      expect(attestation.attestationType).toBe('azurevm');
-      expect(attestation.runtimeKey).toBeUndefined();
-    },
-  );
+  it.each([
+    'cvmguest-aks-azurevm-snp-sharedwus-2022-09.jwt',
+    'cvmguest-azurevm-sharedweu-2023.jwt',
+    'jesserc-azurevm-snp-sharedeus2-2024-12.jwt',
+  ])("the real azurevm token %s offers no runtimeKey (its keys are the vTPM's)", async (name) => {
+    const attestation = await realToken(name);
+    expect(attestation.attestationType).toBe('azurevm');
+    expect(attestation.runtimeKey).toBeUndefined();
+  });
 
   it('never offers HCLAkPub, however it is marked, nor any key of an azurevm token', async () => {
     const snp = await verifier.verify(maa.mint({ 'x-ms-runtime': { keys: [akPub()] } }, { type: 'sevsnpvm' }));
@@ -158,13 +176,16 @@ describe('runtimeKey on confidential VMs: only a key the workload holds', () => 
     expect(tdx.runtimeKey).toBeUndefined();
     for (const isolationTee of ['sevsnpvm', 'tdxvm'] as const) {
       const guest = await verifier.verify(
-        maa.mint({ 'x-ms-runtime': { keys: [signingJwk()] }, 'x-ms-isolation-tee': { 'x-ms-runtime': { keys: [akPub()] } } }, { type: 'azurevm', isolationTee }),
+        maa.mint(
+          { 'x-ms-runtime': { keys: [signingJwk()] }, 'x-ms-isolation-tee': { 'x-ms-runtime': { keys: [akPub()] } } },
+          { type: 'azurevm', isolationTee },
+        ),
       );
       expect(guest.runtimeKey).toBeUndefined();
     }
   });
 
-  it('offers no key from a paravisor\'s runtime claims, whatever their kids', async () => {
+  it("offers no key from a paravisor's runtime claims, whatever their kids", async () => {
     const runtime = { keys: [signingJwk()], 'vm-configuration': { 'secure-boot': true } };
     expect((await verifier.verify(maa.mint({ 'x-ms-runtime': runtime }, { type: 'sevsnpvm' }))).runtimeKey).toBeUndefined();
   });

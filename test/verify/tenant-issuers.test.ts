@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createRequestGate, createVerifier, requireAttestation, verifyAttestationToken, type IssuerResolver, type VerifierOptions } from '../../src/index.js';
+import {
+  createRequestGate,
+  createVerifier,
+  requireAttestation,
+  verifyAttestationToken,
+  type IssuerResolver,
+  type VerifierOptions,
+} from '../../src/index.js';
 import { createTestAttestationService, DEFAULT_MRSIGNER, type TestAttestationService } from '../../src/testing/index.js';
 import { codeOf } from '../helpers/outcome.js';
 
@@ -39,7 +46,12 @@ describe('issuers resolved at run time', () => {
       expect(attestation.issuer).toBe(tenant.issuer);
     }
     expect(verifier.issuers).toBeUndefined();
-    expect(verifier.keyStatus().map((status) => status.issuer).sort()).toEqual(tenants.map((tenant) => tenant.issuer).sort());
+    expect(
+      verifier
+        .keyStatus()
+        .map((status) => status.issuer)
+        .sort(),
+    ).toEqual(tenants.map((tenant) => tenant.issuer).sort());
   });
 
   it('asks once per issuer, however many tokens arrive at once, and fetches its keys once', async () => {
@@ -109,10 +121,13 @@ describe('issuers resolved at run time', () => {
 
   it('a resolver that hangs is cut off at fetchTimeout and its signal aborted', async () => {
     let signal: AbortSignal | undefined;
-    const verifier = verifierWith((_issuer, context) => {
-      signal = context.signal;
-      return new Promise(() => {});
-    }, { fetchTimeoutMs: 100 });
+    const verifier = verifierWith(
+      (_issuer, context) => {
+        signal = context.signal;
+        return new Promise(() => {});
+      },
+      { fetchTimeoutMs: 100 },
+    );
     const started = Date.now();
     expect(await codeOf(verifier, tenants[0]!.mint())).toBe('ERR_METADATA_UNAVAILABLE');
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -174,8 +189,12 @@ describe('bounds and ageing', () => {
   it('validates its options at construction', () => {
     const resolver = () => undefined;
     expect(() => createVerifier({ issuers: resolver, maxIssuers: 0 })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
-    expect(() => createVerifier({ issuers: resolver, issuerResolverMaxAgeSeconds: -1 })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
-    expect(() => createVerifier({ issuers: 'https://maa.example' as never })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(() => createVerifier({ issuers: resolver, issuerResolverMaxAgeSeconds: -1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+    );
+    expect(() => createVerifier({ issuers: 'https://maa.example' as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+    );
   });
 });
 
@@ -195,7 +214,12 @@ describe('with policies and the one-shot form', () => {
     const policy = { mrsigner: [DEFAULT_MRSIGNER] };
     expect(typeof requireAttestation({ verifier, policy })).toBe('function');
     const gate = createRequestGate({ verifier, policy });
-    const outcome = await gate.check({ method: 'GET', target: '/', headers: { authorization: `Bearer ${tenant.mint()}` }, bodyMayFollow: false });
+    const outcome = await gate.check({
+      method: 'GET',
+      target: '/',
+      headers: { authorization: `Bearer ${tenant.mint()}` },
+      bodyMayFollow: false,
+    });
     expect(outcome.ok && outcome.attestation?.issuer).toBe(tenant.issuer);
   });
 

@@ -5,7 +5,8 @@ import { ACCEPTED, outcome } from '../helpers/outcome.js';
 const NOW = 1_700_000_000;
 const OPTIONS: TimeOptions = { clockTolerance: 30, maxTokenAge: undefined };
 const valid = { iat: NOW - 60, nbf: NOW - 60, exp: NOW + 3600 };
-const codeOf = (payload: Record<string, unknown>, options: TimeOptions = OPTIONS, now = NOW): string => outcome(() => checkTimes(payload, now, options));
+const codeOf = (payload: Record<string, unknown>, options: TimeOptions = OPTIONS, now = NOW): string =>
+  outcome(() => checkTimes(payload, now, options));
 
 describe('checkTimes: the bounds of a NumericDate', () => {
   it('0 and MAX_NUMERIC_DATE are times; -1, MAX_NUMERIC_DATE + 1 and non-numbers are not', () => {
@@ -44,7 +45,12 @@ describe('checkTimes: tolerance and age at their edges', () => {
 describe('judgeTimes: every rule reported, by name', () => {
   it('lists each failed rule; a comparison is skipped when its claim is not a time', () => {
     const found: [string, string][] = [];
-    const times = judgeTimes({ exp: 'soon', nbf: NOW + 999, iat: NOW + 999 }, NOW, { clockTolerance: 0, maxTokenAge: 10 }, (rule, refusal) => void found.push([rule, refusal.code]));
+    const times = judgeTimes(
+      { exp: 'soon', nbf: NOW + 999, iat: NOW + 999 },
+      NOW,
+      { clockTolerance: 0, maxTokenAge: 10 },
+      (rule, refusal) => void found.push([rule, refusal.code]),
+    );
     expect(times).toBeUndefined();
     expect(found).toEqual([
       ['exp-numeric-date', 'ERR_CLAIM_INVALID'],
@@ -55,6 +61,10 @@ describe('judgeTimes: every rule reported, by name', () => {
   });
 
   it('returns the times when every rule passes', () => {
-    expect(judgeTimes(valid, NOW, OPTIONS, () => expect.fail('no rule may fail'))).toEqual({ issuedAt: valid.iat, notBefore: valid.nbf, expiresAt: valid.exp });
+    expect(judgeTimes(valid, NOW, OPTIONS, () => expect.fail('no rule may fail'))).toEqual({
+      issuedAt: valid.iat,
+      notBefore: valid.nbf,
+      expiresAt: valid.exp,
+    });
   });
 });

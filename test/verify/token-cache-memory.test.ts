@@ -25,7 +25,9 @@ afterAll(async () => {
 });
 
 const azurevm = (() => {
-  const { payload } = JSON.parse(readFileSync(new URL('../fixtures/maa/decoded/cvmguest-azurevm-sharedweu-2023.json', import.meta.url), 'utf8')) as { payload: Record<string, unknown> };
+  const { payload } = JSON.parse(
+    readFileSync(new URL('../fixtures/maa/decoded/cvmguest-azurevm-sharedweu-2023.json', import.meta.url), 'utf8'),
+  ) as { payload: Record<string, unknown> };
   const { iss: _iss, iat: _iat, exp: _exp, nbf: _nbf, jti: _jti, ...claims } = payload;
   return claims;
 })();
@@ -49,7 +51,12 @@ function mintAll(make: () => Record<string, unknown>, count: number): string[] {
 }
 
 function verifierWith(tokenCache: { maxEntries: number; maxBytes: number }) {
-  return createVerifier({ issuers: [{ issuer: maa.issuer, jwks: maa.publicJwks() }], allowInsecureLoopback: true, minRsaModulusBits: 512, tokenCache });
+  return createVerifier({
+    issuers: [{ issuer: maa.issuer, jwks: maa.publicJwks() }],
+    allowInsecureLoopback: true,
+    minRsaModulusBits: 512,
+    tokenCache,
+  });
 }
 
 /** The bytes the cache charges for one token, computed as the verifier does. */
@@ -68,7 +75,8 @@ describe('the token cache charges each entry what it costs in heap', () => {
     const perEntry = (settledHeap() - before) / TOKENS_PER_SHAPE;
     expect(verifier.verifyCached(tokens[1]!)).toBeDefined();
     const estimate = estimateOf(tokens[1]!);
-    if (process.env.HARDENING_REPORT) console.log(`${shape}: token ${tokens[1]!.length} B, measured ${perEntry.toFixed(0)} B/entry, estimate ${estimate} B`);
+    if (process.env.HARDENING_REPORT)
+      console.log(`${shape}: token ${tokens[1]!.length} B, measured ${perEntry.toFixed(0)} B/entry, estimate ${estimate} B`);
     expect(estimate / perEntry).toBeGreaterThan(1 - TOLERANCE);
     expect(estimate / perEntry).toBeLessThan(1 + TOLERANCE);
   });

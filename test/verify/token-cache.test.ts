@@ -110,7 +110,7 @@ describe('the verified-token cache', () => {
     expect(codeOf(() => verifier.verifyCached(token))).toBe('hit');
   });
 
-  it('compares the clock with the entry\'s validity span, and refuses with the precise code outside it', async () => {
+  it("compares the clock with the entry's validity span, and refuses with the precise code outside it", async () => {
     // Keys fresh for the whole hour-long walk: this test is about token times, not the key cache's age.
     const verifier = verifierFor({ keysMaxAgeSeconds: 86_400 });
     const token = maa.mint({}, { iat: now, lifetimeSeconds: 3600 });
@@ -254,7 +254,7 @@ describe('the verified-token cache', () => {
       }
     });
 
-    it('evaluates each route\'s policy for the same token on one connection', async () => {
+    it("evaluates each route's policy for the same token on one connection", async () => {
       const verifier = verifierFor();
       const connection = {};
       const token = maa.mint({ 'x-ms-sgx-svn': 3, svn: 3 });

@@ -280,13 +280,18 @@ describe('options are validated once, at construction', () => {
   });
 
   it.each(Object.entries(RENAMED_OPTIONS))('refuses the old name %s, naming %s instead of ignoring it', (old, renamed) => {
-    const error = refusalOf(() => createVerifier({ issuers: ['https://a.attest.azure.net'], [old]: 1 } as unknown as VerifierOptions), 'ERR_CONFIG_INVALID');
+    const error = refusalOf(
+      () => createVerifier({ issuers: ['https://a.attest.azure.net'], [old]: 1 } as unknown as VerifierOptions),
+      'ERR_CONFIG_INVALID',
+    );
     expect(error.message).toContain(`\`${renamed}\``);
     expect(error.message).toContain(`\`${old}\``);
   });
 
   it('accepts https issuers and http on loopback with allowInsecureLoopback', () => {
-    expect(createVerifier({ issuers: ['https://Example.WUS.attest.azure.net/'] }).issuers).toEqual(['https://example.wus.attest.azure.net']);
+    expect(createVerifier({ issuers: ['https://Example.WUS.attest.azure.net/'] }).issuers).toEqual([
+      'https://example.wus.attest.azure.net',
+    ]);
     expect(createVerifier({ issuers: ['http://localhost:8080'], allowInsecureLoopback: true }).issuers).toEqual(['http://localhost:8080']);
   });
 });
@@ -301,19 +306,24 @@ describe('verifyAttestationToken, the one-shot form', () => {
   });
 
   it('verifies with a pinned JWKS without any request', async () => {
-    const result = await verifyAttestationToken(maa.mint(), { issuers: [{ issuer: maa.issuer, jwks: maa.publicJwks() }], allowInsecureLoopback: true });
+    const result = await verifyAttestationToken(maa.mint(), {
+      issuers: [{ issuer: maa.issuer, jwks: maa.publicJwks() }],
+      allowInsecureLoopback: true,
+    });
     expect(result.issuer).toBe(maa.issuer);
     expect(maa.requests.total).toBe(0);
   });
 
-  it('checks keys at each call\'s now: a key source is shared only between calls that would build the same one', async () => {
+  it("checks keys at each call's now: a key source is shared only between calls that would build the same one", async () => {
     // The 2020 key's PCK certificate expires on 2027-05-27: loaded at a 2020 date the key is usable, at a
     // 2027 date the pinned set has no usable key. One JWKS object, so both calls share a cache scope.
     const jwks = fixtureJson<JsonWebKeySet>('azsamples-uks-2020.certs.json');
     const at = (iso: string): VerifierOptions => ({
       now: clockAt(new Date(iso)),
       minRsaModulusBits: 1024,
-      issuers: [{ issuer: 'https://gnkuks001.uks.attest.azure.net', jwks, signer: { mrsigner: [MAA_MRSIGNERS.before2021], allowDebug: true } }],
+      issuers: [
+        { issuer: 'https://gnkuks001.uks.attest.azure.net', jwks, signer: { mrsigner: [MAA_MRSIGNERS.before2021], allowDebug: true } },
+      ],
     });
     expect(await asyncOutcome(() => verifyAttestationToken('not-a-token', at('2020-07-01T00:00:00Z')))).toBe('ERR_TOKEN_MALFORMED');
     expect(await asyncOutcome(() => verifyAttestationToken('not-a-token', at('2027-06-01T00:00:00Z')))).toBe('ERR_CONFIG_INVALID');

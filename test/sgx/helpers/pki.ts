@@ -149,7 +149,12 @@ export interface PlatformTcb {
   pceId: string;
 }
 
-export const DEFAULT_TCB: PlatformTcb = { cpuSvnComponents: [11, 11, 2, 2, 255, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0], pceSvn: 13, fmspc: '00906ED50000', pceId: '0000' };
+export const DEFAULT_TCB: PlatformTcb = {
+  cpuSvnComponents: [11, 11, 2, 2, 255, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+  pceSvn: 13,
+  fmspc: '00906ED50000',
+  pceId: '0000',
+};
 
 export function sgxExtension(tcb: PlatformTcb): Buffer {
   const base = SGX_EXTENSION_OID;
@@ -182,10 +187,24 @@ export interface World {
 export function makeWorld(options: { tcb?: PlatformTcb; caName?: string; pckNotAfter?: Date } = {}): World {
   const tcb = options.tcb ?? DEFAULT_TCB;
   const rootKey = p256();
-  const root = certificate({ subject: 'Intel SGX Root CA', issuer: 'Intel SGX Root CA', publicKey: rootKey.publicKey, signingKey: rootKey.privateKey, ca: { ca: true, pathLength: 1 }, serial: 0x2265n });
+  const root = certificate({
+    subject: 'Intel SGX Root CA',
+    issuer: 'Intel SGX Root CA',
+    publicKey: rootKey.publicKey,
+    signingKey: rootKey.privateKey,
+    ca: { ca: true, pathLength: 1 },
+    serial: 0x2265n,
+  });
   const caKey = p256();
   const caName = options.caName ?? 'Intel SGX PCK Processor CA';
-  const ca = certificate({ subject: caName, issuer: 'Intel SGX Root CA', publicKey: caKey.publicKey, signingKey: rootKey.privateKey, ca: { ca: true, pathLength: 0 }, serial: 0xd0e8n });
+  const ca = certificate({
+    subject: caName,
+    issuer: 'Intel SGX Root CA',
+    publicKey: caKey.publicKey,
+    signingKey: rootKey.privateKey,
+    ca: { ca: true, pathLength: 0 },
+    serial: 0xd0e8n,
+  });
   const pckKey = p256();
   const pck = certificate({
     subject: 'Intel SGX PCK Certificate',
@@ -199,7 +218,14 @@ export function makeWorld(options: { tcb?: PlatformTcb; caName?: string; pckNotA
     extensions: [{ oid: SGX_EXTENSION_OID, value: sgxExtension(tcb) }],
   });
   const tcbKey = p256();
-  const tcbSigning = certificate({ subject: 'Intel SGX TCB Signing', issuer: 'Intel SGX Root CA', publicKey: tcbKey.publicKey, signingKey: rootKey.privateKey, ca: { ca: false }, serial: 0x7e38n });
+  const tcbSigning = certificate({
+    subject: 'Intel SGX TCB Signing',
+    issuer: 'Intel SGX Root CA',
+    publicKey: tcbKey.publicKey,
+    signingKey: rootKey.privateKey,
+    ca: { ca: false },
+    serial: 0x7e38n,
+  });
   return {
     root: { key: rootKey, der: root, spkiSha256: spkiSha256(rootKey.publicKey) },
     ca: { key: caKey, der: ca, serial: 0xd0e8n, name: caName },
@@ -223,7 +249,14 @@ export interface QuoteSpec {
   qeMrsigner?: string;
 }
 
-function reportBody(fields: { mrenclave: string; mrsigner: string; flags: bigint; reportData: Buffer; isvProdId: number; isvSvn: number }): Buffer {
+function reportBody(fields: {
+  mrenclave: string;
+  mrsigner: string;
+  flags: bigint;
+  reportData: Buffer;
+  isvProdId: number;
+  isvSvn: number;
+}): Buffer {
   const body = Buffer.alloc(REPORT_BODY_SIZE);
   body.writeBigUInt64LE(fields.flags, REPORT_BODY_OFFSET.attributes);
   body.writeBigUInt64LE(0xe7n, REPORT_BODY_OFFSET.attributes + 8);
@@ -258,7 +291,14 @@ export function makeQuote(world: World, spec: QuoteSpec): Buffer {
   const attestationKey = rawP256(attestation.publicKey);
   const auth = spec.qeAuthenticationData ?? Buffer.from(Array.from({ length: 32 }, (_, i) => i));
   const qeReportData = Buffer.concat([createHash('sha256').update(attestationKey).update(auth).digest(), Buffer.alloc(32)]);
-  const qeReport = reportBody({ mrenclave: 'ee'.repeat(32), mrsigner: spec.qeMrsigner ?? INTEL_QE_MRSIGNER, flags: 0x11n, reportData: qeReportData, isvProdId: 1, isvSvn: spec.qeIsvSvn ?? 8 });
+  const qeReport = reportBody({
+    mrenclave: 'ee'.repeat(32),
+    mrsigner: spec.qeMrsigner ?? INTEL_QE_MRSIGNER,
+    flags: 0x11n,
+    reportData: qeReportData,
+    isvProdId: 1,
+    isvSvn: spec.qeIsvSvn ?? 8,
+  });
   qeReport.writeBigUInt64LE(0n, REPORT_BODY_OFFSET.attributes + 8);
   const chain = Buffer.from(`${spec.chainPem ?? pem(world.pck.der) + pem(world.ca.der) + pem(world.root.der)}\0`, 'latin1');
   const authSize = Buffer.alloc(2);

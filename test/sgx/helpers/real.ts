@@ -7,7 +7,9 @@ const fixtures = new URL('../../fixtures/maa/', import.meta.url);
 export function realCertificateQuotes(): { file: string; kid: string; certificate: string; quote: Uint8Array }[] {
   const files = [
     ...readdirSync(fixtures).filter((name) => name.endsWith('.certs.json')),
-    ...readdirSync(new URL('recordings/', fixtures), { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => `recordings/${entry.name}/certs.json`),
+    ...readdirSync(new URL('recordings/', fixtures), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => `recordings/${entry.name}/certs.json`),
   ].sort();
   const seen = new Set<string>();
   const out: { file: string; kid: string; certificate: string; quote: Uint8Array }[] = [];
