@@ -11,6 +11,7 @@ import {
   claimsOf,
   type ClaimSpec,
   ISOLATION_TEE,
+  isDangerous,
   ISOLATION_TEE_TYPES,
   type IsolationTeeType,
 } from '../claims/catalog.js';
@@ -57,7 +58,7 @@ function flagsOf(claims: Claims, catalogued: readonly [string, ClaimSpec][]): Ex
     const { danger, role } = spec;
     if (danger === undefined || (role !== 'debug' && role !== 'migration' && role !== 'integrity')) continue;
     const value = valueAt(claims, claim);
-    flags.push({ claim, value, role, dangerous: value === undefined ? danger.whenAbsent : danger.when(value), says: danger.says });
+    flags.push({ claim, value, role, dangerous: isDangerous(danger, value), says: danger.says });
   }
   return flags;
 }
