@@ -643,7 +643,7 @@ export function claimSpec(name: string, nested = false): ClaimSpec | undefined {
 }
 
 /** Whether `spec` appears at the top level of tokens of `type`. */
-export function appearsIn(spec: ClaimSpec, type: string): boolean {
+function appearsIn(spec: ClaimSpec, type: string): boolean {
   return spec.types === 'all' || (spec.types as readonly string[]).includes(type);
 }
 
