@@ -101,7 +101,7 @@ function legacyName(claim: string): string {
  * in the testing kit), which issues tokens for any enclave, debug ones included: a token appraised by it
  * proves nothing about the enclave unless the relying party's own policy pins it.
  */
-export const MAA_DEFAULT_POLICY_HASH = 'bROrN897ZfWmWY2V0FLUlu3uwk5xatGnKYHn3zBbSlw';
+const MAA_DEFAULT_POLICY_HASH = 'bROrN897ZfWmWY2V0FLUlu3uwk5xatGnKYHn3zBbSlw';
 
 /**
  * The default policies of MAA's shared instances, per attestation type, as real tokens show them (a

@@ -65,6 +65,11 @@ export interface ClaimDanger {
   readonly says: string;
 }
 
+/** Whether `value` (undefined when the claim is absent) is the dangerous one: the guard and `inspect` both ask. */
+export function isDangerous(danger: ClaimDanger, value: unknown): boolean {
+  return value === undefined ? danger.whenAbsent : danger.when(value);
+}
+
 export interface ClaimSpec {
   readonly type: ClaimType;
   /** The attestation types whose tokens carry it at the top level; `all` for the common claims. */
@@ -638,7 +643,7 @@ export function claimSpec(name: string, nested = false): ClaimSpec | undefined {
 }
 
 /** Whether `spec` appears at the top level of tokens of `type`. */
-export function appearsIn(spec: ClaimSpec, type: string): boolean {
+function appearsIn(spec: ClaimSpec, type: string): boolean {
   return spec.types === 'all' || (spec.types as readonly string[]).includes(type);
 }
 

@@ -111,7 +111,7 @@ const PARAVISOR_KID_PREFIX = 'HCL';
  * Whether JSON runtime data is an Azure paravisor's (HCL) runtime claims rather than the workload's. Any
  * sign of it counts, so a future vTPM key under a new kid is not mistaken for the workload's.
  */
-export function isParavisorRuntime(runtime: Readonly<Record<string, unknown>>): boolean {
+function isParavisorRuntime(runtime: Readonly<Record<string, unknown>>): boolean {
   if (Object.hasOwn(runtime, PARAVISOR_MEMBER)) return true;
   const keys = own(runtime, 'keys');
   return (
@@ -150,7 +150,7 @@ const SIGNING_ALGORITHMS: ReadonlyMap<string, readonly string[]> = new Map([
  * key type. An encryption key (`use: "enc"`, `key_ops: ["encrypt"]`, `alg: "ECDH-ES"`) proves nothing
  * about who signed a request, and the enclave may hold it for another purpose.
  */
-export function isSigningJwk(jwk: Readonly<Record<string, unknown>>): boolean {
+function isSigningJwk(jwk: Readonly<Record<string, unknown>>): boolean {
   const use = own(jwk, 'use');
   if (use !== undefined && use !== 'sig') return false;
   const ops = own(jwk, 'key_ops');

@@ -136,14 +136,14 @@ function readTdx(obj: ClaimSet, nested: boolean): IsolationTdxClaims {
   if (mrOwnerConfig !== undefined) view.mrOwnerConfig = mrOwnerConfig;
   const reportData = optionalHexClaim(obj, 'tdx_report_data');
   if (reportData !== undefined) view.reportData = reportData;
-  if (tdAttributes !== undefined) view.tdAttributes = tdAttributes;
+  view.tdAttributes = tdAttributes;
   const xfam = read('tdx_xfam');
   if (xfam !== undefined) view.xfam = xfam;
   const seamSvn = optionalIntegerClaim(obj, 'tdx_seamsvn');
   if (seamSvn !== undefined) view.seamSvn = seamSvn;
   const teeTcbSvn = optionalHexClaim(obj, 'tdx_tee_tcb_svn');
   if (teeTcbSvn !== undefined) view.teeTcbSvn = teeTcbSvn;
-  if (isDebuggable !== undefined) view.isDebuggable = isDebuggable;
+  view.isDebuggable = isDebuggable;
   const tcbStatus = optionalStringClaim(obj, 'attester_tcb_status');
   if (tcbStatus !== undefined) view.tcbStatus = tcbStatus;
   const complianceStatus = optionalString(obj, 'x-ms-compliance-status');

@@ -11,6 +11,7 @@ import {
   claimsOf,
   type ClaimSpec,
   ISOLATION_TEE,
+  isDangerous,
   ISOLATION_TEE_TYPES,
   type IsolationTeeType,
 } from '../claims/catalog.js';
@@ -57,7 +58,7 @@ function flagsOf(claims: Claims, catalogued: readonly [string, ClaimSpec][]): Ex
     const { danger, role } = spec;
     if (danger === undefined || (role !== 'debug' && role !== 'migration' && role !== 'integrity')) continue;
     const value = valueAt(claims, claim);
-    flags.push({ claim, value, role, dangerous: value === undefined ? danger.whenAbsent : danger.when(value), says: danger.says });
+    flags.push({ claim, value, role, dangerous: isDangerous(danger, value), says: danger.says });
   }
   return flags;
 }
@@ -104,11 +105,10 @@ export function explainType(claims: Claims): TypeExplanation | undefined {
   const teeType = type === 'azurevm' ? valueAt(claims, `${ISOLATION_TEE}.x-ms-attestation-type`) : undefined;
   const tee = isKnownTee(teeType) ? teeType : undefined;
   const catalogued = claimsOf(type, tee);
-  const identityClaims = IDENTITY_RULES[type].claims.filter(
-    (claim) => type !== 'azurevm' || (tee !== undefined && catalogued.some(([name]) => name === claim)),
-  );
-  const identity = identityClaims.flatMap((claim) => {
-    const value = valueAt(claims, claim);
+  // The catalogue's identity claims of this token's type (for azurevm: of its isolation TEE), as the
+  // identity rule reads them; an azurevm token on an unknown TEE has none.
+  const identity = catalogued.flatMap(([claim, spec]) => {
+    const value = spec.role === 'identity' ? valueAt(claims, claim) : undefined;
     return value === undefined ? [] : [{ claim, value }];
   });
   const explanation: TypeExplanation = {

@@ -75,7 +75,7 @@ export interface InspectReport {
 }
 
 /** The options inspect judges with: a default verifier's, with the issuers given. */
-export function inspectJudgeOptions(issuers: readonly string[] | undefined, now: Date): JudgeOptions {
+function inspectJudgeOptions(issuers: readonly string[] | undefined, now: Date): JudgeOptions {
   return {
     maxTokenBytes: DEFAULT_MAX_TOKEN_BYTES,
     algorithms: new Set<string>(DEFAULT_ALGORITHMS),

@@ -16,6 +16,7 @@ import {
   claimsOf,
   type ClaimSpec,
   ISOLATION_TEE,
+  isDangerous,
   ISOLATION_TEE_TYPES,
   type IsolationTeeType,
 } from '../claims/catalog.js';
@@ -46,8 +47,7 @@ function dangerCheck(claim: string, spec: ClaimSpec, role: GuardedRole): Check {
       : { path, claim, operator: 'equals', expected: safe, summary: `${path}: ${show(claim)} equals ${String(safe)} failed` };
   return (input, failures) => {
     const actual = ownPath(input.claims, segments);
-    const dangerous = actual === undefined ? danger.whenAbsent : danger.when(actual);
-    return !dangerous || fail(failures, site, actual);
+    return !isDangerous(danger, actual) || fail(failures, site, actual);
   };
 }
 
