@@ -58,7 +58,7 @@ export function adapterGate<Native>(options: AdapterGateOptions<Native>, name: s
 }
 
 /** The headers of a problem answer: the gate's (`WWW-Authenticate`, `Retry-After`), the media type, never cached. */
-export function problemHeaders(outcome: GateRefused): Record<string, string> {
+export function problemHeaders(outcome: Pick<GateRefused, 'headers'>): Record<string, string> {
   return { ...outcome.headers, 'content-type': 'application/problem+json', 'cache-control': 'no-store' };
 }
 
