@@ -17,9 +17,9 @@ import { AttestationError } from '../errors.js';
 import { nodeGateRequest } from '../gate/node.js';
 import type { VerifiedAttestation } from '../verify/result.js';
 import type { Verifier } from '../verify/verifier.js';
-import { adapterGate, capturedBody, problemHeaders, type AdapterGateOptions } from './native.js';
+import { adapterGate, capturedBody, problemHeaders, type AdapterGateOptions } from '../gate/adapter.js';
 
-export type { AdapterGateOptions, AdapterPossessionOptions } from './native.js';
+export type { AdapterGateOptions, AdapterPossessionOptions } from '../gate/adapter.js';
 
 export type FastifyAttestationOptions = AdapterGateOptions<FastifyRequest>;
 

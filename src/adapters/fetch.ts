@@ -12,9 +12,9 @@
 import { AttestationError } from '../errors.js';
 import type { GateOutcome, GateRequest } from '../gate/types.js';
 import type { VerifiedAttestation } from '../verify/result.js';
-import { adapterGate, problemHeaders, type AdapterGateOptions, type AdapterPossessionOptions } from './native.js';
+import { adapterGate, problemHeaders, type AdapterGateOptions, type AdapterPossessionOptions } from '../gate/adapter.js';
 
-export type { AdapterGateOptions, AdapterPossessionOptions } from './native.js';
+export type { AdapterGateOptions, AdapterPossessionOptions } from '../gate/adapter.js';
 
 export interface FetchPossessionOptions extends AdapterPossessionOptions<Request> {
   /**

@@ -12,9 +12,9 @@
 import type { Middleware, ParameterizedContext } from 'koa';
 import { nodeGateRequest } from '../gate/node.js';
 import type { VerifiedAttestation } from '../verify/result.js';
-import { adapterGate, capturedBody, problemHeaders, type AdapterGateOptions } from './native.js';
+import { adapterGate, capturedBody, problemHeaders, type AdapterGateOptions } from '../gate/adapter.js';
 
-export type { AdapterGateOptions, AdapterPossessionOptions } from './native.js';
+export type { AdapterGateOptions, AdapterPossessionOptions } from '../gate/adapter.js';
 
 /** What the middleware adds to `ctx.state`. */
 export interface AttestationState {

@@ -7,9 +7,8 @@ import { IncomingMessage } from 'node:http';
 import { Http2ServerRequest } from 'node:http2';
 import { CHANNELS, publish } from '../diagnostics.js';
 import { AttestationError } from '../errors.js';
-import { buildGate } from '../gate/gate.js';
+import { adapterGate, capturedBody } from '../gate/adapter.js';
 import { nodeGateRequest } from '../gate/node.js';
-import { resolveGateOptions } from '../gate/options.js';
 import type {
   GateOutcome,
   GateRequest,
@@ -77,30 +76,11 @@ function invalid(message: string): never {
  * RFC 6750 `WWW-Authenticate`, or passes the error to `next` (`passErrors`).
  */
 export function requireAttestation(options: RequireAttestationOptions): (req: AttestedRequest, res: ResponseLike, next: Next) => void {
-  if (typeof options !== 'object' || options === null) invalid('requireAttestation needs { verifier, policy }');
-  const { token, onRefusal, possession, passErrors } = options;
-  if (token?.from !== undefined && typeof token.from !== 'function') invalid('token.from must be a function');
-  if (onRefusal !== undefined && typeof onRefusal !== 'function') invalid('onRefusal must be a function');
+  const passErrors = (options as Partial<RequireAttestationOptions> | null | undefined)?.passErrors;
   if (passErrors !== undefined && typeof passErrors !== 'boolean') invalid('passErrors must be a boolean');
-  if (possession?.body !== undefined && typeof possession.body !== 'function')
-    invalid('possession.body must be a function returning the raw body');
-  const { body: bodyOption, ...gatePossession } = possession ?? {};
-  const from = token?.from;
-  const gate = buildGate(
-    resolveGateOptions(
-      {
-        ...options,
-        token:
-          token === undefined
-            ? undefined
-            : { ...token, from: from === undefined ? undefined : (request: GateRequest) => from(request.original as AttestedRequest) },
-        onRefusal: onRefusal === undefined ? undefined : (error, request) => onRefusal(error, request.original as AttestedRequest),
-        possession: possession === undefined ? undefined : gatePossession,
-      },
-      'requireAttestation',
-    ),
-  );
-  const bodyOf = possession === undefined ? () => undefined : (bodyOption ?? rawBodyOf);
+  const gate = adapterGate(options, 'requireAttestation');
+  const { possession } = options;
+  const bodyOf = possession === undefined ? () => undefined : (possession.body ?? capturedBody);
 
   function settle(outcome: GateOutcome, req: AttestedRequest, res: ResponseLike, next: Next): void {
     if (outcome.ok) {
@@ -145,11 +125,6 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
         publish(CHANNELS.callbackError, () => ({ callback: 'next', error }));
       });
   };
-}
-
-function rawBodyOf(req: AttestedRequest): Uint8Array | undefined {
-  if (req.rawBody instanceof Uint8Array) return req.rawBody;
-  return req.body instanceof Uint8Array ? req.body : undefined;
 }
 
 /**

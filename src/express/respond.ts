@@ -1,3 +1,4 @@
+import { problemHeaders } from '../gate/adapter.js';
 import type { ErrorResponse } from '../gate/respond.js';
 
 export { errorResponse, type ErrorResponse, type RespondOptions } from '../gate/respond.js';
@@ -14,8 +15,6 @@ export interface ResponseLike {
 /** Writes a refusal as `application/problem+json`, never cached. */
 export function sendProblem(res: ResponseLike, answer: Pick<ErrorResponse, 'status' | 'headers' | 'body'>): void {
   res.statusCode = answer.status;
-  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-  res.setHeader('content-type', 'application/problem+json');
-  res.setHeader('cache-control', 'no-store');
+  for (const [name, value] of Object.entries(problemHeaders(answer))) res.setHeader(name, value);
   res.end(JSON.stringify(answer.body));
 }

@@ -1,12 +1,13 @@
 /**
- * What every adapter over the request gate shares: options whose callbacks (`token.from`, `onRefusal`)
+ * What every adapter over the request gate shares (Express and the framework adapters alike, so it sits
+ * below both): options whose callbacks (`token.from`, `onRefusal`)
  * receive the framework's own request rather than the gate's view of it, and the refusal headers a
  * problem answer carries. Rules stay in the gate; this only translates.
  */
 import { AttestationError } from '../errors.js';
-import { buildGate } from '../gate/gate.js';
-import { resolveGateOptions } from '../gate/options.js';
-import type { GateRefused, GateRequest, PossessionOptions, RequestGate, RequestGateOptions, TokenSources } from '../gate/types.js';
+import { buildGate } from './gate.js';
+import { resolveGateOptions } from './options.js';
+import type { GateRefused, GateRequest, PossessionOptions, RequestGate, RequestGateOptions, TokenSources } from './types.js';
 
 /** Gate options as an adapter takes them: callbacks get `Native`, the framework's request or context. */
 export interface AdapterGateOptions<Native> extends Omit<RequestGateOptions, 'token' | 'onRefusal' | 'possession'> {
@@ -57,7 +58,7 @@ export function adapterGate<Native>(options: AdapterGateOptions<Native>, name: s
 }
 
 /** The headers of a problem answer: the gate's (`WWW-Authenticate`, `Retry-After`), the media type, never cached. */
-export function problemHeaders(outcome: GateRefused): Record<string, string> {
+export function problemHeaders(outcome: Pick<GateRefused, 'headers'>): Record<string, string> {
   return { ...outcome.headers, 'content-type': 'application/problem+json', 'cache-control': 'no-store' };
 }
 
