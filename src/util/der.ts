@@ -35,10 +35,13 @@ export interface Tlv {
   end: number;
 }
 
-const TAG_BOOLEAN = 0x01;
+/** Universal tags (X.690) that the readers of certificates, CRLs and SGX extensions use. */
+export const TAG_BOOLEAN = 0x01;
+export const TAG_INTEGER = 0x02;
+export const TAG_BIT_STRING = 0x03;
 export const TAG_OCTET_STRING = 0x04;
-const TAG_OID = 0x06;
-const TAG_SEQUENCE = 0x30;
+export const TAG_OID = 0x06;
+export const TAG_SEQUENCE = 0x30;
 const TAG_EXTENSIONS = 0xa3; // [3] EXPLICIT, constructed
 const CONSTRUCTED = 0x20;
 
