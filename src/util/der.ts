@@ -12,15 +12,11 @@
  * refuse a certificate, but never read it differently from the way Node does.
  */
 
-/** Thrown for any input this reader cannot accept. `offset` is where in the buffer the problem was found. */
-export class DerError extends Error {
-  override readonly name = 'DerError';
-  readonly offset: number;
+import { OffsetError } from './offset-error.js';
 
-  constructor(message: string, offset: number) {
-    super(`${message} (at byte ${offset})`);
-    this.offset = offset;
-  }
+/** Thrown for any input this reader cannot accept. `offset` is where in the buffer the problem was found. */
+export class DerError extends OffsetError {
+  override readonly name = 'DerError';
 }
 
 /** One tag-length-value element. Offsets are absolute positions in the buffer it was read from. */
