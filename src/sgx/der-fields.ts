@@ -72,7 +72,7 @@ export interface CertificateFields {
 }
 
 /** The TBSCertificate's fields, in order, of one DER certificate filling the buffer. */
-export function tbsFields(der: Uint8Array): Tlv[] {
+function tbsFields(der: Uint8Array): Tlv[] {
   const certificate = expect(readTlv(der, 0), TAG_SEQUENCE, 'Certificate');
   if (certificate.end !== der.length) throw new DerError('trailing bytes after the certificate', certificate.end);
   const [tbs] = readChildren(der, certificate);

@@ -223,7 +223,7 @@ class Reader {
 }
 
 /** Reads a 384-byte SGX report body. */
-export function parseReportBody(bytes: Uint8Array): SgxReportBody {
+function parseReportBody(bytes: Uint8Array): SgxReportBody {
   if (bytes.length !== REPORT_BODY_SIZE) {
     throw new QuoteFormatError(`an SGX report body is ${REPORT_BODY_SIZE} bytes, not ${bytes.length}`, 0);
   }
