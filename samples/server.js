@@ -2,7 +2,8 @@
 //   node samples/server.js                       → with an embedded local MAA instance (prints a token to try)
 //   MAA_ISSUER=https://<name>.<region>.attest.azure.net MRSIGNER=<hex> node samples/server.js
 import express from 'express';
-import { createVerifier, getAttestation, requireAttestation } from 'attestation-gate';
+import { getAttestation, requireAttestation } from 'attestation-gate';
+import { trust } from './trust.js';
 
 /**
  * Builds the app. `policies.enclave` gates /secrets (production enclaves of one signer);
@@ -27,18 +28,7 @@ export function createApp({ verifier, mrsigner, minSvn = 1, adminSvn = 5, onRefu
 }
 
 async function main() {
-  let issuer = process.env.MAA_ISSUER;
-  let mrsigner = process.env.MRSIGNER;
-  let maa;
-  if (issuer === undefined) {
-    const { createTestAttestationService, DEFAULT_MRSIGNER } = await import('attestation-gate/testing');
-    maa = await createTestAttestationService();
-    issuer = maa.issuer;
-    mrsigner = DEFAULT_MRSIGNER;
-  }
-  if (mrsigner === undefined) throw new Error('set MRSIGNER to the hex MRSIGNER of the enclaves to trust');
-  const verifier = createVerifier({ issuers: [issuer], allowInsecureLoopback: maa !== undefined });
-  await verifier.warmUp();
+  const { verifier, mrsigner, maa, issuer } = await trust();
   const app = createApp({
     verifier,
     mrsigner,

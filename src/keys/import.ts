@@ -5,7 +5,7 @@ import { decodeBase64UrlStrict } from '../token/base64url.js';
 import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
 import { own, isJsonObject, isList } from '../util/own.js';
 import { normalizeIssuer } from '../util/issuer-url.js';
-import { certificateToPem } from './maa-kid.js';
+import { STANDARD_BASE64_TEXT, certificateToPem } from './maa-kid.js';
 import { verifyMaaSigningCertificate, type MaaKeyCheckFailure, type SignerPin, type VerifiedMaaEnclave } from './maa-quote.js';
 import type { KeySet, SigningKey } from './signing-key.js';
 import { isSignedBy, publicKeyOf } from '../sgx/pck-chain.js';
@@ -26,7 +26,6 @@ export interface ImportOptions {
 
 /** More keys than any MAA instance publishes (3–5 seen); bounds the work one response can cause. */
 const MAX_KEYS = 64;
-const STANDARD_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /**
  * Builds an issuer's usable keys from a JWKS, the MAA way. Why not jose's `createLocalJWKSet`: MAA's
@@ -145,7 +144,7 @@ function keyFromCertificate(x5c: unknown, issuer: string): { key: KeyObject; cer
   if (!isList(x5c) || x5c.length === 0) return 'x5c is not a non-empty array';
   if (x5c.length > 1) return 'x5c is a certificate chain, not an MAA instance key';
   const der = x5c[0];
-  if (typeof der !== 'string' || !STANDARD_BASE64.test(der)) return 'x5c[0] is not base64';
+  if (typeof der !== 'string' || !STANDARD_BASE64_TEXT.test(der)) return 'x5c[0] is not base64';
   let certificate: X509Certificate;
   try {
     // PEM, not DER bytes: given DER, Node picks up a PEM certificate embedded in MAA's quote extension.

@@ -8,13 +8,12 @@ import { X509Certificate } from 'node:crypto';
 import type { IntelSgxCollateral } from '../sgx/collateral.js';
 import { publicKeyOf } from '../sgx/pck-chain.js';
 import { isJsonObject, own } from '../util/own.js';
-import { certificateToPem } from './maa-kid.js';
+import { STANDARD_BASE64_TEXT, certificateToPem } from './maa-kid.js';
 import { verifyMaaSigningCertificate, type MaaKeyCheckStep } from './maa-quote.js';
 import { reportKey, type EnclaveReport } from './signing-key.js';
 
 /** More keys than any MAA instance publishes; bounds the work one document can cause. */
 const MAX_KEYS = 64;
-const STANDARD_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 export interface KeyInspection {
   readonly kid: string | undefined;
@@ -47,7 +46,7 @@ function inspectKey(jwk: unknown, options: InspectOptions): KeyInspection {
   const none = { kid, subject: undefined, step: undefined, reason: undefined, enclave: undefined };
   const x5c = isJsonObject(jwk) ? own(jwk, 'x5c') : undefined;
   const first: unknown = Array.isArray(x5c) ? x5c[0] : undefined;
-  if (typeof first !== 'string' || !STANDARD_BASE64.test(first))
+  if (typeof first !== 'string' || !STANDARD_BASE64_TEXT.test(first))
     return { ...none, outcome: 'no-quote', reason: 'the key has no certificate' };
   let certificate: X509Certificate;
   try {

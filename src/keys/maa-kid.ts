@@ -22,6 +22,11 @@ export function maaKeyId(publicKey: KeyObject): string {
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/**
+ * Text in the standard base64 alphabet: how the key importers tell "not base64 at all" apart from
+ * "base64 that is not a certificate" before `certificateToPem` checks the canonical form.
+ */
+export const STANDARD_BASE64_TEXT = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /**
  * Wraps one `x5c` entry (standard base64 of a DER certificate) in PEM armour.

@@ -9,8 +9,8 @@
  *   crlEntryExtensions Extensions OPTIONAL } OPTIONAL, crlExtensions [0] EXPLICIT Extensions OPTIONAL }
  */
 import { verify, type KeyObject } from 'node:crypto';
-import { DerError, decodeOid, readChildren, readTlv } from '../util/der.js';
-import { TAG_BIT_STRING, TAG_INTEGER, TAG_OID, TAG_SEQUENCE, contents, expect, integerHex, isTime, readTime, whole } from './der-fields.js';
+import { DerError, TAG_BIT_STRING, TAG_INTEGER, TAG_OID, TAG_SEQUENCE, decodeOid, readChildren, readTlv } from '../util/der.js';
+import { contents, expect, integerHex, isTime, readTime, whole } from './der-fields.js';
 
 const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
 /** Far beyond Intel's CRLs (a few KiB); bounds the work one CRL can cause. */

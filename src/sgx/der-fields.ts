@@ -3,17 +3,10 @@
  * serial number and raw issuer/subject names (to match CRLs byte for byte), its basic constraints, and
  * DER times. Built on the bounded DER reader in `util/der.ts`; every function throws only `DerError`.
  */
-import { DerError, readChildren, readTlv, type Tlv } from '../util/der.js';
+import { DerError, TAG_BOOLEAN, TAG_INTEGER, TAG_SEQUENCE, readChildren, readTlv, type Tlv } from '../util/der.js';
 
-export const TAG_INTEGER = 0x02;
-export const TAG_BIT_STRING = 0x03;
-export const TAG_OCTET_STRING = 0x04;
-export const TAG_OID = 0x06;
-export const TAG_ENUMERATED = 0x0a;
-export const TAG_SEQUENCE = 0x30;
 const TAG_UTC_TIME = 0x17;
 const TAG_GENERALIZED_TIME = 0x18;
-const TAG_BOOLEAN = 0x01;
 
 export function expect(element: Tlv | undefined, tag: number, what: string): Tlv {
   if (element === undefined) throw new DerError(`missing ${what}`, 0);
@@ -79,7 +72,7 @@ export interface CertificateFields {
 }
 
 /** The TBSCertificate's fields, in order, of one DER certificate filling the buffer. */
-export function tbsFields(der: Uint8Array): Tlv[] {
+function tbsFields(der: Uint8Array): Tlv[] {
   const certificate = expect(readTlv(der, 0), TAG_SEQUENCE, 'Certificate');
   if (certificate.end !== der.length) throw new DerError('trailing bytes after the certificate', certificate.end);
   const [tbs] = readChildren(der, certificate);

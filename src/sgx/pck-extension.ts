@@ -7,8 +7,8 @@
  *   .1 PPID OCTET STRING(16); .2 TCB SEQUENCE OF SEQUENCE { id (.2.1 … .2.16 INTEGER, .2.17 PCESVN
  *   INTEGER, .2.18 CPUSVN OCTET STRING(16)) }; .3 PCE-ID OCTET STRING(2); .4 FMSPC OCTET STRING(6); …
  */
-import { DerError, decodeOid, findExtension, readChildren, readTlv } from '../util/der.js';
-import { TAG_OCTET_STRING, TAG_OID, TAG_SEQUENCE, contents, expect, smallUnsigned } from './der-fields.js';
+import { DerError, TAG_OCTET_STRING, TAG_OID, TAG_SEQUENCE, decodeOid, findExtension, readChildren, readTlv } from '../util/der.js';
+import { contents, expect, smallUnsigned } from './der-fields.js';
 
 export const SGX_EXTENSION_OID = '1.2.840.113741.1.13.1';
 const TCB = `${SGX_EXTENSION_OID}.2`;

@@ -27,15 +27,11 @@
  *   then the quote.
  */
 
-/** Thrown for any input this parser cannot accept. `offset` is where in the buffer the problem was found. */
-export class QuoteFormatError extends Error {
-  override readonly name = 'QuoteFormatError';
-  readonly offset: number;
+import { OffsetError } from '../util/offset-error.js';
 
-  constructor(message: string, offset: number) {
-    super(`${message} (at byte ${offset})`);
-    this.offset = offset;
-  }
+/** Thrown for any input this parser cannot accept. `offset` is where in the buffer the problem was found. */
+export class QuoteFormatError extends OffsetError {
+  override readonly name = 'QuoteFormatError';
 }
 
 /** Sizes of the fixed structures, in bytes. */
@@ -227,7 +223,7 @@ class Reader {
 }
 
 /** Reads a 384-byte SGX report body. */
-export function parseReportBody(bytes: Uint8Array): SgxReportBody {
+function parseReportBody(bytes: Uint8Array): SgxReportBody {
   if (bytes.length !== REPORT_BODY_SIZE) {
     throw new QuoteFormatError(`an SGX report body is ${REPORT_BODY_SIZE} bytes, not ${bytes.length}`, 0);
   }

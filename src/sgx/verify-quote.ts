@@ -42,7 +42,7 @@ export interface VerifiedSgxQuote {
 }
 
 /** An ECDSA P-256 public key from the quote's raw x ‖ y form. */
-export function p256KeyFromRaw(raw: Uint8Array): KeyObject {
+function p256KeyFromRaw(raw: Uint8Array): KeyObject {
   if (raw.length !== 64) throw new TypeError('a raw P-256 key is 64 bytes');
   const x = Buffer.from(raw.subarray(0, 32)).toString('base64url');
   const y = Buffer.from(raw.subarray(32)).toString('base64url');

@@ -12,15 +12,11 @@
  * refuse a certificate, but never read it differently from the way Node does.
  */
 
-/** Thrown for any input this reader cannot accept. `offset` is where in the buffer the problem was found. */
-export class DerError extends Error {
-  override readonly name = 'DerError';
-  readonly offset: number;
+import { OffsetError } from './offset-error.js';
 
-  constructor(message: string, offset: number) {
-    super(`${message} (at byte ${offset})`);
-    this.offset = offset;
-  }
+/** Thrown for any input this reader cannot accept. `offset` is where in the buffer the problem was found. */
+export class DerError extends OffsetError {
+  override readonly name = 'DerError';
 }
 
 /** One tag-length-value element. Offsets are absolute positions in the buffer it was read from. */
@@ -35,10 +31,13 @@ export interface Tlv {
   end: number;
 }
 
-const TAG_BOOLEAN = 0x01;
+/** Universal tags (X.690) that the readers of certificates, CRLs and SGX extensions use. */
+export const TAG_BOOLEAN = 0x01;
+export const TAG_INTEGER = 0x02;
+export const TAG_BIT_STRING = 0x03;
 export const TAG_OCTET_STRING = 0x04;
-const TAG_OID = 0x06;
-const TAG_SEQUENCE = 0x30;
+export const TAG_OID = 0x06;
+export const TAG_SEQUENCE = 0x30;
 const TAG_EXTENSIONS = 0xa3; // [3] EXPLICIT, constructed
 const CONSTRUCTED = 0x20;
 

@@ -35,6 +35,6 @@ export function normalizeIssuer(input: string, allowInsecureLoopback: boolean): 
   return `${url.protocol}//${url.host}${path}`;
 }
 
-export function isLoopbackHost(hostname: string): boolean {
+function isLoopbackHost(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
