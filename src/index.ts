@@ -10,6 +10,7 @@ export {
 } from './errors.js';
 export { CHANNELS } from './diagnostics.js';
 export { createVerifier, type Verifier, type VerifyOptions } from './verify/verifier.js';
+export type { SignatureThread } from './verify/signature.js';
 export { verifyAttestationToken } from './verify/one-shot.js';
 export type { VerifierOptions, IssuerConfig, JsonWebKeySet } from './verify/options.js';
 export type { IssuerResolver } from './verify/tenant-issuers.js';

@@ -60,8 +60,12 @@ export function buildGate(config: ResolvedGateOptions): RequestGate {
     return required ? refused(new AttestationError('ERR_TOKEN_MISSING', 'no attestation token was presented'), request) : NO_TOKEN;
   }
 
+  // A server: while a new token's RSA runs on the thread pool, the event loop serves other requests.
+  const withoutConnection: VerifyOptions = { policy, signatureThread: 'thread-pool' };
   function verifyOptions(request: GateRequest): VerifyOptions {
-    return request.connection === undefined ? { policy } : { policy, connection: request.connection };
+    return request.connection === undefined
+      ? withoutConnection
+      : { policy, connection: request.connection, signatureThread: 'thread-pool' };
   }
 
   function checkSync(request: GateRequest): GateOutcome | undefined {

@@ -8,7 +8,7 @@ import { throwRefusal } from '../util/rules.js';
 import { judgeIssuer } from './issuers.js';
 import type { ResolvedOptions } from './options.js';
 import { Attestation, deepFreeze, freezeJson, type VerifiedAttestation } from './result.js';
-import { startSignatureCheck } from './signature.js';
+import { checkSignature, type SignatureThread, startSignatureCheck, usesThreadPool } from './signature.js';
 import type { IssuerSources } from './tenant-issuers.js';
 import { checkTimes, type TokenTimes } from './time.js';
 
@@ -63,17 +63,24 @@ export interface Completed {
 }
 
 /**
- * Checks 5–8 once the issuer's key is known: signature, time, attestation result, typed claims. The RSA
- * runs on libuv's thread pool while the claims are checked here; a claim error waits for the signature,
- * so a forged token is refused as ERR_SIGNATURE_INVALID whatever its claims, as in the synchronous order.
+ * Checks 5–8 once the issuer's key is known: signature, time, attestation result, typed claims. On the
+ * thread pool (`usesThreadPool`), the RSA runs there while the claims are checked here, and a claim
+ * error waits for the signature; on the calling thread, the signature is checked first. Either way a
+ * forged token is refused as ERR_SIGNATURE_INVALID whatever its claims.
  */
-export async function complete(
+export function complete(
   prepared: PreparedToken,
   key: SigningKey,
   options: ResolvedOptions,
   knownHeaders: KnownHeaders,
-): Promise<Completed> {
-  const signed = startSignatureCheck(prepared.header.alg, key, prepared.segments.signingInput, prepared.signature);
+  thread: SignatureThread | undefined,
+): Completed | Promise<Completed> {
+  const { header, segments, signature } = prepared;
+  if (!usesThreadPool(thread)) {
+    checkSignature(header.alg, key, segments.signingInput, signature);
+    return authentic(prepared, readResult(prepared, options), knownHeaders);
+  }
+  const signed = startSignatureCheck(header.alg, key, segments.signingInput, signature);
   let completed: Completed | undefined;
   let claimError: unknown;
   try {
@@ -81,9 +88,14 @@ export async function complete(
   } catch (error) {
     claimError = error;
   }
-  await signed;
-  if (completed === undefined) throw claimError;
-  // Only a header from an authentic token is remembered: forged ones cannot push real ones out.
+  return signed.then(() => {
+    if (completed === undefined) throw claimError;
+    return authentic(prepared, completed, knownHeaders);
+  });
+}
+
+/** Once the signature verified: only a header from an authentic token is remembered, so forged ones cannot push real ones out. */
+function authentic(prepared: PreparedToken, completed: Completed, knownHeaders: KnownHeaders): Completed {
   if (prepared.fresh) knownHeaders.remember(prepared.segments.header, prepared.header);
   return completed;
 }

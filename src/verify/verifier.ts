@@ -8,6 +8,7 @@ import { tokenCachePath } from './cache-path.js';
 import { consumeFreshness, needsFreshness } from './freshness.js';
 import { complete, prepare } from './full-path.js';
 import { createKeySource, tenantIssuers } from './key-sources.js';
+import type { SignatureThread } from './signature.js';
 import { resolveOptions, type ResolvedOptions, type VerifierOptions } from './options.js';
 import { composePolicies } from './policy-composition.js';
 import type { VerifiedAttestation } from './result.js';
@@ -29,6 +30,13 @@ export interface VerifyOptions {
    * last token seen on it, so a keep-alive client's repeated token is compared, not hashed again.
    */
   readonly connection?: object;
+  /**
+   * Where a new token's RSA signature check runs: `'thread-pool'` (libuv's, while this thread checks the
+   * claims and serves other work: a server's choice, made by every adapter), `'caller'` (synchronously
+   * here: fastest for one verification at a time), or `'auto'` (default: the pool while another
+   * verification's RSA is on it, else here). A cache hit runs no RSA either way.
+   */
+  readonly signatureThread?: SignatureThread;
 }
 
 export interface Verifier {
@@ -103,7 +111,8 @@ export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources)
       let prepared = prepare(token, resolved, sources, knownHeaders);
       if (prepared instanceof Promise) prepared = await prepared;
       const key = prepared.source.peekKey(prepared.kid) ?? (await prepared.source.getKey(prepared.kid));
-      const completed = await complete(prepared, key, resolved, knownHeaders);
+      let completed = complete(prepared, key, resolved, knownHeaders, options?.signatureThread);
+      if (completed instanceof Promise) completed = await completed;
       const { result } = completed;
       assertPolicies(result, narrowing);
       // Cached only once it passed the policies it was checked against: genuine tokens the policy refuses

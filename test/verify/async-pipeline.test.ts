@@ -1,15 +1,17 @@
 /**
- * The new-token path runs RSA on libuv's thread pool and checks the claims while it runs. What that must
- * not change: the first failure reported (a forged token is ERR_SIGNATURE_INVALID whatever its claims),
- * the outcome of each of many concurrent verifications, and the synchronous cache hit. What it does
- * change, over HTTP, is stated and proved in test/verify/async-http.test.ts.
+ * A new token's RSA runs on libuv's thread pool (the claims checked while it runs) or on the calling
+ * thread (`signatureThread`; by default the pool only while another verification's RSA is on it, and
+ * always for the request gate). What the choice must not change: the first failure reported (a forged
+ * token is ERR_SIGNATURE_INVALID whatever its claims), the outcome of each of many concurrent
+ * verifications, and the synchronous cache hit. What the pool does change, over HTTP, is stated and
+ * proved in test/verify/async-http.test.ts.
  */
 import { createHook } from 'node:async_hooks';
 import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier, type Verifier, type VerifierOptions } from '../../src/index.js';
+import { createVerifier, type Verifier, type VerifierOptions, type VerifyOptions } from '../../src/index.js';
 import { createTestAttestationService, type TestAttestationService } from '../../src/testing/index.js';
-import { codeOf } from '../helpers/outcome.js';
+import { asyncOutcome } from '../helpers/outcome.js';
 
 let maa: TestAttestationService;
 let attackerKey: KeyObject;
@@ -56,20 +58,20 @@ async function cryptoJobsDuring(run: () => Promise<unknown>): Promise<number> {
   return jobs;
 }
 
-describe('RSA on the thread pool, claims checked meanwhile', () => {
-  it('verifies a new token with one thread-pool job and answers a repeated one with none', async () => {
+describe('where RSA runs: signatureThread', () => {
+  it("'thread-pool' verifies a new token with one thread-pool job and answers a repeated one with none", async () => {
     const verifier = verifierFor();
     const token = maa.mint();
     await verifier.warmUp();
-    expect(await cryptoJobsDuring(() => verifier.verify(token))).toBe(1);
-    expect(await cryptoJobsDuring(() => verifier.verify(token))).toBe(0);
+    expect(await cryptoJobsDuring(() => verifier.verify(token, { signatureThread: 'thread-pool' }))).toBe(1);
+    expect(await cryptoJobsDuring(() => verifier.verify(token, { signatureThread: 'thread-pool' }))).toBe(0);
     expect(verifier.verifyCached(token)).toBeDefined();
   });
 
-  it('leaves the event loop free while RSA runs: the synchronous part of verify returns before the signature is checked', async () => {
+  it("'thread-pool' leaves the event loop free while RSA runs: the synchronous part of verify returns before the signature is checked", async () => {
     const verifier = verifierFor();
     let settled = false;
-    const pending = verifier.verify(maa.mint()).then(() => (settled = true));
+    const pending = verifier.verify(maa.mint(), { signatureThread: 'thread-pool' }).then(() => (settled = true));
     // A microtask turn later a synchronous implementation would have settled already.
     await Promise.resolve();
     await Promise.resolve();
@@ -78,13 +80,50 @@ describe('RSA on the thread pool, claims checked meanwhile', () => {
     expect(settled).toBe(true);
   });
 
+  it("'caller' and the default, one at a time, verify on the calling thread: no thread-pool job", async () => {
+    const verifier = verifierFor();
+    await verifier.warmUp();
+    expect(await cryptoJobsDuring(() => verifier.verify(maa.mint(), { signatureThread: 'caller' }))).toBe(0);
+    expect(await cryptoJobsDuring(() => verifier.verify(maa.mint()))).toBe(0);
+    expect(await cryptoJobsDuring(() => verifier.verify(maa.mint(), { signatureThread: 'auto' }))).toBe(0);
+  });
+
+  it('the default joins the thread pool while another verification is on it', async () => {
+    const verifier = verifierFor();
+    await verifier.warmUp();
+    const jobs = await cryptoJobsDuring(() =>
+      Promise.all([
+        verifier.verify(maa.mint(), { signatureThread: 'thread-pool' }),
+        verifier.verify(maa.mint()),
+        verifier.verify(maa.mint()),
+      ]),
+    );
+    expect(jobs).toBe(3);
+    // Once the pool is idle again, the default is back on the calling thread.
+    expect(await cryptoJobsDuring(() => verifier.verify(maa.mint()))).toBe(0);
+  });
+
+  it('a value that names no thread is ERR_CONFIG_INVALID, and only a new token asks', async () => {
+    const verifier = verifierFor();
+    const token = maa.mint();
+    await verifier.verify(token);
+    const bad = { signatureThread: 'worker' } as unknown as VerifyOptions;
+    expect(await asyncOutcome(() => verifier.verify(maa.mint(), bad))).toBe('ERR_CONFIG_INVALID');
+    expect(await asyncOutcome(() => verifier.verify(token, bad))).toBe('accepted');
+  });
+});
+
+describe.each(['thread-pool', 'caller'] as const)('RSA on the %s thread: the same outcomes in the same order', (signatureThread) => {
+  const options: VerifyOptions = { signatureThread };
+  const codeOf = (verifier: Verifier, token: string) => asyncOutcome(() => verifier.verify(token, options));
+
   it.each([
     ['expired', (p: Record<string, unknown>) => ({ ...p, exp: 1000, iat: 500, nbf: 500 })],
     ['not yet valid', (p: Record<string, unknown>) => ({ ...p, nbf: (p.nbf as number) + 86_400 })],
     ['a malformed claim', (p: Record<string, unknown>) => ({ ...p, 'x-ms-sgx-svn': 'three' })],
     ['no attestation type (a policy-management response)', (p: Record<string, unknown>) => ({ ...p, 'x-ms-attestation-type': undefined })],
     ['a contradicting legacy alias', (p: Record<string, unknown>) => ({ ...p, svn: 99 })],
-  ])('a forged token with %s is refused for its signature, as before', async (_name, edit) => {
+  ])('a forged token with %s is refused for its signature', async (_name, edit) => {
     expect(await codeOf(verifierFor(), forge(edit))).toBe('ERR_SIGNATURE_INVALID');
   });
 
@@ -135,7 +174,7 @@ describe('RSA on the thread pool, claims checked meanwhile', () => {
   it('answers the same new token verified twice at once with equal results, and remembers it', async () => {
     const verifier = verifierFor();
     const token = maa.mint();
-    const [a, b] = await Promise.all([verifier.verify(token), verifier.verify(token)]);
+    const [a, b] = await Promise.all([verifier.verify(token, options), verifier.verify(token, options)]);
     expect(a).toEqual(b);
     expect(verifier.verifyCached(token)).toBeDefined();
   });
