@@ -42,8 +42,27 @@ export function isCanonicalBase64Url(text: string): boolean {
  * skips that last check when the caller already knows the whole token is ASCII.
  */
 export function decodeBase64UrlStrict(segment: string, ascii = false): Buffer | undefined {
+  const length = canonicalDecodedLength(segment, ascii);
+  if (length === undefined) return undefined;
+  const bytes = Buffer.allocUnsafe(length);
+  return decodeBase64UrlInto(segment, length, bytes) ? bytes : undefined;
+}
+
+/**
+ * The checks `decodeBase64UrlStrict` makes before decoding: the byte length `segment` decodes to, or
+ * undefined when it cannot be canonical base64url.
+ */
+export function canonicalDecodedLength(segment: string, ascii: boolean): number | undefined {
   if (segment.length % 4 === 1 || segment.includes('+') || segment.includes('/')) return undefined;
   if (!ascii && Buffer.byteLength(segment, 'utf8') !== segment.length) return undefined;
-  const bytes = Buffer.from(segment, 'base64url');
-  return bytes.length === (segment.length * 3) >>> 2 && hasZeroTrailingBits(segment) ? bytes : undefined;
+  return (segment.length * 3) >>> 2;
+}
+
+/**
+ * Decodes `segment` (which passed `canonicalDecodedLength`) into the first `length` bytes of `target`;
+ * false when a character was dropped or stray bits were set, i.e. it was not canonical after all.
+ * Lets a caller decode into a buffer it reuses (a JSON segment lives only until it is parsed).
+ */
+export function decodeBase64UrlInto(segment: string, length: number, target: Buffer): boolean {
+  return target.write(segment, 0, length, 'base64url') === length && hasZeroTrailingBits(segment);
 }

@@ -1,6 +1,6 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { AttestationError, quote } from '../errors.js';
-import { decodeBase64UrlStrict } from './base64url.js';
+import { canonicalDecodedLength, decodeBase64UrlInto, decodeBase64UrlStrict } from './base64url.js';
 
 /** A compact JWS split and decoded, before any of its content is trusted. */
 export interface ParsedToken {
@@ -16,8 +16,8 @@ export interface TokenSegments {
   readonly header: string;
   readonly payload: string;
   readonly signature: string;
-  /** The signed bytes, `<header>.<payload>`: a view into the token's one ASCII buffer, not a copy of it. */
-  readonly signingInput: Buffer;
+  /** `<header>.<payload>`: the text whose ASCII bytes the signature covers (`signingInputOf`). */
+  readonly signed: string;
   /** True when the whole token is ASCII, so the segments need no further check for it. */
   readonly ascii: boolean;
 }
@@ -34,7 +34,7 @@ export function parseCompactJws(token: unknown, maxTokenBytes: number = DEFAULT_
   const segments = splitCompactJws(token, maxTokenBytes);
   const header = decodeJsonSegment(segments.header, 'header', segments.ascii);
   const payload = decodeJsonSegment(segments.payload, 'payload', segments.ascii);
-  return { header, payload, signingInput: segments.signingInput, signature: decodeSignature(segments) };
+  return { header, payload, signingInput: signingInputOf(segments), signature: decodeSignature(segments) };
 }
 
 /** The form checks of step 1 (presence, type, size, three segments), without decoding anything. */
@@ -54,18 +54,38 @@ export function splitCompactJws(token: unknown, maxTokenBytes: number = DEFAULT_
   if (second < 0 || token.indexOf('.', second + 1) >= 0) {
     throw new AttestationError('ERR_TOKEN_MALFORMED', 'the token is not a compact JWS (three dot-separated segments)');
   }
-  // One encoding of the whole token serves both as the ASCII check (UTF-8 is longer than the string
-  // exactly when a character is above U+007F; `latin1` would silently cut U+0141 to 0x41) and as the
-  // signing input. A non-ASCII token is refused by the segment decoders, in segment order.
-  const bytes = Buffer.from(token, 'utf8');
-  const ascii = bytes.length === token.length;
+  // ASCII exactly when the UTF-8 length is the string length (every character above U+007F takes two
+  // or more bytes; `latin1` alone would silently cut U+0141 to 0x41). Counted, not encoded: the bytes
+  // are written only where they are used. A non-ASCII token is refused by the segment decoders, in
+  // segment order, before any signature check.
   return {
     header: token.slice(0, first),
     payload: token.slice(first + 1, second),
     signature: token.slice(second + 1),
-    signingInput: bytes.subarray(0, second),
-    ascii,
+    signed: token.slice(0, second),
+    ascii: Buffer.byteLength(token, 'utf8') === token.length,
   };
+}
+
+/** The bytes the signature covers, in a buffer of their own (for a signature check on another thread). */
+export function signingInputOf(segments: TokenSegments): Buffer {
+  return Buffer.from(segments.signed, segments.ascii ? 'latin1' : 'utf8');
+}
+
+// The signing input of a signature checked synchronously, written into one reused buffer: it is read
+// only by that check, before anything else can run, and a new 3–6 KB buffer per token costs more than
+// the copy (its allocation, then its collection).
+let signedScratch = Buffer.allocUnsafeSlow(12 * 1024);
+
+/**
+ * The bytes the signature covers, as a view of a buffer the next call overwrites: only for a check
+ * that completes before anything else runs (a synchronous `crypto.verify`).
+ */
+export function signingInputForNow(segments: TokenSegments): Buffer {
+  if (!segments.ascii) return signingInputOf(segments);
+  const { signed } = segments;
+  if (signedScratch.length < signed.length) signedScratch = Buffer.allocUnsafeSlow(signed.length);
+  return signedScratch.subarray(0, signedScratch.write(signed, 0, 'latin1'));
 }
 
 /** The signature segment's bytes (empty for an unsigned token); ERR_TOKEN_MALFORMED when not canonical. */
@@ -77,18 +97,28 @@ export function decodeSignature(segments: TokenSegments): Buffer {
   return signature;
 }
 
+// A header or payload is decoded into this one buffer and parsed at once (all synchronous, so no two
+// decodes overlap): no allocation per segment. It grows to the largest segment seen, which the token
+// size bound limits.
+let scratch = Buffer.allocUnsafeSlow(12 * 1024);
+
+function segmentBytes(length: number): Buffer {
+  if (scratch.length < length) scratch = Buffer.allocUnsafeSlow(length);
+  return scratch;
+}
+
 /** A header or payload segment decoded to its JSON object; ERR_TOKEN_MALFORMED otherwise. */
 export function decodeJsonSegment(segment: string, part: 'header' | 'payload', ascii: boolean): Record<string, unknown> {
   if (segment.length === 0) {
     throw new AttestationError('ERR_TOKEN_MALFORMED', `the token ${part} is empty`);
   }
-  const bytes = decodeBase64UrlStrict(segment, ascii);
-  if (bytes === undefined) {
+  const length = canonicalDecodedLength(segment, ascii);
+  if (length === undefined || !decodeBase64UrlInto(segment, length, segmentBytes(length))) {
     throw new AttestationError('ERR_TOKEN_MALFORMED', `the token ${part} is not canonical base64url`);
   }
   let value: unknown;
   try {
-    value = JSON.parse(decodeUtf8Strict(bytes, part));
+    value = JSON.parse(decodeUtf8Strict(scratch.subarray(0, length), part));
   } catch (error) {
     if (error instanceof AttestationError) throw error;
     throw new AttestationError('ERR_TOKEN_MALFORMED', `the token ${part} is not JSON`);

@@ -2,7 +2,14 @@ import { checkRuntimeDataAgreement } from '../claims/runtime-data.js';
 import { readAttestationResult } from '../claims/attestation.js';
 import type { KeySource, SigningKey } from '../keys/signing-key.js';
 import { checkJku, type KnownHeader, type KnownHeaders, validateHeader } from '../token/header.js';
-import { decodeJsonSegment, decodeSignature, splitCompactJws, type TokenSegments } from '../token/parse.js';
+import {
+  decodeJsonSegment,
+  decodeSignature,
+  signingInputForNow,
+  signingInputOf,
+  splitCompactJws,
+  type TokenSegments,
+} from '../token/parse.js';
 import { own } from '../util/own.js';
 import { throwRefusal } from '../util/rules.js';
 import { judgeIssuer } from './issuers.js';
@@ -77,10 +84,10 @@ export function complete(
 ): Completed | Promise<Completed> {
   const { header, segments, signature } = prepared;
   if (!usesThreadPool(thread)) {
-    checkSignature(header.alg, key, segments.signingInput, signature);
+    checkSignature(header.alg, key, signingInputForNow(segments), signature);
     return authentic(prepared, readResult(prepared, options), knownHeaders);
   }
-  const signed = startSignatureCheck(header.alg, key, segments.signingInput, signature);
+  const signed = startSignatureCheck(header.alg, key, signingInputOf(segments), signature);
   let completed: Completed | undefined;
   let claimError: unknown;
   try {
