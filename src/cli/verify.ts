@@ -11,6 +11,7 @@ import {
   isAttestationError,
   type JsonWebKeySet,
   PolicyDeniedError,
+  type SgxClaims,
   type VerifiedAttestation,
   type Verifier,
 } from '../index.js';
@@ -90,7 +91,10 @@ async function buildVerifier(values: VerifyValues): Promise<Verifier> {
 /** The typed claims as label/value pairs, nested views dotted; free-form objects stay summarised. */
 function typedRows(prefix: string, view: object): string[][] {
   const rows: string[][] = [];
-  for (const [name, value] of Object.entries(view)) {
+  const members = Object.entries(view);
+  // The SGX view decodes its runtime data only when read: a getter of its class, not an own member.
+  if ('enclaveHeldData' in view) members.push(['enclaveHeldData', (view as SgxClaims).enclaveHeldData]);
+  for (const [name, value] of members) {
     if (value === undefined) continue;
     const label = `${prefix}${name}`;
     if (isJsonObject(value) && (name === 'isolationTee' || name === 'sevsnp' || name === 'tdx')) {

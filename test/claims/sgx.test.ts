@@ -70,6 +70,16 @@ describe('real SGX payloads', () => {
     expect(claims.reportData?.slice(0, 64)).toBe(digest);
   });
 
+  it('enclave-held data: decoded on each read into a copy of its own, not an own member of the frozen view', () => {
+    const claims = Object.freeze(readSgxClaims(loadPayload('cpp-sgx-runtimebinary-isolated-2022')));
+    const first = claims.enclaveHeldData!;
+    first.fill(0);
+    expect(claims.enclaveHeldData).not.toBe(first);
+    expect(claims.enclaveHeldData?.some((byte) => byte !== 0)).toBe(true);
+    expect(Object.keys(claims)).not.toContain('enclaveHeldData');
+    expect(JSON.stringify(claims)).not.toContain('enclaveHeldData');
+  });
+
   it('cpp-openenclave-runtimejson-aad-2022: runtime claims carry the enclave-held JWK', () => {
     const claims = readSgxClaims(loadPayload('cpp-openenclave-runtimejson-aad-2022'));
     expect(claims.runtimeClaims).toEqual({

@@ -32,6 +32,12 @@ describe('verify real tokens with a pinned JWKS', () => {
     },
   );
 
+  it('shows the enclave-held data the SGX view decodes when read', async () => {
+    const { code, stdout } = await cli(pinned(entry('cpp-sgx-runtimebinary-isolated-2022.jwt')));
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/enclaveHeldData\s+287 bytes: /);
+  });
+
   it('prints the issuer, the attestation type and the typed SGX claims in full', async () => {
     const { code, stdout } = await cli(pinned());
     expect(code).toBe(0);
