@@ -56,6 +56,7 @@ export {
   type GateRefused,
   type RefusalListener,
   type NodeRequestLike,
+  type NodeGateExtras,
   type RespondOptions,
 } from './gate/index.js';
 export {

@@ -58,7 +58,7 @@ export function fastifyAttestation(options: FastifyAttestationOptions): FastifyA
   const bodyOf =
     options.possession === undefined ? () => undefined : (options.possession.body ?? ((request: FastifyRequest) => capturedBody(request)));
   return async function attestationHook(request, reply) {
-    const gateRequest = nodeGateRequest(request.raw, { target: request.raw.url, body: bodyOf(request), original: request });
+    const gateRequest = nodeGateRequest(request.raw, { body: () => bodyOf(request), original: request });
     const outcome = gate.checkSync(gateRequest) ?? (await gate.check(gateRequest));
     if (outcome.ok) {
       request.attestation = outcome.attestation;

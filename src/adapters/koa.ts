@@ -33,7 +33,7 @@ export function koaAttestation(options: KoaAttestationOptions): Middleware<Attes
   const gate = adapterGate(options, 'koaAttestation');
   const bodyOf = options.possession === undefined ? () => undefined : (options.possession.body ?? rawBodyOf);
   return async function attestationGate(ctx, next) {
-    const request = nodeGateRequest(ctx.req, { target: ctx.originalUrl, body: bodyOf(ctx), original: ctx });
+    const request = nodeGateRequest(ctx.req, { target: () => ctx.originalUrl, body: () => bodyOf(ctx), original: ctx });
     const outcome = gate.checkSync(request) ?? (await gate.check(request));
     if (outcome.ok) {
       if (outcome.attestation !== undefined) ctx.state.attestation = outcome.attestation;

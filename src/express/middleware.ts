@@ -104,7 +104,7 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
   return function attestationGate(req, res, next) {
     let request: GateRequest;
     try {
-      request = nodeGateRequest(req, { target: req.originalUrl ?? req.url, body: bodyOf(req) });
+      request = nodeGateRequest(req, { target: () => req.originalUrl ?? req.url, body: () => bodyOf(req) });
     } catch (error) {
       next(
         error instanceof AttestationError ? error : new AttestationError('ERR_INTERNAL', 'the request could not be read', { cause: error }),

@@ -28,47 +28,68 @@ const BEARER_SCHEME = /^bearer +/i;
  * An Authorization header with another scheme (Basic, DPoP…) is someone else's credential, not ours.
  */
 export function findToken<Request extends TokenCarrierRequest>(request: Request, sources: TokenSources<Request>): FoundToken | undefined {
-  let found: FoundToken | undefined;
+  let token: string | undefined;
+  let carrier: string | undefined;
   let count = 0;
-  const add = (token: string, carrier: string | undefined) => {
-    count += 1;
-    found = { token, carrier };
-  };
   if (sources.bearer !== false) {
     const authorization = tokenHeader(request, 'authorization');
-    if (authorization !== undefined && /^bearer(\s|$)/i.test(authorization)) {
-      // Only the scheme is matched by a regex: the token itself (3–6 KB) is checked by the strict parser,
-      // and here only for what would make the header ambiguous.
-      const scheme = BEARER_SCHEME.exec(authorization);
-      const token = scheme === null ? '' : authorization.slice(scheme[0].length);
-      if (token === '' || token.includes(' ') || token.includes('\t') || token.includes(',')) {
-        throw invalidRequest('the Authorization header is not "Bearer <token>"');
+    if (authorization !== undefined) {
+      const found = bearerToken(authorization);
+      if (found !== undefined) {
+        // Only the scheme is parsed here: the token itself (3–6 KB) is checked by the strict parser,
+        // and here only for what would make the header ambiguous.
+        if (found === '' || found.includes(' ') || found.includes('\t') || found.includes(',')) {
+          throw invalidRequest('the Authorization header is not "Bearer <token>"');
+        }
+        count += 1;
+        token = found;
+        carrier = 'authorization';
       }
-      add(token, 'authorization');
     }
   }
+  // The other sources are rarer: gathered the simple way.
+  const others: FoundToken[] = [];
   if (sources.header !== undefined) {
     const name = sources.header.toLowerCase();
     const value = tokenHeader(request, name);
-    if (value !== undefined) add(value.trim(), name);
+    if (value !== undefined) others.push({ token: value.trim(), carrier: name });
   }
   if (sources.cookie !== undefined) {
     const value = cookieValue(request, sources.cookie);
-    if (value !== undefined) add(value, 'cookie');
+    if (value !== undefined) others.push({ token: value, carrier: 'cookie' });
   }
   if (sources.query !== undefined) {
     const value = queryValue(request.target, sources.query);
-    if (value !== undefined) add(value, '@query');
+    if (value !== undefined) others.push({ token: value, carrier: '@query' });
   }
   if (sources.from !== undefined) {
     const value = sources.from(request);
     if (value !== undefined) {
       if (typeof value !== 'string') throw new AttestationError('ERR_CONFIG_INVALID', 'token.from must return a string or undefined');
-      add(value, undefined);
+      others.push({ token: value, carrier: undefined });
     }
   }
+  count += others.length;
   if (count > 1) throw invalidRequest('the request presents the token in more than one place');
-  return found === undefined || found.token === '' ? undefined : found;
+  if (others.length === 1) ({ token, carrier } = others[0]!);
+  return token === undefined || token === '' ? undefined : { token, carrier };
+}
+
+/** "bearer", lower-case, by character code. */
+const BEARER = [0x62, 0x65, 0x61, 0x72, 0x65, 0x72];
+
+/**
+ * The credentials after the Bearer scheme (RFC 6750 §2.1), '' when the scheme is followed by no token
+ * (or not by a space), undefined for another scheme. The usual form, "Bearer " then the token, is read by
+ * character codes; anything else by the regular expressions, which define the rule.
+ */
+function bearerToken(authorization: string): string | undefined {
+  let usual = authorization.length > 7 && authorization.charCodeAt(6) === 0x20 && authorization.charCodeAt(7) !== 0x20;
+  for (let i = 0; usual && i < 6; i++) usual = (authorization.charCodeAt(i) | 0x20) === BEARER[i];
+  if (usual) return authorization.slice(7);
+  if (!/^bearer(\s|$)/i.test(authorization)) return undefined;
+  const scheme = BEARER_SCHEME.exec(authorization);
+  return scheme === null ? '' : authorization.slice(scheme[0].length);
 }
 
 /** Every line of a header: a string, or the lines of an array. */
@@ -79,10 +100,10 @@ function headerValues(request: TokenCarrierRequest, name: string): readonly stri
 }
 
 function singleHeader(request: TokenCarrierRequest, name: string): string | undefined {
-  const values = headerValues(request, name);
-  if (values === undefined) return undefined;
-  if (values.length > 1) throw invalidRequest(`the request repeats the ${name} header`);
-  return values[0];
+  const value = request.headers[name];
+  if (value === undefined || typeof value === 'string') return value;
+  if (value.length > 1) throw invalidRequest(`the request repeats the ${name} header`);
+  return value[0];
 }
 
 /**

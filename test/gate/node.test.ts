@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nodeBodyMayFollow, nodeGateRequest } from '../../src/index.js';
+import { createRequestGate, createVerifier, nodeBodyMayFollow, nodeGateRequest } from '../../src/index.js';
+import { createTestAttestationService, DEFAULT_MRSIGNER } from '../../src/testing/index.js';
 
 describe('nodeBodyMayFollow: may a body the gate cannot see follow the headers?', () => {
   it.each([
@@ -42,5 +43,58 @@ describe('nodeGateRequest', () => {
       scheme: 'http',
       bodyMayFollow: false,
     });
+  });
+});
+
+describe('nodeGateRequest reads lazily', () => {
+  /** A Node request that records which of its members were read. */
+  function recordingRequest(members: Record<string, unknown>): { req: Record<string, unknown>; read: Set<string> } {
+    const read = new Set<string>();
+    const req = new Proxy(members, {
+      get(target, name, receiver) {
+        if (typeof name === 'string') read.add(name);
+        return Reflect.get(target, name, receiver) as unknown;
+      },
+    });
+    return { req, read };
+  }
+
+  it('a repeated token reads only the headers, the raw headers and the socket: no method, target, body or protocol', async () => {
+    const maa = await createTestAttestationService();
+    try {
+      const verifier = createVerifier({ issuers: [{ issuer: maa.issuer, jwks: maa.publicJwks() }], allowInsecureLoopback: true });
+      const gate = createRequestGate({ verifier, policy: { mrsigner: [DEFAULT_MRSIGNER] } });
+      const token = maa.mint();
+      const authorization = `Bearer ${token}`;
+      const members = {
+        method: 'GET',
+        url: '/data',
+        headers: { host: 'rp.example', authorization },
+        rawHeaders: ['Host', 'rp.example', 'Authorization', authorization],
+        httpVersionMajor: 1,
+        socket: {},
+      };
+      const first = recordingRequest(members);
+      expect((await gate.check(nodeGateRequest(first.req as never, { body: () => expect.fail('the body was read') }))).ok).toBe(true);
+      const again = recordingRequest(members);
+      const outcome = gate.checkSync(nodeGateRequest(again.req as never, { target: () => expect.fail('the target was read') }));
+      expect(outcome?.ok).toBe(true);
+      expect([...again.read].sort()).toEqual(['headers', 'rawHeaders', 'socket']);
+    } finally {
+      await maa.close();
+    }
+  });
+
+  it('reads a member only when it is asked for, and the callbacks each time', () => {
+    let targets = 0;
+    const { req, read } = recordingRequest({ method: 'PUT', url: '/x', headers: { host: 'h', 'content-length': '3' } });
+    const request = nodeGateRequest(req as never, { target: () => `/t${++targets}`, body: () => new Uint8Array([1]) });
+    expect([...read].sort()).toEqual(['headers', 'socket']);
+    expect(request.method).toBe('PUT');
+    expect(request.target).toBe('/t1');
+    expect(request.target).toBe('/t2');
+    expect(request.body).toEqual(new Uint8Array([1]));
+    expect(request.bodyMayFollow).toBe(true);
+    expect(request.original).toBe(req);
   });
 });
