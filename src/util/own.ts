@@ -3,7 +3,9 @@
  * without that claim would otherwise return `Object`, and a `__proto__` member would look inherited.
  */
 export function own(object: Readonly<Record<string, unknown>>, name: string): unknown {
-  return Object.hasOwn(object, name) ? object[name] : undefined;
+  // Read first: most names a reader asks for are absent, and then one lookup answers.
+  const value = object[name];
+  return value !== undefined && Object.hasOwn(object, name) ? value : undefined;
 }
 
 /** The value at a claim path: own properties of JSON objects only, never into arrays or prototypes. */
