@@ -14,7 +14,7 @@ import { own } from '../util/own.js';
 import { throwRefusal } from '../util/rules.js';
 import { judgeIssuer } from './issuers.js';
 import type { ResolvedOptions } from './options.js';
-import { Attestation, deepFreeze, freezeJson, type VerifiedAttestation } from './result.js';
+import { Attestation, freezeJson, freezeResult, type VerifiedAttestation } from './result.js';
 import { checkSignature, type SignatureThread, startSignatureCheck, usesThreadPool } from './signature.js';
 import type { IssuerSources } from './tenant-issuers.js';
 import { checkTimes, type TokenTimes } from './time.js';
@@ -113,10 +113,10 @@ function readResult({ header, fresh, payload, source, kid }: PreparedToken, opti
   const result = readAttestationResult(payload);
   checkRuntimeDataAgreement(payload, () => result.sgx?.enclaveHeldData);
   // Frozen whole: a result may be shared by the cache and by every handler of a request. Parsed JSON
-  // first (fast, and it sizes the entry), then the result and its views, whose getters never run.
+  // first (fast, and it sizes the entry), then the result and its views, which have no getters of their own.
   let heapBytes = freezeJson(payload);
   if (fresh) heapBytes += freezeJson(header.header);
-  const attestation = deepFreeze(
+  const attestation = freezeResult(
     new Attestation({
       issuer: source.issuer,
       attestationType: result.attestationType,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readAttestationResult } from '../../src/claims/attestation.js';
 import { AttestationError } from '../../src/errors.js';
-import { Attestation, deepFreeze, type VerifiedAttestation } from '../../src/verify/result.js';
+import { Attestation, freezeJson, type VerifiedAttestation } from '../../src/verify/result.js';
 import { refusalOf } from '../helpers/outcome.js';
 
 export type Payload = Record<string, unknown>;
@@ -26,10 +26,12 @@ export function loadPayload(name: string): Payload {
 /** A VerifiedAttestation as the verifier builds it, typed views read by the real claim readers. */
 export function attestationOf(payload: Payload, issuer = payload['iss'] as string): VerifiedAttestation {
   const { attestationType, policyHash, policySigner, nonce, sgx, sevsnp, azurevm, tdx } = readAttestationResult(payload);
+  const claims = structuredClone(payload);
+  freezeJson(claims);
   return new Attestation({
     issuer,
     header: {},
-    claims: deepFreeze(structuredClone(payload)),
+    claims,
     keyId: 'test-kid',
     issuedAt: new Date((payload['iat'] as number) * 1000),
     expiresAt: new Date((payload['exp'] as number) * 1000),

@@ -1,22 +1,52 @@
-import { describe, expect, it } from 'vitest';
-import { deepFreeze, freezeJson, JSON_HEAP_BYTES } from '../../src/verify/result.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createVerifier } from '../../src/index.js';
+import { createTestAttestationService, runtimeDataClaims, type TestAttestationService } from '../../src/testing/index.js';
+import { freezeJson, freezeResult, JSON_HEAP_BYTES } from '../../src/verify/result.js';
 
-describe('deepFreeze', () => {
-  it('freezes nested objects without running a getter (the SGX view decodes bytes in one)', () => {
-    let calls = 0;
-    const view = { nested: { value: 1 } };
-    Object.defineProperty(view, 'bytes', { enumerable: true, get: () => ++calls });
-    const frozen = deepFreeze({ view, list: [{ a: 1 }] });
-    expect(calls).toBe(0);
-    expect(Object.isFrozen(frozen.view)).toBe(true);
+describe('freezeResult', () => {
+  it('freezes nested objects and leaves byte arrays alone (they cannot be frozen)', () => {
+    const frozen = freezeResult({ view: { nested: { value: 1 } }, list: [{ a: 1 }], bytes: new Uint8Array(2) });
+    expect(Object.isFrozen(frozen)).toBe(true);
     expect(Object.isFrozen(frozen.view.nested)).toBe(true);
     expect(Object.isFrozen(frozen.list[0])).toBe(true);
-    expect((frozen.view as unknown as { bytes: number }).bytes).toBe(1);
   });
 
-  it('leaves byte arrays alone (they cannot be frozen)', () => {
-    const frozen = deepFreeze({ bytes: new Uint8Array(2) });
-    expect(Object.isFrozen(frozen)).toBe(true);
+  let maa: TestAttestationService;
+  beforeAll(async () => {
+    maa = await createTestAttestationService();
+  });
+  afterAll(async () => {
+    await maa.close();
+  });
+
+  /** Every object in a result, with the path to it; fails on an own accessor, which a direct walk would run. */
+  function objectsOf(root: object): [string, object][] {
+    const found: [string, object][] = [];
+    const walk = (value: object, path: string) => {
+      found.push([path, value]);
+      for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(value))) {
+        expect(descriptor.get ?? descriptor.set, `${path}.${name} is an own accessor`).toBeUndefined();
+        const member: unknown = descriptor.value;
+        if (typeof member === 'object' && member !== null && !ArrayBuffer.isView(member)) walk(member, `${path}.${name}`);
+      }
+    };
+    walk(root, 'result');
+    return found;
+  }
+
+  it.each([
+    ['sgx with runtime data', () => maa.mint(runtimeDataClaims(Buffer.from('{"keys":[]}')))],
+    ['sgx with JSON runtime data', () => maa.mint({ 'x-ms-runtime': { keys: [], 'client-payload': { nonce: 'n' } } })],
+    ['sevsnpvm', () => maa.mint({}, { type: 'sevsnpvm' })],
+    ['tdxvm', () => maa.mint({}, { type: 'tdxvm' })],
+    ['azurevm on SEV-SNP', () => maa.mint({}, { type: 'azurevm' })],
+    ['azurevm on TDX', () => maa.mint({}, { type: 'azurevm', isolationTee: 'tdxvm' })],
+  ])('a verified %s result is frozen throughout and has no own accessor anywhere', async (_name, mint) => {
+    const verifier = createVerifier({ issuers: [{ issuer: maa.issuer, jwks: maa.publicJwks() }], allowInsecureLoopback: true });
+    const result = await verifier.verify(mint());
+    const objects = objectsOf(result);
+    expect(objects.length).toBeGreaterThan(3);
+    for (const [path, value] of objects) expect(Object.isFrozen(value), `${path} is not frozen`).toBe(true);
   });
 });
 
