@@ -10,7 +10,7 @@ import { refuseRenamed, resolveNow } from '../util/renamed.js';
 import { normalizeIssuer } from '../util/issuer-url.js';
 import { isList } from '../util/own.js';
 import type { IssuerResolver } from './tenant-issuers.js';
-import type { TokenCacheOptions } from './token-cache.js';
+import { DEFAULT_TOKEN_CACHE, type TokenCacheOptions } from './token-cache.js';
 
 /** A JWKS as MAA's `/certs` serves it: `{ keys: [{ kid, kty, x5c }] }`. */
 export interface JsonWebKeySet {
@@ -240,8 +240,8 @@ function resolveTokenCache(cache: false | TokenCacheOptions | undefined): false 
   if (cache === undefined) return {};
   if (typeof cache !== 'object' || cache === null) invalid('tokenCache must be false or { maxEntries, maxBytes }');
   return {
-    maxEntries: positive('tokenCache.maxEntries', cache.maxEntries, 10_000),
-    maxBytes: positive('tokenCache.maxBytes', cache.maxBytes, 32 * 1024 * 1024),
+    maxEntries: positive('tokenCache.maxEntries', cache.maxEntries, DEFAULT_TOKEN_CACHE.maxEntries),
+    maxBytes: positive('tokenCache.maxBytes', cache.maxBytes, DEFAULT_TOKEN_CACHE.maxBytes),
   };
 }
 

@@ -57,13 +57,16 @@ export interface CachedVerification {
  * No lru-cache TTL: its clock is a millisecond timestamp re-armed by a timer, which costs every hit more
  * than the entry's own validity span does; expiry is decided by that span instead.
  */
+/** The default bounds: 10 000 entries, and 32 MiB of estimated heap (see `ENTRY_FIXED_BYTES`, `JSON_HEAP_BYTES`). */
+export const DEFAULT_TOKEN_CACHE = Object.freeze({ maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 });
+
 export class VerifiedTokenCache {
   readonly #cache: LRUCache<string, CachedVerification>;
 
   constructor(options: TokenCacheOptions = {}) {
     this.#cache = new LRUCache<string, CachedVerification>({
-      max: options.maxEntries ?? 10_000,
-      maxSize: options.maxBytes ?? 32 * 1024 * 1024,
+      max: options.maxEntries ?? DEFAULT_TOKEN_CACHE.maxEntries,
+      maxSize: options.maxBytes ?? DEFAULT_TOKEN_CACHE.maxBytes,
       dispose: (entry) => {
         entry.dropped = true;
       },
