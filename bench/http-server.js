@@ -1,6 +1,7 @@
 // The HTTP benchmark's server, run in its own process so it does not share a core with the load
 // generator. Routes: an open one, our gate (with its token cache, and with one too small to hit), and
 // the same gate written with jose, as a user would otherwise write it.
+import { Session } from 'node:inspector/promises';
 import express from 'express';
 import * as jose from 'jose';
 import { createVerifier, requireAttestation } from 'attestation-gate';
@@ -37,11 +38,23 @@ app.get('/gate-uncached', uncachedGate, ok);
 app.get('/jose', joseGate, ok);
 const server = app.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 // 'cpu' asks for this process's CPU time so far (user + system, µs): the parent takes it before and
-// after each batch for the CPU each request cost the server.
-process.on('message', (message) => {
+// after each batch for the CPU each request cost the server. 'profile' and 'profile-stop' run V8's
+// sampling profiler around a batch and send back its profile.
+const inspector = new Session();
+process.on('message', async (message) => {
   if (message === 'stop') server.close(() => process.exit(0));
   else if (message === 'cpu') {
     const { user, system } = process.cpuUsage();
     process.send({ cpuMicros: user + system });
+  } else if (message === 'profile') {
+    inspector.connect();
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.setSamplingInterval', { interval: 50 });
+    await inspector.post('Profiler.start');
+    process.send({ profiling: true });
+  } else if (message === 'profile-stop') {
+    const { profile } = await inspector.post('Profiler.stop');
+    inspector.disconnect();
+    process.send({ profile });
   }
 });

@@ -4,6 +4,7 @@
 import { fork } from 'node:child_process';
 import autocannon from 'autocannon';
 import { DEFAULT_MRSIGNER } from 'attestation-gate/testing';
+import { gateMicros } from './gate-profile.js';
 import { median } from './harness.js';
 
 export const OPEN = 'open route (no gate)';
@@ -49,14 +50,22 @@ function load(url, tokens, seconds) {
   });
 }
 
-function serverCpu(server) {
+/** Asks the server something and waits for its one answer. */
+function ask(server, message) {
   return new Promise((resolve) => {
-    server.once('message', (message) => resolve(message.cpuMicros));
-    server.send('cpu');
+    server.once('message', resolve);
+    server.send(message);
   });
 }
 
-/** Per scenario: `rps`, `p50`, `p99`, `cpuMicrosPerRequest` medians, and `samples` (one per round, in round order). */
+async function serverCpu(server) {
+  return (await ask(server, 'cpu')).cpuMicros;
+}
+
+/**
+ * Per scenario: `rps`, `p50`, `p99`, `cpuMicrosPerRequest` medians, and `samples` (one per round, in
+ * round order); and `gateProfile`, the gate's own time per repeated-token request in a CPU profile.
+ */
 export async function http(maa, { tokens, rounds, seconds }) {
   const server = fork(new URL('./http-server.js', import.meta.url), {
     env: {
@@ -87,6 +96,7 @@ export async function http(maa, { tokens, rounds, seconds }) {
     [NOOP, '/noop', repeated],
   ];
   const samples = new Map(scenarios.map(([name]) => [name, []]));
+  let gateProfile;
   try {
     // One short warm-up pass per route (JIT, connection pools), not recorded.
     for (const [, path, list] of scenarios) await load(base + path, list, 1);
@@ -105,11 +115,16 @@ export async function http(maa, { tokens, rounds, seconds }) {
         };
       }
     }
+    // Then one profiled batch of the repeated token: the gate's own time per request, from the profile.
+    await ask(server, 'profile');
+    const profiled = await load(base + '/gate', repeated, seconds);
+    const { profile } = await ask(server, 'profile-stop');
+    gateProfile = { requests: profiled.requests.total, microsPerRequest: gateMicros(profile) / profiled.requests.total };
   } finally {
     server.send('stop');
   }
   const medianOf = (list, field) => median(list.map((s) => s[field]));
-  return new Map(
+  const rows = new Map(
     [...samples].map(([name, list]) => [
       name,
       {
@@ -121,4 +136,5 @@ export async function http(maa, { tokens, rounds, seconds }) {
       },
     ]),
   );
+  return { rows, gateProfile };
 }

@@ -87,10 +87,11 @@ try {
   );
 
   console.error('HTTP…');
-  const web = await http(maa, { tokens: shapes.get('SGX'), rounds: settings.rounds, seconds: settings.seconds });
+  const { rows: web, gateProfile } = await http(maa, { tokens: shapes.get('SGX'), rounds: settings.rounds, seconds: settings.seconds });
   const openSamples = web.get(OPEN).samples.map((s) => s.rps);
   const rpsOf = (name) => web.get(name).samples.map((s) => s.rps);
   report.http = Object.fromEntries(web);
+  report.gateProfile = gateProfile;
   console.log(`\n## HTTP, autocannon, 16 connections, ${settings.seconds} s per batch (median of ${settings.rounds} interleaved rounds)\n`);
   console.log(
     table(
@@ -108,8 +109,12 @@ try {
   const newVsJose = ratio(rpsOf(GATE_NEW), rpsOf(JOSE_NEW));
   console.log(`\nNew tokens, attestation-gate ÷ jose gate, per round: ${formatRatio(newVsJose)}.`);
   const cpuOf = (name) => web.get(name).samples.map((s) => s.cpuMicrosPerRequest);
-  const gateCode = median(cpuOf(GATE_REPEATED).map((cpu, round) => cpu - cpuOf(NOOP)[round]));
-  console.log(`Gate code per repeated-token request (server CPU, gate route minus no-op route, per round): ${format(gateCode, 1)} µs.`);
+  const cpuDifference = median(cpuOf(GATE_REPEATED).map((cpu, round) => cpu - cpuOf(NOOP)[round]));
+  const gateCode = gateProfile.microsPerRequest;
+  console.log(
+    `Gate code per repeated-token request, in a CPU profile of the server (${format(gateProfile.requests)} requests): ${format(gateCode, 2)} µs. ` +
+      `Server CPU of the gate route less the no-op route, per round (noisier): ${format(cpuDifference, 1)} µs.`,
+  );
 
   console.error('cold start…');
   const cold = await coldStart(maa, shapes.get('SGX')[0]);
@@ -146,7 +151,8 @@ try {
       ],
     ),
   );
-  const firstFull = mem.checkpoints[0].heapMiB;
+  // Halfway the cache is long full (10 000 entries): from there on the heap must not grow.
+  const halfway = mem.checkpoints.find((c) => c.tokens >= settings.memoryTokens / 2).heapMiB;
   const last = mem.checkpoints.at(-1).heapMiB;
 
   const inProcRatio = (shape) => ratio(wall(newTokensOf(shape)), wall(limitOf(shape)));
@@ -155,17 +161,17 @@ try {
     ['new SGX tokens in-process ≥ 0.65 × RSA limit, one at a time', inProcRatio('SGX'), 0.65],
     ['new runtime-data tokens in-process ≥ 0.55 × RSA limit, one at a time', inProcRatio('SGX + runtime data'), 0.55],
     ['new azurevm tokens in-process ≥ 0.55 × RSA limit, one at a time', inProcRatio('azurevm'), 0.55],
-    [`new SGX tokens in-process ≥ 0.65 × RSA limit, ${IN_FLIGHT} in flight`, inFlightRatio('SGX'), 0.65],
-    [`new runtime-data tokens in-process ≥ 0.55 × RSA limit, ${IN_FLIGHT} in flight`, inFlightRatio('SGX + runtime data'), 0.55],
-    [`new azurevm tokens in-process ≥ 0.55 × RSA limit, ${IN_FLIGHT} in flight`, inFlightRatio('azurevm'), 0.55],
     ['new SGX tokens in-process ≥ 4 × jose one at a time', ratio(wall(newTokensOf('SGX')), wall(JOSE)), 4],
-    [`new SGX tokens in-process ≥ 4 × jose, ${IN_FLIGHT} in flight`, ratio(wall(inFlightOf('SGX')), wall(JOSE_IN_FLIGHT)), 4],
+    [`(thread pool) new SGX tokens ≥ 0.65 × RSA limit, ${IN_FLIGHT} in flight`, inFlightRatio('SGX'), 0.65],
+    [`(thread pool) new runtime-data tokens ≥ 0.55 × RSA limit, ${IN_FLIGHT} in flight`, inFlightRatio('SGX + runtime data'), 0.55],
+    [`(thread pool) new azurevm tokens ≥ 0.55 × RSA limit, ${IN_FLIGHT} in flight`, inFlightRatio('azurevm'), 0.55],
+    [`(thread pool) new SGX tokens ≥ 4 × jose, ${IN_FLIGHT} in flight`, ratio(wall(inFlightOf('SGX')), wall(JOSE_IN_FLIGHT)), 4],
     ['new tokens over HTTP ≥ 1.1 × jose gate', newVsJose, 1.1],
     ['new tokens over HTTP ≥ 0.6 × open route', ratio(rpsOf(GATE_NEW), openSamples), 0.6],
     ['new tokens over HTTP: p99 ≤ jose gate p99 (ms)', { median: web.get(GATE_NEW).p99 }, web.get(JOSE_NEW).p99, 'max'],
     ['repeated token over HTTP ≥ 0.95 × open route', ratio(rpsOf(GATE_REPEATED), openSamples), 0.95],
-    ['gate code per repeated-token request ≤ 2.5 µs (CPU)', { median: gateCode }, 2.5, 'max'],
-    ['heap flat under distinct tokens: last ÷ first full-cache checkpoint ≤ 1.1', { median: last / firstFull }, 1.1, 'max'],
+    ['gate code per repeated-token request ≤ 2.5 µs (CPU profile)', { median: gateCode }, 2.5, 'max'],
+    ['heap flat under distinct tokens: last ÷ halfway checkpoint ≤ 1.1', { median: last / halfway }, 1.1, 'max'],
     ['one discovery and one /certs request on a cold start', { median: cold.cold.discovery + cold.cold.certs }, 2, 'max'],
   ];
   report.targets = targets.map(([name, value, bound, kind]) => ({
