@@ -167,7 +167,7 @@ export const ERROR_TABLE = {
   },
   ERR_REPLAY_STORE_UNAVAILABLE: {
     status: 503,
-    when: 'the replay store (Redis) cannot answer: single-use values are refused until it can',
+    when: 'the replay store (Redis) or the request-signature nonce store cannot answer: single-use values are refused until it can',
     clientText: 'Replay protection is temporarily unavailable',
     bearerError: undefined,
     hint: undefined,

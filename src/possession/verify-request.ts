@@ -8,6 +8,7 @@
 import { KeyObject } from 'node:crypto';
 import { AttestationError, isAttestationError, quote } from '../errors.js';
 import { refuseRenamed } from '../util/renamed.js';
+import { storeUnavailable } from '../verify/replay-store.js';
 import { algorithmsForKey, isSignatureAlgorithm, keyThumbprint, verifyWith } from './algorithms.js';
 import { verifyContentDigest } from './content-digest.js';
 import {
@@ -228,7 +229,8 @@ function check(request: SignedRequest, publicKey: KeyObject, options: VerifyRequ
       try {
         first = await store.once(key, ttlMs);
       } catch (error) {
-        throw new AttestationError('ERR_POSSESSION', 'the nonce store failed; the nonce could not be checked', { cause: error });
+        // The store failing says nothing about the client: unavailable (503), as for the jti replay store.
+        throw storeUnavailable(error, 'the nonce store failed; the nonce could not be checked');
       }
       if (first !== true) refuse('the nonce has been used before');
     },

@@ -212,6 +212,17 @@ describe('possession in the core', () => {
     expect(codeOf(await possession.check({ ...request, body: Buffer.from('{"pay":1}'), bodyMayFollow: true }))).toBe('ERR_POSSESSION');
   });
 
+  it('a failing nonce store is 503 with Retry-After (not the client at fault); a signature without a nonce needs no store', async () => {
+    const { privateKey, token } = enclave(local.maa);
+    const nonceStore = { once: () => Promise.reject(new Error('redis down')) };
+    const possession = gate({ possession: { authority: AUTHORITY, nonceStore } });
+    const request = plain({ authorization: `Bearer ${token}` });
+    const outcome = await possession.check(signed(request, BEARER_COMPONENTS, privateKey, { nonce: 'n-1' }));
+    expect(outcome).toMatchObject({ ok: false, status: 503, problem: { code: 'ERR_REPLAY_STORE_UNAVAILABLE' } });
+    expect(outcome.ok === false && outcome.headers['retry-after']).toBeTruthy();
+    expect(codeOf(await possession.check(signed(request, BEARER_COMPONENTS, privateKey)))).toBe('accepted');
+  });
+
   it('uses the configured authority, not the one the request names', async () => {
     const { privateKey, token } = enclave(local.maa);
     const request = signed(plain({ authorization: `Bearer ${token}` }, { authority: 'other.example' }), BEARER_COMPONENTS, privateKey);

@@ -8,6 +8,7 @@ import { verifyRequestSignature, type SignedRequest, type VerifyRequestSignature
 import { fixtureJson } from '../helpers/fixtures.js';
 import { signatureHeaders } from '../helpers/sign.js';
 import { keyCases, memoryNonceStore, outcome, refusal } from './helpers.js';
+import { asyncRefusalOf } from '../helpers/outcome.js';
 
 const KEYS = keyCases();
 const EC = KEYS[0]!;
@@ -356,9 +357,13 @@ describe('verifyRequestSignature: refusals, always ERR_POSSESSION', () => {
         throw new Error('redis down');
       },
     };
-    expect(await refusal(() => check(signed('GET', 'https://rp.example.com/'), EC.publicKey, { nonceStore: broken }))).toMatch(
-      /nonce store failed/,
+    // A failing store is not the client's fault: unavailable (503), as for the jti replay store.
+    const error = await asyncRefusalOf(
+      () => check(signed('GET', 'https://rp.example.com/'), EC.publicKey, { nonceStore: broken }),
+      'ERR_REPLAY_STORE_UNAVAILABLE',
     );
+    expect(error.message).toMatch(/nonce store failed/);
+    expect(error.status).toBe(503);
   });
 
   it('refuses wrong options with ERR_CONFIG_INVALID', async () => {
