@@ -174,7 +174,7 @@ export const ERROR_TABLE = {
   },
   ERR_CONFIG_INVALID: {
     status: 500,
-    when: 'wrong options: thrown at construction, and by `verify` only for an invalid per-call `policy` (compile it once with `compilePolicy`)',
+    when: 'wrong options: thrown at construction, and by `verify` only for an invalid per-call `policy` (compile it once with `compilePolicy`) or `signatureThread`',
     clientText: 'The attestation gate is misconfigured',
     bearerError: undefined,
     hint: undefined,
