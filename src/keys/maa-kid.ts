@@ -2,6 +2,7 @@
  * How MAA names its token-signing keys, and how to hand MAA's certificates to Node safely.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { pemCertificate } from '../util/pem.js';
 
 // MAA hashes the PEM text with its C-string terminator: the same 32 bytes go into the report data of the
 // enclave quote embedded in the signing certificate, so the kid is tied to what the enclave attested.
@@ -42,6 +43,5 @@ export function certificateToPem(base64Der: string): string {
   if (base64Der.length === 0 || !BASE64.test(base64Der)) {
     throw new TypeError('certificate is not standard base64 DER');
   }
-  const lines = base64Der.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
+  return pemCertificate(base64Der);
 }

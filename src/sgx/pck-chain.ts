@@ -15,6 +15,7 @@
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { DerError, findExtension } from '../util/der.js';
+import { pemCertificate } from '../util/pem.js';
 import { readBasicConstraints, type BasicConstraints } from './der-fields.js';
 import { INTEL_SGX_ROOT_CA_SPKI_SHA256, INTEL_SGX_ROOT_CA_SUBJECT, spkiSha256 } from './intel-root.js';
 
@@ -121,7 +122,7 @@ function basicConstraints(der: Buffer, what: string): BasicConstraints | undefin
  */
 export function parseDerCertificate(der: Buffer): X509Certificate | undefined {
   try {
-    const certificate = new X509Certificate(`-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n`);
+    const certificate = new X509Certificate(pemCertificate(der.toString('base64')));
     return certificate.raw.equals(der) ? certificate : undefined;
   } catch {
     return undefined;
