@@ -13,7 +13,7 @@ export { createVerifier, type Verifier, type VerifyOptions } from './verify/veri
 export type { SignatureThread } from './verify/signature.js';
 export { verifyAttestationToken } from './verify/one-shot.js';
 export type { VerifierOptions, IssuerConfig, JsonWebKeySet } from './verify/options.js';
-export type { IssuerResolver } from './verify/tenant-issuers.js';
+export type { IssuerResolver } from './verify/options.js';
 export type { VerifiedAttestation } from './verify/result.js';
 export type { SigningAlgorithm } from './token/header.js';
 export type { EnclaveReport, KeyReport, KeyStatus } from './keys/signing-key.js';

@@ -9,7 +9,6 @@ import { collateralShapeProblem } from '../sgx/collateral.js';
 import { refuseRenamed, resolveNow } from '../util/renamed.js';
 import { normalizeIssuer } from '../util/issuer-url.js';
 import { isList } from '../util/own.js';
-import type { IssuerResolver } from './tenant-issuers.js';
 import { DEFAULT_TOKEN_CACHE, type TokenCacheOptions } from './token-cache.js';
 
 /** A JWKS as MAA's `/certs` serves it: `{ keys: [{ kid, kty, x5c }] }`. */
@@ -23,6 +22,17 @@ export interface JsonWebKeySet {
  * carries a quote from a matching MAA enclave, binding that key, are used).
  */
 export type IssuerConfig = string | { readonly issuer: string; readonly jwks?: JsonWebKeySet; readonly signer?: SignerPin };
+
+/**
+ * Answers whether a token's issuer is trusted: its configuration (a URL string, or `{ issuer, jwks?,
+ * signer? }` as in a static list) or undefined. Asked only with a well-formed `https` issuer (or a
+ * loopback `http` one under `allowInsecureLoopback`) already in normalised form; the answer's issuer is
+ * normalised the same way and must equal it. `signal` aborts when `fetchTimeoutMs` has passed.
+ */
+export type IssuerResolver = (
+  issuer: string,
+  context: { readonly signal: AbortSignal },
+) => IssuerConfig | undefined | Promise<IssuerConfig | undefined>;
 
 export interface VerifierOptions {
   /**

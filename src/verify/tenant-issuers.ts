@@ -7,18 +7,7 @@ import { LRUCache } from 'lru-cache';
 import { AttestationError, quote } from '../errors.js';
 import type { KeySource } from '../keys/signing-key.js';
 import { normalizeIssuer } from '../util/issuer-url.js';
-import { resolveIssuerEntry, type IssuerConfig, type ResolvedIssuer } from './options.js';
-
-/**
- * Answers whether a token's issuer is trusted: its configuration (a URL string, or `{ issuer, jwks?,
- * signer? }` as in a static list) or undefined. Asked only with a well-formed `https` issuer (or a
- * loopback `http` one under `allowInsecureLoopback`) already in normalised form; the answer's issuer is
- * normalised the same way and must equal it. `signal` aborts when `fetchTimeoutMs` has passed.
- */
-export type IssuerResolver = (
-  issuer: string,
-  context: { readonly signal: AbortSignal },
-) => IssuerConfig | undefined | Promise<IssuerConfig | undefined>;
+import { type IssuerConfig, type IssuerResolver, resolveIssuerEntry, type ResolvedIssuer } from './options.js';
 
 /** The key sources a verifier looks issuers up in: a fixed map, or the run-time registry below. */
 export interface IssuerSources {
