@@ -37,15 +37,6 @@ export function bindingNonce(attestation: VerifiedAttestation, options: BindingO
 }
 
 /**
- * Binds an attestation to a challenge this relying party issued: the enclave put the nonce in the
- * runtime data it sent to MAA, so the token cannot predate the challenge. Checks {@link bindingNonce},
- * failing closed, then consumes that nonce, once.
- */
-export async function checkBinding(attestation: VerifiedAttestation, options: BindingOptions): Promise<void> {
-  await options.challenges.consume(bindingNonce(attestation, options));
-}
-
-/**
  * How long past the last instant a token is accepted its `jti` is still remembered: covers the time
  * between the time check and the store's write, and a store whose clock runs slightly ahead.
  */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
-import { checkBinding } from '../../src/verify/bind.js';
+import { consumeBinding } from '../helpers/binding.js';
 import { createChallengeStore } from '../../src/binding/challenges.js';
 import type { Verifier } from '../../src/index.js';
 import { compilePolicy, evaluatePolicy } from '../../src/policy/index.js';
@@ -212,10 +212,10 @@ describe('maa.mint(claims, { type }): realistic tokens of every type', () => {
     const nonce = 'c'.repeat(43);
     const token = maa.mint({ 'x-ms-runtime': { 'client-payload': { nonce: Buffer.from(nonce).toString('base64') } } }, { type: 'azurevm' });
     const consumed: string[] = [];
-    await checkBinding(await verifier.verify(token), { challenges: { consume: async (value) => void consumed.push(value) } });
+    await consumeBinding(await verifier.verify(token), { challenges: { consume: async (value) => void consumed.push(value) } });
     expect(consumed).toEqual([nonce]);
     await expect(
-      checkBinding(await verifier.verify(maa.mint({}, { type: 'azurevm' })), { challenges: { consume: async () => undefined } }),
+      consumeBinding(await verifier.verify(maa.mint({}, { type: 'azurevm' })), { challenges: { consume: async () => undefined } }),
     ).rejects.toMatchObject({
       code: 'ERR_BINDING_MISMATCH',
     });
@@ -231,8 +231,8 @@ describe('userDataFor: TDX and SEV-SNP user-data that binds a challenge', () => 
     const challenges = createChallengeStore();
     const direct = await challenges.issue();
     const tdx = await verifier.verify(maa.mint({ 'x-ms-runtime': { 'user-data': userDataFor(direct.nonce) } }, { type: 'tdxvm' }));
-    await checkBinding(tdx, { challenges });
-    await expect(checkBinding(tdx, { challenges })).rejects.toMatchObject({ code: 'ERR_REPLAY' });
+    await consumeBinding(tdx, { challenges });
+    await expect(consumeBinding(tdx, { challenges })).rejects.toMatchObject({ code: 'ERR_REPLAY' });
     const nested = await challenges.issue();
     const guest = await verifier.verify(
       maa.mint(
@@ -240,7 +240,7 @@ describe('userDataFor: TDX and SEV-SNP user-data that binds a challenge', () => 
         { type: 'azurevm', isolationTee: 'tdxvm' },
       ),
     );
-    await checkBinding(guest, { challenges });
+    await consumeBinding(guest, { challenges });
     await expect(challenges.consume(nested.nonce)).rejects.toMatchObject({ code: 'ERR_REPLAY' });
   });
 });

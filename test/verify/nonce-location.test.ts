@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { consumeBinding } from '../helpers/binding.js';
 import { createChallengeStore } from '../../src/binding/challenges.js';
-import { checkBinding, type NonceConsumer } from '../../src/verify/bind.js';
+import type { NonceConsumer } from '../../src/verify/bind.js';
 import { findChallengeNonce } from '../../src/verify/nonce-location.js';
 import { AttestationError } from '../../src/errors.js';
 import { createVerifier } from '../../src/index.js';
@@ -52,9 +53,9 @@ describe('guest attestation (azurevm): the nonce in x-ms-runtime.client-payload'
     const attestation = await realToken(`${AKS_2022}.jwt`);
     expect(findChallengeNonce(attestation)).toEqual({ nonce: '1234', location: 'x-ms-runtime.client-payload.nonce' });
     const challenges = consumer('1234');
-    await checkBinding(attestation, { challenges });
+    await consumeBinding(attestation, { challenges });
     expect(challenges.used).toEqual(['1234']);
-    await expect(checkBinding(attestation, { challenges: consumer('12345') })).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
+    await expect(consumeBinding(attestation, { challenges: consumer('12345') })).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
   });
 
   it('reads a configured client-payload member', () => {
@@ -98,8 +99,8 @@ describe('TDX and SEV-SNP runtime data', () => {
         attestationType: type,
         claims: { 'x-ms-attestation-type': type, 'x-ms-runtime': { 'user-data': userData } },
       } as unknown as VerifiedAttestation;
-      await checkBinding(attestation, { challenges });
-      await expect(checkBinding(attestation, { challenges })).rejects.toMatchObject({ code: 'ERR_REPLAY' });
+      await consumeBinding(attestation, { challenges });
+      await expect(consumeBinding(attestation, { challenges })).rejects.toMatchObject({ code: 'ERR_REPLAY' });
       await expect(challenges.consume(nonce)).rejects.toMatchObject({ code: 'ERR_REPLAY' });
     }
   });
@@ -125,7 +126,7 @@ describe('TDX and SEV-SNP runtime data', () => {
     const raw = Buffer.concat([Buffer.from(nonce, 'base64url'), Buffer.alloc(32)])
       .toString('hex')
       .toUpperCase();
-    await expect(checkBinding(tdx({ 'user-data': raw }), { challenges })).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
+    await expect(consumeBinding(tdx({ 'user-data': raw }), { challenges })).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
   });
 });
 

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkBinding, type NonceConsumer } from '../../src/verify/bind.js';
+import { consumeBinding } from '../helpers/binding.js';
+import type { NonceConsumer } from '../../src/verify/bind.js';
 import { readRuntimeData, runtimeKeyOf } from '../../src/claims/runtime-data.js';
 import { AttestationError } from '../../src/errors.js';
 import { createVerifier, type Verifier } from '../../src/index.js';
@@ -61,7 +62,7 @@ describe('runtime data in real MAA tokens', () => {
   });
 });
 
-describe('checkBinding: the token is bound to a challenge this relying party issued', () => {
+describe('binding: the token is bound to a challenge this relying party issued', () => {
   let maa: TestAttestationService;
   let verifier: Verifier;
   useLocalMaa((service, trusting) => ((maa = service), (verifier = trusting)));
@@ -72,47 +73,47 @@ describe('checkBinding: the token is bound to a challenge this relying party iss
   it('consumes the nonce carried in JSON runtime data, once', async () => {
     const challenges = consumer(nonce);
     const attestation = await bound(JSON.stringify({ nonce }));
-    await checkBinding(attestation, { challenges });
+    await consumeBinding(attestation, { challenges });
     expect(challenges.used.has(nonce)).toBe(true);
-    await expect(checkBinding(attestation, { challenges })).rejects.toMatchObject({ code: 'ERR_REPLAY' });
+    await expect(consumeBinding(attestation, { challenges })).rejects.toMatchObject({ code: 'ERR_REPLAY' });
   });
 
   it('accepts a nonce sent as its 32 raw bytes', async () => {
     const raw = Buffer.alloc(32, 7);
     const challenges = consumer(raw.toString('base64url'));
-    await checkBinding(await bound(raw), { challenges });
+    await consumeBinding(await bound(raw), { challenges });
     expect(challenges.used.size).toBe(1);
   });
 
   it('reads the nonce from a configured member', async () => {
     const challenges = consumer(nonce);
-    await checkBinding(await bound(JSON.stringify({ challenge: nonce })), { challenges, nonceField: 'challenge' });
+    await consumeBinding(await bound(JSON.stringify({ challenge: nonce })), { challenges, nonceField: 'challenge' });
     expect(challenges.used.size).toBe(1);
   });
 
   it('refuses an unknown nonce', async () => {
     await expect(
-      checkBinding(await bound(JSON.stringify({ nonce: 'never-issued' })), { challenges: consumer(nonce) }),
+      consumeBinding(await bound(JSON.stringify({ nonce: 'never-issued' })), { challenges: consumer(nonce) }),
     ).rejects.toMatchObject({ code: 'ERR_BINDING_MISMATCH' });
   });
 
   it('refuses runtime data the report data does not bind', async () => {
     const claims = { ...runtimeDataClaims(JSON.stringify({ nonce })), 'x-ms-sgx-report-data': 'ab'.repeat(64) };
     const challenges = consumer(nonce);
-    await expect(checkBinding(await verifier.verify(maa.mint(claims)), { challenges })).rejects.toMatchObject({
+    await expect(consumeBinding(await verifier.verify(maa.mint(claims)), { challenges })).rejects.toMatchObject({
       code: 'ERR_BINDING_MISMATCH',
     });
     expect(challenges.used.size).toBe(0);
   });
 
   it('refuses a token without runtime data, or without a nonce in it: nothing fails open', async () => {
-    await expect(checkBinding(await verifier.verify(maa.mint()), { challenges: consumer(nonce) })).rejects.toMatchObject({
+    await expect(consumeBinding(await verifier.verify(maa.mint()), { challenges: consumer(nonce) })).rejects.toMatchObject({
       code: 'ERR_BINDING_MISMATCH',
     });
-    await expect(checkBinding(await bound(JSON.stringify({ other: 1 })), { challenges: consumer(nonce) })).rejects.toMatchObject({
+    await expect(consumeBinding(await bound(JSON.stringify({ other: 1 })), { challenges: consumer(nonce) })).rejects.toMatchObject({
       code: 'ERR_BINDING_MISMATCH',
     });
-    await expect(checkBinding(await bound('not json, not 32 bytes'), { challenges: consumer(nonce) })).rejects.toMatchObject({
+    await expect(consumeBinding(await bound('not json, not 32 bytes'), { challenges: consumer(nonce) })).rejects.toMatchObject({
       code: 'ERR_BINDING_MISMATCH',
     });
   });
