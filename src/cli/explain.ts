@@ -16,6 +16,7 @@ import {
   type IsolationTeeType,
 } from '../claims/catalog.js';
 import { own, ownPath } from '../util/own.js';
+import { UNKNOWN_FLAGS_RULE } from '../policy/guard.js';
 import { IDENTITY_RULES } from '../policy/identity.js';
 import { shorthandMemberOf } from '../policy/shorthand.js';
 import { printable } from './format.js';
@@ -126,6 +127,12 @@ const ALLOWED_BY: Readonly<Record<ExplainedFlag['role'], string>> = {
   migration: 'a policy refuses it unless allowMigration',
   integrity: 'a policy may pin it',
 };
+
+/** For an azurevm token on an isolation TEE this library does not read: what a policy does with it. */
+export function unknownTeeWarning(explanation: TypeExplanation | undefined): string | undefined {
+  if (explanation?.attestationType !== 'azurevm' || explanation.isolationTee !== undefined) return undefined;
+  return `${ISOLATION_TEE}.x-ms-attestation-type is not ${ISOLATION_TEE_TYPES.join(' or ')}: ${UNKNOWN_FLAGS_RULE}`;
+}
 
 /** The observation `inspect` makes about a dangerous flag. */
 export function describeFlag(flag: ExplainedFlag): string {

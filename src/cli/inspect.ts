@@ -7,7 +7,6 @@
  */
 import { parseArgs } from 'node:util';
 import { MAA_DEFAULT_POLICY_HASHES } from '../claims/attestation.js';
-import { ISOLATION_TEE, ISOLATION_TEE_TYPES } from '../claims/catalog.js';
 import { AttestationError, isAttestationError, type AttestationErrorCode } from '../errors.js';
 import { DEFAULT_MAX_TOKEN_BYTES } from '../token/parse.js';
 import { isJsonObject, own } from '../util/own.js';
@@ -15,8 +14,9 @@ import { normalizeIssuer } from '../util/issuer-url.js';
 import { DEFAULT_ALGORITHMS, DEFAULT_CLOCK_TOLERANCE } from '../verify/options.js';
 import { judgeToken, type Finding, type JudgeOptions, type Stage } from '../verify/rules.js';
 import { isNumericDate } from '../verify/time.js';
+import { UNKNOWN_FLAGS_RULE } from '../policy/guard.js';
 import { displayValue, isoSeconds, printable, printableName, relativeTime, safeJson, shorten, table, utcIso } from './format.js';
-import { describeFlag, explainType, renderExplanation, type TypeExplanation } from './explain.js';
+import { describeFlag, explainType, renderExplanation, type TypeExplanation, unknownTeeWarning } from './explain.js';
 import { type CliIo, parsingArgs, parseDateOption, readTokenArgument, tokenReadLimit, UsageError } from './input.js';
 import { claimMeaning, LEGACY_ALIASES } from './meanings.js';
 
@@ -219,15 +219,11 @@ function adviseEvidence(
   if (explanation === undefined && typeof attestationType === 'string' && attestationType !== '') {
     sink.warn(
       'evidence',
-      `attestation type ${show(attestationType)}: no typed view, only the common claims are checked; a policy refuses it unless allowDebug (its debug flag is unknown)`,
+      `attestation type ${show(attestationType)}: no typed view, only the common claims are checked; ${UNKNOWN_FLAGS_RULE}`,
     );
   }
-  if (explanation?.attestationType === 'azurevm' && explanation.isolationTee === undefined) {
-    sink.warn(
-      'evidence',
-      `${ISOLATION_TEE}.x-ms-attestation-type is not ${ISOLATION_TEE_TYPES.join(' or ')}: its debug flags are unknown, so a policy refuses it unless allowDebug`,
-    );
-  }
+  const unknownTee = unknownTeeWarning(explanation);
+  if (unknownTee !== undefined) sink.warn('evidence', unknownTee);
   for (const flag of explanation?.flags ?? []) if (flag.dangerous) sink.warn('evidence', describeFlag(flag));
 
   const legacy = Object.keys(LEGACY_ALIASES).filter((name) => Object.hasOwn(payload, name));

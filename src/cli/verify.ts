@@ -17,7 +17,7 @@ import {
 } from '../index.js';
 import { ERROR_TABLE } from '../errors.js';
 import { isJsonObject } from '../util/own.js';
-import { describeFlag, explainType } from './explain.js';
+import { describeFlag, explainType, unknownTeeWarning } from './explain.js';
 import { displayValue, isoSeconds, printable, relativeTime, safeJson, table } from './format.js';
 import { type CliIo, parsingArgs, parseDateOption, readJsonFile, readTokenArgument, tokenReadLimit, UsageError } from './input.js';
 
@@ -117,8 +117,10 @@ function typedRows(prefix: string, view: object): string[][] {
 // The catalogue's debug and migration flags, as inspect reads them: every type's, the guest's own and
 // its isolation TEE's, so this list cannot fall behind the guard's.
 function debugWarnings(result: VerifiedAttestation): string[] {
-  const flags = explainType(result.claims)?.flags ?? [];
-  const warnings = flags.filter((flag) => flag.dangerous && flag.role !== 'integrity').map(describeFlag);
+  const explanation = explainType(result.claims);
+  const warnings = (explanation?.flags ?? []).filter((flag) => flag.dangerous && flag.role !== 'integrity').map(describeFlag);
+  const unknownTee = unknownTeeWarning(explanation);
+  if (unknownTee !== undefined) warnings.push(unknownTee);
   if (result.nonce !== undefined) warnings.push('nonce: NOT inside the quote, it proves nothing about the enclave');
   return warnings;
 }

@@ -62,6 +62,13 @@ function checksOf(claims: readonly [string, ClaimSpec][], options: GuardOptions)
 
 const PASS: Check = () => true;
 
+/**
+ * What the guard does with a TEE whose flags the catalogue does not know, said to a person (`inspect`,
+ * `verify`'s warnings): only a policy opting out of both guards accepts it.
+ */
+export const UNKNOWN_FLAGS_RULE =
+  'its debug and migration flags are unknown to this library, so a policy refuses it unless it sets both allowDebug: true and allowMigration: true';
+
 // A type whose flags the catalogue does not know is refused by either guard: whether it can be debugged
 // or migrated is unknown, and an unread flag must not pass as a safe one. Only a policy that allows both
 // accepts it.

@@ -173,6 +173,20 @@ describe('inspect: tokens a verifier must refuse', () => {
     expect(stdout).toMatch(/x-ms-isolation-tee\.x-ms-sevsnpvm-is-debuggable\s+true\s+true = debug guest/);
   });
 
+  it('an azurevm token on an isolation TEE, and a type, this library does not read: refused unless both guards are off', async () => {
+    const onCca = craft(
+      { alg: 'RS256', kid: 'k' },
+      { iss: 'https://a.attest.azure.net', 'x-ms-attestation-type': 'azurevm', 'x-ms-isolation-tee': { 'x-ms-attestation-type': 'cca' } },
+    );
+    expect((await cli(['inspect', onCca])).stdout).toMatch(
+      /warn\s+x-ms-isolation-tee\.x-ms-attestation-type is not sevsnpvm or tdxvm: .* unless it sets both allowDebug: true and allowMigration: true/,
+    );
+    const unknownType = craft({ alg: 'RS256', kid: 'k' }, { iss: 'https://a.attest.azure.net', 'x-ms-attestation-type': 'cca' });
+    expect((await cli(['inspect', unknownType])).stdout).toMatch(
+      /warn\s+attestation type "cca": no typed view, .* unless it sets both allowDebug: true and allowMigration: true/,
+    );
+  });
+
   it('escapes control characters a token carries, so it cannot rewrite the terminal', async () => {
     const token = craft({ alg: 'RS256', kid: '\u001b[2J' }, { iss: 'https://a.attest.azure.net', '\u001b]0;x\u0007': '\u009b31m\u202e' });
     const { code, stdout } = await cli(['inspect', token]);

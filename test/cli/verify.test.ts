@@ -209,6 +209,15 @@ describe('verify against a local MAA instance (URL issuer)', () => {
     expect((await cli(['verify', migratable, '--issuer', maa.issuer, '--allow-insecure-loopback'])).stdout).toContain('allowMigration');
   });
 
+  it('warns that a confidential VM on an isolation TEE it does not read is refused by any guarded policy', async () => {
+    const onCca = maa.mint({ 'x-ms-isolation-tee': { 'x-ms-attestation-type': 'cca' } }, { type: 'azurevm' });
+    const { code, stdout } = await cli(['verify', onCca, '--issuer', maa.issuer, '--allow-insecure-loopback']);
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      'warn  x-ms-isolation-tee.x-ms-attestation-type is not sevsnpvm or tdxvm: its debug and migration flags are unknown to this library, so a policy refuses it unless it sets both allowDebug: true and allowMigration: true',
+    );
+  });
+
   it("warns of every flag the catalogue calls dangerous, the guest's own included", async () => {
     const kernelDebug = maa.mint({ 'x-ms-azurevm-kerneldebug-enabled': true }, { type: 'azurevm', isolationTee: 'tdxvm' });
     const { stdout } = await cli(['verify', kernelDebug, '--issuer', maa.issuer, '--allow-insecure-loopback']);
