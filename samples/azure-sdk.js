@@ -13,6 +13,7 @@ import { AttestationClient } from '@azure/attestation';
 import { challengeHandler, createChallengeStore, createVerifier, getAttestation, requireAttestation } from 'attestation-gate';
 import { createAttestedFetch } from 'attestation-gate/client';
 import { createBindingRuntimeData, createSgxQuote, createTestAttestationService } from 'attestation-gate/testing';
+import { isMain } from './trust.js';
 
 /** The enclave under test: who signed it, what it measures, its product and security version. */
 const ENCLAVE = {
@@ -79,6 +80,6 @@ async function main() {
   }
 }
 
-if (process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
+if (isMain(import.meta.url)) {
   await main();
 }

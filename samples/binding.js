@@ -8,6 +8,7 @@ import express from 'express';
 import { challengeHandler, createChallengeStore, createVerifier, getAttestation, requireAttestation } from 'attestation-gate';
 import { createAttestedFetch } from 'attestation-gate/client';
 import { createTestAttestationService, DEFAULT_MRSIGNER, runtimeDataClaims } from 'attestation-gate/testing';
+import { isMain } from './trust.js';
 
 /** The relying party: /challenge issues nonces, /session needs a fresh bound token, /data a signed request. */
 export function createBindingApp({ verifier, challenges, mrsigner, onRefusal }) {
@@ -65,6 +66,6 @@ async function main() {
   }
 }
 
-if (process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
+if (isMain(import.meta.url)) {
   await main();
 }

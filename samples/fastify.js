@@ -3,7 +3,7 @@
 //   MAA_ISSUER=https://<name>.<region>.attest.azure.net MRSIGNER=<hex> node samples/fastify.js
 import Fastify from 'fastify';
 import attestationGate from 'attestation-gate/fastify';
-import { trust } from './trust.js';
+import { announce, isMain, trust } from './trust.js';
 
 /** /secrets for production enclaves of one signer; /admin for the same signer at a higher security version. */
 export async function createApp({ verifier, mrsigner, minSvn = 1, adminSvn = 5, onRefusal }) {
@@ -31,13 +31,9 @@ async function main() {
     onRefusal: (error, request) => request.log.warn(`refused: ${error.code} ${error.message}`),
   });
   const address = await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' });
-  console.log(`relying party (Fastify) on ${address}, trusting ${issuer}`);
-  if (maa !== undefined) console.log(`try: curl -H "Authorization: Bearer ${maa.mint()}" ${address}/secrets`);
-  const stop = () => app.close().then(() => maa?.close());
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  announce({ framework: 'Fastify', url: address, issuer, maa, close: () => app.close() });
 }
 
-if (process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
+if (isMain(import.meta.url)) {
   await main();
 }

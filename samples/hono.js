@@ -5,7 +5,7 @@
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createFetchGate } from 'attestation-gate/fetch';
-import { trust } from './trust.js';
+import { announce, isMain, trust } from './trust.js';
 
 /** Hono middleware over a fetch gate: refusals are the gate's ready Response; the attestation goes in c.var. */
 export function requireAttestation(options) {
@@ -40,14 +40,11 @@ async function main() {
     onRefusal: (error, request) => console.error(`refused ${request.method} ${request.url}: ${error.code} ${error.message}`),
   });
   const server = serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 3000), hostname: '127.0.0.1' }, ({ port }) => {
-    console.log(`relying party (Hono) on http://127.0.0.1:${port}, trusting ${issuer}`);
-    if (maa !== undefined) console.log(`try: curl -H "Authorization: Bearer ${maa.mint()}" http://127.0.0.1:${port}/secrets`);
+    const url = `http://127.0.0.1:${port}`;
+    announce({ framework: 'Hono', url, issuer, maa, close: () => new Promise((resolve) => server.close(resolve)) });
   });
-  const stop = () => server.close(() => maa?.close());
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
 }
 
-if (process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
+if (isMain(import.meta.url)) {
   await main();
 }

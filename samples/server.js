@@ -3,7 +3,7 @@
 //   MAA_ISSUER=https://<name>.<region>.attest.azure.net MRSIGNER=<hex> node samples/server.js
 import express from 'express';
 import { getAttestation, requireAttestation } from 'attestation-gate';
-import { trust } from './trust.js';
+import { announce, isMain, trust } from './trust.js';
 
 /**
  * Builds the app. `policies.enclave` gates /secrets (production enclaves of one signer);
@@ -35,15 +35,11 @@ async function main() {
     onRefusal: (error, req) => console.error(`refused ${req.method} ${req.url}: ${error.code} ${error.message}`),
   });
   const server = app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
-    const { port } = server.address();
-    console.log(`relying party on http://127.0.0.1:${port}, trusting ${issuer}`);
-    if (maa !== undefined) console.log(`try: curl -H "Authorization: Bearer ${maa.mint()}" http://127.0.0.1:${port}/secrets`);
+    const url = `http://127.0.0.1:${server.address().port}`;
+    announce({ framework: 'Express', url, issuer, maa, close: () => new Promise((resolve) => server.close(resolve)) });
   });
-  const stop = () => server.close(() => maa?.close());
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
 }
 
-if (process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
+if (isMain(import.meta.url)) {
   await main();
 }
