@@ -4,11 +4,10 @@
  * from their own modules, by the library and by tests alike.
  */
 import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { root, sourceProgram } from './program.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 /** Package entry points of their own (package.json "exports"), public in full. */
 const ENTRY_POINTS = new Set(['testing', 'client']);
 
@@ -19,15 +18,7 @@ const barrels = readdirSync(`${root}src`, { withFileTypes: true })
 
 function internalsInBarrels(): string[] {
   const rootIndex = `${root}src/index.ts`;
-  const program = ts.createProgram([rootIndex, ...barrels], {
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    target: ts.ScriptTarget.ES2022,
-    strict: true,
-    skipLibCheck: true,
-    types: ['node'],
-    noEmit: true,
-  });
+  const program = sourceProgram([rootIndex, ...barrels]);
   const checker = program.getTypeChecker();
   const resolve = (symbol: ts.Symbol) => (symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol);
   const exportsOf = (file: string) => checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(file)!)!);

@@ -5,11 +5,10 @@
  * need the file in the TypeScript project).
  */
 import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { root } from './program.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 let eslint: ESLint;
 
 beforeAll(() => {

@@ -2,11 +2,10 @@
  * Every type a public signature names is itself exported from some entry point: a user can name each
  * option and result type they are handed (api-extractor's "forgotten export", checked with the compiler).
  */
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { root, sourceProgram } from './program.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 /**
  * Named on purpose without being exported: `Attestation` is the result class, whose public shape is the
  * exported `VerifiedAttestation`; `Next` is a framework's `(error?) => void` callback, which any function
@@ -31,14 +30,7 @@ function where(node: ts.Node): string {
 }
 
 function forgottenExports(): string[] {
-  const program = ts.createProgram(ENTRY_POINTS, {
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    target: ts.ScriptTarget.ES2022,
-    strict: true,
-    skipLibCheck: true,
-    types: ['node'],
-  });
+  const program = sourceProgram(ENTRY_POINTS);
   const checker = program.getTypeChecker();
   const exported = new Set<ts.Symbol>();
   const resolve = (symbol: ts.Symbol) => (symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol);
