@@ -23,14 +23,14 @@ const ZERO_LENGTH = /^0+$/;
 
 /**
  * Whether a body may follow the headers, from the protocol alone (RFC 9112 §6.3, RFC 9113 §8.1):
- * HTTP/1.x has a body exactly when `Content-Length` is non-zero or `Transfer-Encoding` is present;
- * HTTP/2 needs neither, so without a zero `Content-Length` a body may follow unless the stream ended
- * with its headers.
+ * HTTP/1.x has a body exactly when `Transfer-Encoding` is present (it overrides any `Content-Length`)
+ * or `Content-Length` is non-zero; HTTP/2 needs neither, so without a zero `Content-Length` a body may
+ * follow unless the stream ended with its headers.
  */
 export function nodeBodyMayFollow(req: NodeRequestLike): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return true;
   const length = req.headers['content-length'];
   if (length !== undefined) return !(typeof length === 'string' && ZERO_LENGTH.test(length.trim()));
-  if (req.headers['transfer-encoding'] !== undefined) return true;
   if ((req.httpVersionMajor ?? 1) < 2) return false;
   return req.stream?.endAfterHeaders !== true;
 }

@@ -9,6 +9,8 @@ describe('nodeBodyMayFollow: may a body the gate cannot see follow the headers?'
     ['HTTP/1.1 Content-Length: 00', 1, { 'content-length': '00' }, undefined, false],
     ['HTTP/1.1 Content-Length: 12', 1, { 'content-length': '12' }, undefined, true],
     ['HTTP/1.1 chunked', 1, { 'transfer-encoding': 'chunked' }, undefined, true],
+    // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length (Node refuses both unless insecureHTTPParser).
+    ['HTTP/1.1 Content-Length: 0 with chunked', 1, { 'content-length': '0', 'transfer-encoding': 'chunked' }, undefined, true],
     ['HTTP/2 without Content-Length, stream open', 2, {}, { endAfterHeaders: false }, true],
     ['HTTP/2 without Content-Length, stream state unknown', 2, {}, undefined, true],
     ['HTTP/2 without Content-Length, END_STREAM with the headers', 2, {}, { endAfterHeaders: true }, false],
