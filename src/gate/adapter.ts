@@ -6,7 +6,7 @@
  */
 import { AttestationError } from '../errors.js';
 import { buildGate } from './gate.js';
-import { resolveGateOptions } from './options.js';
+import { invalid, isObject, resolveGateOptions } from './options.js';
 import type { GateRefused, GateRequest, PossessionOptions, RequestGate, RequestGateOptions, TokenSources } from './types.js';
 
 /** Gate options as an adapter takes them: callbacks get `Native`, the framework's request or context. */
@@ -27,31 +27,27 @@ export interface AdapterPossessionOptions<Native> extends PossessionOptions {
   readonly body?: (request: Native) => Uint8Array | undefined;
 }
 
-function invalid(message: string): never {
-  throw new AttestationError('ERR_CONFIG_INVALID', message);
-}
-
 /** Builds the gate from adapter options, checked once (ERR_CONFIG_INVALID); `original` carries the native request. */
 export function adapterGate<Native>(options: AdapterGateOptions<Native>, name: string): RequestGate {
   if (typeof options !== 'object' || options === null) invalid(`${name} needs { verifier, policy }`);
   const { token, onRefusal, possession } = options;
-  if (token?.from !== undefined && typeof token.from !== 'function') invalid('token.from must be a function');
-  if (onRefusal !== undefined && typeof onRefusal !== 'function') invalid('onRefusal must be a function');
-  if (possession?.body !== undefined && typeof possession.body !== 'function')
+  // Only well-formed options are rewrapped (callbacks to receive the native request, the body reader
+  // taken out); anything else goes to the gate's checks as it came, so it is refused there, not hidden.
+  if (isObject(possession) && possession!.body !== undefined && typeof possession!.body !== 'function')
     invalid('possession.body must be a function returning the raw body');
-  const { body: _body, ...gatePossession } = possession ?? {};
-  const from = token?.from;
+  const from = isObject(token) ? token!.from : undefined;
+  const { body: _body, ...gatePossession } = isObject(possession) ? possession! : {};
   return buildGate(
     resolveGateOptions(
       {
         ...options,
         token:
-          token === undefined
-            ? undefined
-            : { ...token, from: from === undefined ? undefined : (request: GateRequest) => from(request.original as Native) },
-        onRefusal: onRefusal === undefined ? undefined : (error, request) => onRefusal(error, request.original as Native),
-        possession: possession === undefined ? undefined : gatePossession,
-      },
+          typeof from === 'function'
+            ? { ...token, from: (request: GateRequest) => (from as (native: Native) => unknown)(request.original as Native) }
+            : token,
+        onRefusal: typeof onRefusal === 'function' ? (error, request) => onRefusal(error, request.original as Native) : onRefusal,
+        possession: isObject(possession) ? gatePossession : possession,
+      } as RequestGateOptions,
       name,
     ),
   );

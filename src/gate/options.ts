@@ -35,11 +35,11 @@ const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]{1,64}$/;
 /** RFC 6265 cookie-name (a token). */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/;
 
-function invalid(message: string): never {
+export function invalid(message: string): never {
   throw new AttestationError('ERR_CONFIG_INVALID', message);
 }
 
-function isObject(value: unknown): boolean {
+export function isObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null;
 }
 

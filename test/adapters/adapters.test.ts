@@ -8,6 +8,7 @@ import { createVerifier, type AttestationError, type Verifier } from '../../src/
 import attestationGate, { fastifyAttestation } from '../../src/adapters/fastify.js';
 import { createFetchGate } from '../../src/adapters/fetch.js';
 import { koaAttestation } from '../../src/adapters/koa.js';
+import { requireAttestation } from '../../src/express/middleware.js';
 import { createTestAttestationService, DEFAULT_MRSIGNER, type TestAttestationService } from '../../src/testing/index.js';
 
 let maa: TestAttestationService;
@@ -190,5 +191,28 @@ describe('attestation-gate/fetch', () => {
     const plain = createFetchGate({ verifier, policy });
     const outcome = await plain(new Request(url, { headers: twice }));
     expect(outcome.ok || outcome.error.code).toBe('ERR_REQUEST_INVALID');
+  });
+});
+
+describe('every adapter refuses options the core gate refuses, whatever their shape', () => {
+  const adapters = {
+    express: (options: object) => requireAttestation(options as never),
+    fastify: (options: object) => fastifyAttestation(options as never),
+    koa: (options: object) => koaAttestation(options as never),
+    fetch: (options: object) => createFetchGate(options as never),
+  };
+  it.each(Object.keys(adapters))('%s', (name) => {
+    const build = adapters[name as keyof typeof adapters];
+    for (const wrong of [
+      { token: 'x-attestation-token' },
+      { token: true },
+      { possession: null },
+      { possession: true },
+      { onRefusal: 'log' },
+    ]) {
+      expect(() => build({ verifier, policy, ...wrong }), JSON.stringify(wrong)).toThrow(
+        expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+      );
+    }
   });
 });
