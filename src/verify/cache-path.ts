@@ -45,8 +45,8 @@ export function tokenCachePath(resolved: ResolvedOptions, sources: IssuerSources
     const entry = memo.entry === undefined ? cache!.get(memo.digest) : cache!.recheck(memo.digest, memo.entry);
     memo.entry = entry;
     if (entry === undefined) return undefined;
-    // A run-time issuer whose answer has aged out is asked again, on the full path.
-    if (sources.trusts !== undefined && !sources.trusts(entry.result.issuer)) return undefined;
+    // A run-time issuer whose answer has aged out, or changed, is asked again, on the full path.
+    if (sources.trusts !== undefined && !sources.trusts(entry.result.issuer, entry.source)) return undefined;
     const now = resolved.now() / 1000;
     if (now < entry.validFrom || now >= entry.validUntil) {
       // Outside the span where the times certainly pass: the claims decide, with the precise code.

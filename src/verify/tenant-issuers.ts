@@ -16,10 +16,12 @@ export interface IssuerSources {
   /** Every source held now (warm-up, key status). */
   values(): Iterable<KeySource>;
   /**
-   * For a token cache hit: whether the issuer is still trusted without asking again. Absent for a fixed
-   * list, which never changes. False sends the token down the full path, which asks the resolver again.
+   * For a token cache hit: whether the issuer is still trusted, with the very key source the entry was
+   * verified with, without asking again. Absent for a fixed list, which never changes. False (the answer
+   * aged out, or the resolver now answers differently: another key set, a signer pin) sends the token
+   * down the full path, which asks the resolver again.
    */
-  trusts?(issuer: string): boolean;
+  trusts?(issuer: string, source: KeySource): boolean;
 }
 
 export interface TenantIssuersOptions {
@@ -82,8 +84,8 @@ export class TenantIssuers implements IssuerSources {
     return this.#answers.fetch(issuer).then((answer) => answer?.source ?? undefined);
   }
 
-  trusts(issuer: string): boolean {
-    return this.#answers.get(issuer)?.source != null;
+  trusts(issuer: string, source: KeySource): boolean {
+    return this.#answers.get(issuer)?.source === source;
   }
 
   *values(): Iterable<KeySource> {

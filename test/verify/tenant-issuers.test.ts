@@ -186,6 +186,22 @@ describe('bounds and ageing', () => {
     expect(verifier.keyStatus()).toHaveLength(0);
   });
 
+  it('does not serve a cached token once the resolver answers differently for its issuer (a signer pin added)', async () => {
+    let now = Date.now();
+    const tenant = tenants[0]!;
+    let pinned = false;
+    // Later the directory pins the MAA enclave's signer, which this test instance's keys cannot satisfy.
+    const resolver = (issuer: string) => (pinned ? { issuer, signer: { mrsigner: ['ab'.repeat(32)] } } : issuer);
+    const verifier = verifierWith(resolver, { issuerResolverMaxAgeSeconds: 60, now: () => now });
+    const token = tenant.mint();
+    await verifier.verify(token);
+    pinned = true;
+    now += 61_000;
+    expect(await codeOf(verifier, tenant.mint())).not.toBe('accepted');
+    expect(verifier.verifyCached(token)).toBeUndefined();
+    expect(await codeOf(verifier, token)).not.toBe('accepted');
+  });
+
   it('validates its options at construction', () => {
     const resolver = () => undefined;
     expect(() => createVerifier({ issuers: resolver, maxIssuers: 0 })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
