@@ -108,12 +108,16 @@ const MAA_DEFAULT_POLICY_HASH = 'bROrN897ZfWmWY2V0FLUlu3uwk5xatGnKYHn3zBbSlw';
  * shared instance cannot be given another policy). Each issues tokens for any TEE of its type, so a
  * relying party facing one of these hashes must pin the TEE itself.
  */
-export const MAA_DEFAULT_POLICY_HASHES: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  // 2020–2022; then, with x-ms-sgx-tcbidentifier "10", 2023–2024 (sharedeus, eus2).
-  sgx: Object.freeze([MAA_DEFAULT_POLICY_HASH, 'OwEvpSVEWA5eisCEncBt8NSZFLYDRKoLaoONPrZgoeY']),
-  // sharedwus 2022, sharedweu 2023, sharedeus2 2022 and 2024.
-  azurevm: Object.freeze(['wm9mHlvTU82e8UqoOy1Yj1FBRSNkfe99-69IYDq9eWs']),
-});
+export const MAA_DEFAULT_POLICY_HASHES: Readonly<Record<string, readonly string[]>> = Object.freeze(
+  // No prototype: the table is looked up by a token's own attestation type, and `constructor` or
+  // `__proto__` must find nothing rather than Object.prototype's members.
+  Object.assign(Object.create(null) as Record<string, readonly string[]>, {
+    // 2020–2022; then, with x-ms-sgx-tcbidentifier "10", 2023–2024 (sharedeus, eus2).
+    sgx: Object.freeze([MAA_DEFAULT_POLICY_HASH, 'OwEvpSVEWA5eisCEncBt8NSZFLYDRKoLaoONPrZgoeY']),
+    // sharedwus 2022, sharedweu 2023, sharedeus2 2022 and 2024.
+    azurevm: Object.freeze(['wm9mHlvTU82e8UqoOy1Yj1FBRSNkfe99-69IYDq9eWs']),
+  }),
+);
 
 /** Reads and checks a verified payload as an attestation result. Throws ERR_CLAIM_INVALID. */
 

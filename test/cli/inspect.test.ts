@@ -187,6 +187,20 @@ describe('inspect: tokens a verifier must refuse', () => {
     );
   });
 
+  it.each(['constructor', 'toString', '__proto__'])(
+    'an attestation type named like an Object.prototype member (%s) is explained, not a crash',
+    async (type) => {
+      const token = craft(
+        { alg: 'RS256', kid: 'k' },
+        { iss: 'https://a.attest.azure.net', 'x-ms-attestation-type': type, 'x-ms-policy-hash': 'abc' },
+      );
+      const { code, stdout, stderr } = await cli(['inspect', token]);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(stdout).toContain(`attestation type "${type}": no typed view`);
+    },
+  );
+
   it('escapes control characters a token carries, so it cannot rewrite the terminal', async () => {
     const token = craft({ alg: 'RS256', kid: '\u001b[2J' }, { iss: 'https://a.attest.azure.net', '\u001b]0;x\u0007': '\u009b31m\u202e' });
     const { code, stdout } = await cli(['inspect', token]);
