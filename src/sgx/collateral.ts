@@ -179,7 +179,9 @@ function levelComponents(tcb: Record<string, unknown>): number[] {
 
 function checkQeIdentity(quote: SgxQuote, body: Record<string, unknown>, at: Date): string {
   const what = 'QE identity';
-  if (body.id !== undefined && body.id !== 'QE') fail('collateral', `the QE identity is for ${quoted(body.id)}, not the QE`);
+  // Version 1 (Intel's API v2) named no enclave; from version 2 on it must say it is the QE's.
+  if (body.id !== 'QE' && !(body.id === undefined && body.version === 1))
+    fail('collateral', `the QE identity is for ${quoted(body.id)}, not the QE`);
   checkCurrent(body, at, what);
   const qe = quote.signatureData.qeReport;
   if (toHex(qe.mrsigner) !== hexField(body, 'mrsigner', 32, what).toString('hex')) fail('qe-identity', "the QE's MRSIGNER is not Intel's");
@@ -247,7 +249,9 @@ function revokes(crl: CertificateRevocationList, issuer: X509Certificate, serial
   if (!crlSignedBy(crl, issuer.publicKey)) fail('collateral', `the ${what}'s signature does not verify with its issuer's key`);
   // Like TCB info, a CRL is judged by its nextUpdate only: one issued after the verification time lists
   // what is known now, which is what a historical verification should use.
-  if (crl.nextUpdate !== undefined && at > crl.nextUpdate) fail('collateral', `the ${what} expired at ${crl.nextUpdate.toISOString()}`);
+  // RFC 5280 §5.1.2.5 requires nextUpdate: without it a CRL could never be known stale.
+  if (crl.nextUpdate === undefined) fail('collateral', `the ${what} has no nextUpdate`);
+  if (at > crl.nextUpdate) fail('collateral', `the ${what} expired at ${crl.nextUpdate.toISOString()}`);
   return crl.revokedSerials.has(serial);
 }
 

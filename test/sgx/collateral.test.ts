@@ -92,6 +92,14 @@ describe('TCB level, QE identity and revocation on self-made collateral', () => 
     expect(outcome(check({ ...collateralFor(world), pckCrls: [pem(stale, 'X509 CRL')] }))).toBe('collateral');
     const current = crl({ issuer: world.ca.name, signingKey: world.ca.key.privateKey });
     expect(outcome(check({ ...collateralFor(world), pckCrls: [pem(current, 'X509 CRL')] }))).toBe('UpToDate/UpToDate');
+    // Without a nextUpdate a CRL could never be known stale.
+    const endless = crl({ issuer: world.ca.name, signingKey: world.ca.key.privateKey, nextUpdate: null });
+    expect(outcome(check({ ...collateralFor(world), pckCrls: [endless] }))).toBe('collateral');
+  });
+
+  it('refuses a QE identity (version 2) that does not say it is the QE', () => {
+    expect(outcome(check({ ...collateralFor(world), qeIdentity: qeIdentityJson(world, { id: undefined }) }))).toBe('collateral');
+    expect(outcome(check({ ...collateralFor(world), qeIdentity: qeIdentityJson(world, { id: 'QVE' }) }))).toBe('collateral');
   });
 
   it('refuses a QE that is not the one in the QE identity', () => {

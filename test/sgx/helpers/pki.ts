@@ -114,7 +114,8 @@ export interface CrlSpec {
   issuer: string;
   signingKey: KeyObject;
   thisUpdate?: Date;
-  nextUpdate?: Date;
+  /** Null leaves nextUpdate out (it is OPTIONAL in the DER, required by RFC 5280 §5.1.2.5). */
+  nextUpdate?: Date | null;
   revoked?: bigint[];
 }
 
@@ -125,7 +126,7 @@ export function crl(spec: CrlSpec): Buffer {
     ECDSA_SHA256,
     intelName(spec.issuer),
     time(spec.thisUpdate ?? new Date('2020-01-01T00:00:00Z')),
-    time(spec.nextUpdate ?? new Date('2040-01-01T00:00:00Z')),
+    ...(spec.nextUpdate === null ? [] : [time(spec.nextUpdate ?? new Date('2040-01-01T00:00:00Z'))]),
     ...(revoked.length ? [seq(...revoked.map((serial) => seq(int(serial), time(new Date('2020-01-01T00:00:00Z')))))] : []),
   );
   return seq(tbs, ECDSA_SHA256, bits(sign('sha256', tbs, spec.signingKey)));
