@@ -6,7 +6,7 @@
 import { IncomingMessage } from 'node:http';
 import { Http2ServerRequest } from 'node:http2';
 import { CHANNELS, publish } from '../diagnostics.js';
-import { AttestationError } from '../errors.js';
+import { AttestationError, asAttestationError } from '../errors.js';
 import { adapterGate, capturedBody } from '../gate/adapter.js';
 import { nodeGateRequest } from '../gate/node.js';
 import type {
@@ -106,9 +106,7 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
     try {
       request = nodeGateRequest(req, { target: () => req.originalUrl ?? req.url, body: () => bodyOf(req) });
     } catch (error) {
-      next(
-        error instanceof AttestationError ? error : new AttestationError('ERR_INTERNAL', 'the request could not be read', { cause: error }),
-      );
+      next(asAttestationError(error));
       return;
     }
     // A remembered token is answered synchronously: no promise, no extra tick on the hot path.

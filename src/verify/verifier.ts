@@ -1,6 +1,6 @@
 import type { BindingOptions } from './bind.js';
 import type { ReplayStore } from './replay-store.js';
-import { AttestationError } from '../errors.js';
+import { asAttestationError } from '../errors.js';
 import type { KeySource, KeyStatus } from '../keys/signing-key.js';
 import { KnownHeaders } from '../token/header.js';
 import type { AttestationPolicy, CompiledPolicy } from '../policy/index.js';
@@ -132,9 +132,7 @@ export function buildVerifier(resolved: ResolvedOptions, sources: IssuerSources)
       try {
         await consumeFreshness(attestation, options, resolved);
       } catch (cause) {
-        throw cause instanceof AttestationError
-          ? cause
-          : new AttestationError('ERR_INTERNAL', 'an unexpected error occurred while consuming single-use values', { cause });
+        throw asAttestationError(cause);
       }
     },
     issuers,
