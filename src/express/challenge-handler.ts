@@ -1,6 +1,6 @@
 import { CHANNELS, publish } from '../diagnostics.js';
 import { AttestationError, isAttestationError } from '../errors.js';
-import { errorResponse, isRetryAfter } from '../gate/respond.js';
+import { DEFAULT_REALM, DEFAULT_RETRY_AFTER_SECONDS, errorResponse, isRetryAfter } from '../gate/respond.js';
 import { sendProblem, type ResponseLike } from './respond.js';
 import type { ChallengeStore } from '../binding/challenges.js';
 import { storeUnavailable } from '../verify/replay-store.js';
@@ -29,11 +29,11 @@ export function challengeHandler(
     throw new AttestationError('ERR_CONFIG_INVALID', 'challengeHandler needs a challenge store from createChallengeStore');
   }
   refuseRenamed(options, { retryAfter: 'retryAfterSeconds' }, 'challengeHandler option');
-  const retryAfterSeconds = options.retryAfterSeconds ?? 30;
+  const retryAfterSeconds = options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
   if (!isRetryAfter(retryAfterSeconds)) {
     throw new AttestationError('ERR_CONFIG_INVALID', 'retryAfterSeconds must be a non-negative integer number of seconds');
   }
-  const respondOptions = { realm: 'attestation', retryAfterSeconds };
+  const respondOptions = { realm: DEFAULT_REALM, retryAfterSeconds };
 
   function fail(error: unknown, res: ResponseLike, next: Next): void {
     const refusal = isAttestationError(error) ? error : storeUnavailable(error);
