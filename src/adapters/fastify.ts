@@ -55,8 +55,8 @@ declare module 'fastify' {
  */
 export function fastifyAttestation(options: FastifyAttestationOptions): FastifyAttestationHook {
   const gate = adapterGate(options, 'requireAttestation');
-  const bodyOf =
-    options.possession === undefined ? () => undefined : (options.possession.body ?? ((request: FastifyRequest) => capturedBody(request)));
+  // Read only under possession: the gate asks for the body nowhere else.
+  const bodyOf = options.possession?.body ?? capturedBody;
   return async function attestationHook(request, reply) {
     const gateRequest = nodeGateRequest(request.raw, { body: () => bodyOf(request), original: request });
     const outcome = gate.checkSync(gateRequest) ?? (await gate.check(gateRequest));

@@ -31,7 +31,8 @@ export type KoaAttestationOptions = AdapterGateOptions<ParameterizedContext>;
 
 export function koaAttestation(options: KoaAttestationOptions): Middleware<AttestationState> {
   const gate = adapterGate(options, 'koaAttestation');
-  const bodyOf = options.possession === undefined ? () => undefined : (options.possession.body ?? rawBodyOf);
+  // Read only under possession: the gate asks for the body nowhere else.
+  const bodyOf = options.possession?.body ?? rawBodyOf;
   return async function attestationGate(ctx, next) {
     const request = nodeGateRequest(ctx.req, { target: () => ctx.originalUrl, body: () => bodyOf(ctx), original: ctx });
     const outcome = gate.checkSync(request) ?? (await gate.check(request));

@@ -80,7 +80,8 @@ export function requireAttestation(options: RequireAttestationOptions): (req: At
   if (passErrors !== undefined && typeof passErrors !== 'boolean') invalid('passErrors must be a boolean');
   const gate = adapterGate(options, 'requireAttestation');
   const { possession } = options;
-  const bodyOf = possession === undefined ? () => undefined : (possession.body ?? capturedBody);
+  // Read only under possession: the gate asks for the body nowhere else.
+  const bodyOf = possession?.body ?? capturedBody;
 
   function settle(outcome: GateOutcome, req: AttestedRequest, res: ResponseLike, next: Next): void {
     if (outcome.ok) {
