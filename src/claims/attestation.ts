@@ -5,6 +5,7 @@
 import { AttestationError, quote } from '../errors.js';
 import { type AzureVmClaims, readAzureVmClaims } from './azurevm.js';
 import { verbatimLegacyAliasOf } from './catalog.js';
+import { checkRuntimeDataAgreement } from './runtime-data.js';
 import { type ClaimSet, omitUndefined, optionalBase64Url, optionalObject, optionalString, ownClaim } from './read.js';
 import { type SevSnpClaims, readSevSnpClaims } from './sevsnp.js';
 import { type SgxClaims, readSgxClaims } from './sgx.js';
@@ -119,16 +120,20 @@ export const MAA_DEFAULT_POLICY_HASHES: Readonly<Record<string, readonly string[
   }),
 );
 
-/** Reads and checks a verified payload as an attestation result. Throws ERR_CLAIM_INVALID. */
-
+/**
+ * Reads and checks a verified payload as an attestation result, runtime data given twice agreeing.
+ * Throws ERR_CLAIM_INVALID.
+ */
 export function readAttestationResult(payload: ClaimSet): AttestationResult {
   const attestationType = readAttestationType(payload);
   checkVersion(payload);
-  return omitUndefined({
+  const result = omitUndefined({
     attestationType,
     policyHash: optionalBase64Url(payload, 'x-ms-policy-hash'),
     policySigner: optionalObject(payload, 'x-ms-policy-signer'),
     nonce: optionalString(payload, 'nonce'),
     ...readTypedView(attestationType, payload),
   });
+  checkRuntimeDataAgreement(payload, () => result.sgx?.enclaveHeldData);
+  return result;
 }

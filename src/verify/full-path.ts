@@ -1,4 +1,3 @@
-import { checkRuntimeDataAgreement } from '../claims/runtime-data.js';
 import { readAttestationResult } from '../claims/attestation.js';
 import type { KeySource, SigningKey } from '../keys/signing-key.js';
 import { checkJku, type KnownHeader, type KnownHeaders, validateHeader } from '../token/header.js';
@@ -111,7 +110,6 @@ function authentic(prepared: PreparedToken, completed: Completed, knownHeaders: 
 function readResult({ header, fresh, payload, source, kid }: PreparedToken, options: ResolvedOptions): Completed {
   const times = checkTimes(payload, options.now() / 1000, options);
   const result = readAttestationResult(payload);
-  checkRuntimeDataAgreement(payload, () => result.sgx?.enclaveHeldData);
   // Frozen whole: a result may be shared by the cache and by every handler of a request. Parsed JSON
   // first (fast, and it sizes the entry), then the result and its views, which have no getters of their own.
   let heapBytes = freezeJson(payload);

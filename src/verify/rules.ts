@@ -5,7 +5,6 @@
  * collects them all, which is what `attestation-gate inspect` shows. Only the key lookup and the
  * signature, which need the issuer's keys, sit between the issuer and the time checks and are not judged.
  */
-import { checkRuntimeDataAgreement } from '../claims/runtime-data.js';
 import { isLegacySgxResult, readAttestationResult } from '../claims/attestation.js';
 import { asAttestationError, isAttestationError } from '../errors.js';
 import { judgeHeader, judgeJku } from '../token/header.js';
@@ -64,8 +63,7 @@ export interface Judgement {
  */
 export function judgeAttestationResult(payload: Readonly<Record<string, unknown>>, report: Report): void {
   try {
-    const result = readAttestationResult(payload);
-    checkRuntimeDataAgreement(payload, () => result.sgx?.enclaveHeldData);
+    readAttestationResult(payload);
   } catch (error) {
     // What the verifier would throw: a refusal as it is, anything else as ERR_INTERNAL.
     const { code, message } = asAttestationError(error);
