@@ -4,7 +4,6 @@ import { storeUnavailable, type ReplayStore } from './replay-store.js';
 import type { VerifiedAttestation } from './result.js';
 import { findChallengeNonce } from './nonce-location.js';
 import { checkReportDataBinding, readRuntimeData } from '../claims/runtime-data.js';
-import { DEFAULT_CLOCK_TOLERANCE } from './options.js';
 
 /** Anything that can consume an issued nonce once: a challenge store. */
 export interface NonceConsumer {
@@ -60,12 +59,9 @@ export async function checkSingleUse(
   attestation: VerifiedAttestation,
   store: ReplayStore,
   nowMs: number,
-  clockToleranceSeconds = DEFAULT_CLOCK_TOLERANCE,
+  clockToleranceSeconds: number,
 ): Promise<void> {
   const key = singleUseKey(attestation);
-  if (typeof clockToleranceSeconds !== 'number' || !Number.isFinite(clockToleranceSeconds) || clockToleranceSeconds < 0) {
-    throw new AttestationError('ERR_CONFIG_INVALID', 'clockToleranceSeconds must be a non-negative number');
-  }
   const acceptedUntilMs = attestation.expiresAt.getTime() + clockToleranceSeconds * 1000;
   const ttlMs = Math.max(1, acceptedUntilMs - nowMs) + SINGLE_USE_MARGIN_MS;
   let first: unknown;
