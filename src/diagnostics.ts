@@ -1,4 +1,5 @@
 import * as diagnosticsChannel from 'node:diagnostics_channel';
+import { printableText } from './errors.js';
 
 /**
  * Observability without a logging dependency: subscribe with `diagnostics_channel.subscribe(name, fn)`.
@@ -36,17 +37,11 @@ export function publish(name: (typeof CHANNELS)[keyof typeof CHANNELS], message:
   if (channel?.hasSubscribers) channel.publish(message());
 }
 
-/** Longest slice of attacker-controlled text a diagnostics message carries. */
-const PRINTABLE_LIMIT = 64;
-
 /**
  * Attacker-controlled text as a diagnostics message carries it: cut to 64 characters (then `…`), every
- * character outside printable ASCII (CR, LF, ANSI escapes, NUL, non-ASCII) written as `\uXXXX`, so a
- * subscriber can put it in a log line as is. The same treatment `quote()` gives error messages, without
- * the quotes.
+ * character outside printable ASCII written as `\uXXXX`, so a subscriber can put it in a log line as is
+ * (`printableText`: the treatment `quote()` gives error messages, without the quotes).
  */
 export function printable(text: unknown): string {
-  const value = typeof text === 'string' ? text : String(text);
-  const cut = value.length > PRINTABLE_LIMIT ? `${value.slice(0, PRINTABLE_LIMIT)}…` : value;
-  return cut.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return printableText(typeof text === 'string' ? text : String(text));
 }

@@ -253,9 +253,21 @@ export function quote(value: unknown): string {
   if (value === null || typeof value === 'boolean') return String(value);
   if (typeof value === 'number') return Number.isFinite(value) ? cut(String(value)) : `<${String(value)}>`;
   if (typeof value !== 'string') return `<${Array.isArray(value) ? 'array' : typeof value}>`;
-  return JSON.stringify(cut(value)).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeNonPrintable(JSON.stringify(cut(value)));
+}
+
+/**
+ * Untrusted text as a log line carries it, unquoted (diagnostics messages): cut as `quote` cuts it,
+ * every character outside printable ASCII (CR, LF, ANSI escapes, NUL, non-ASCII) written as `\uXXXX`.
+ */
+export function printableText(text: string): string {
+  return escapeNonPrintable(cut(text));
 }
 
 function cut(text: string): string {
   return text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text;
+}
+
+function escapeNonPrintable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
