@@ -321,9 +321,21 @@ export type RuntimeDataClaims = {
  */
 export function runtimeDataClaims(runtimeData: Uint8Array | string): RuntimeDataClaims {
   const bytes = typeof runtimeData === 'string' ? Buffer.from(runtimeData, 'utf8') : Buffer.from(runtimeData);
-  const ehd = bytes.toString('base64url');
   return {
-    ...withLegacyAliases('x-ms-sgx-ehd', ehd),
-    'x-ms-sgx-report-data': createHash('sha256').update(bytes).digest('hex') + '0'.repeat(64),
+    ...withLegacyAliases('x-ms-sgx-ehd', bytes.toString('base64url')),
+    'x-ms-sgx-report-data': Buffer.from(reportDataFor(bytes)).toString('hex'),
   } as RuntimeDataClaims;
+}
+
+/**
+ * The 64 bytes of report data that bind `data` as MAA checks it: SHA-256 of the bytes, then 32 zero
+ * bytes. A string is taken as its UTF-8 bytes.
+ */
+export function reportDataFor(data: Uint8Array | string): Uint8Array {
+  const out = Buffer.alloc(64);
+  createHash('sha256')
+    .update(typeof data === 'string' ? Buffer.from(data, 'utf8') : data)
+    .digest()
+    .copy(out);
+  return out;
 }

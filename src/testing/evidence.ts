@@ -8,7 +8,7 @@
  * but the QE report and its signature are not the Quoting Enclave's and the PCK certificate chain is a
  * placeholder text, not certificates. The local instance does not check signatures; MAA would refuse them.
  */
-import { KeyObject, createHash, createPublicKey, generateKeyPairSync, sign, type JsonWebKey } from 'node:crypto';
+import { KeyObject, createPublicKey, generateKeyPairSync, sign, type JsonWebKey } from 'node:crypto';
 import {
   ATTESTATION_KEY_TYPE_ECDSA_P256,
   CERTIFICATION_DATA_TYPE,
@@ -28,7 +28,9 @@ import {
   SGX_FLAGS,
   TEE_TYPE_SGX,
 } from '../sgx/quote.js';
-import { DEFAULT_MRENCLAVE, DEFAULT_MRSIGNER, DEFAULT_PRODUCT_ID, DEFAULT_SVN } from './claims.js';
+import { DEFAULT_MRENCLAVE, DEFAULT_MRSIGNER, DEFAULT_PRODUCT_ID, DEFAULT_SVN, reportDataFor } from './claims.js';
+
+export { reportDataFor };
 
 /** Bytes, or their hex spelling (upper or lower case). */
 export type BytesLike = Uint8Array | string;
@@ -117,18 +119,6 @@ function uint(value: number | undefined, name: string, fallback: number, max: nu
   const result = value ?? fallback;
   if (!Number.isInteger(result) || result < 0 || result > max) throw new RangeError(`${name} must be an integer from 0 to ${max}`);
   return result;
-}
-
-const utf8 = (data: Uint8Array | string): Buffer => (typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data));
-
-/**
- * The 64 bytes of report data that bind `data` as MAA checks it: SHA-256 of the bytes, then 32 zero
- * bytes. A string is taken as its UTF-8 bytes.
- */
-export function reportDataFor(data: Uint8Array | string): Uint8Array {
-  const out = Buffer.alloc(64);
-  createHash('sha256').update(utf8(data)).digest().copy(out);
-  return out;
 }
 
 /** Builds the 384-byte SGX report body (sgx_report_body_t) of an enclave. */
