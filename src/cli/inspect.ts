@@ -14,6 +14,7 @@ import { normalizeIssuer } from '../util/issuer-url.js';
 import { DEFAULT_ALGORITHMS, DEFAULT_CLOCK_TOLERANCE } from '../verify/options.js';
 import { judgeToken, type Finding, type JudgeOptions, type Stage } from '../verify/rules.js';
 import { isNumericDate } from '../verify/time.js';
+import { ISOLATION_TEE } from '../claims/catalog.js';
 import { UNKNOWN_FLAGS_RULE } from '../policy/guard.js';
 import { displayValue, isoSeconds, printable, printableName, relativeTime, safeJson, shorten, table, utcIso } from './format.js';
 import { describeFlag, explainType, renderExplanation, type TypeExplanation, unknownTeeWarning } from './explain.js';
@@ -90,7 +91,7 @@ function inspectJudgeOptions(issuers: readonly string[] | undefined, now: Date):
  * Decodes and explains a token. Throws the first refusal as an AttestationError when the token cannot
  * be decoded at all (within `decodeLimit` bytes).
  */
-export function inspectToken(token: string, now: Date, judge: JudgeOptions, decodeLimit: number = judge.maxTokenBytes): InspectReport {
+export function inspectToken(token: string, judge: JudgeOptions, decodeLimit: number = judge.maxTokenBytes): InspectReport {
   const { parsed, findings } = judgeToken(token, judge, decodeLimit);
   if (parsed === undefined) {
     const first = findings[0] ?? { code: 'ERR_TOKEN_MALFORMED', message: 'the token cannot be decoded' };
@@ -270,13 +271,12 @@ function lifetime(payload: Readonly<Record<string, unknown>>, sink: Sink): void 
 }
 
 // The only nested object whose members are claims in their own right (a policy addresses them dotted).
-const NESTED_EVIDENCE = 'x-ms-isolation-tee';
 
 function claimRows(payload: Readonly<Record<string, unknown>>): [string, unknown][] {
   const rows: [string, unknown][] = [];
   for (const [name, value] of Object.entries(payload)) {
     rows.push([name, value]);
-    if (name === NESTED_EVIDENCE && isJsonObject(value)) {
+    if (name === ISOLATION_TEE && isJsonObject(value)) {
       for (const [member, nested] of Object.entries(value)) rows.push([`${name}.${member}`, nested]);
     }
   }
@@ -384,7 +384,7 @@ export async function inspectCommand(args: readonly string[], io: CliIo): Promis
   const limit = tokenReadLimit(judge.maxTokenBytes);
   let report: InspectReport;
   try {
-    report = inspectToken(await readTokenArgument(positionals[0], io, limit), at, judge, limit);
+    report = inspectToken(await readTokenArgument(positionals[0], io, limit), judge, limit);
   } catch (error) {
     if (!isAttestationError(error)) throw error;
     if (values.json === true) {

@@ -2,7 +2,7 @@
  * What `inspect` says about each claim: the catalogue's one-line meanings (src/claims/catalog.ts), and
  * for a legacy claim the `x-ms-*` claim it mirrors. Nothing is declared here.
  */
-import { claimSpec, MAA_CLAIMS, POLICY_MANAGEMENT_CLAIMS } from '../claims/catalog.js';
+import { claimSpec, ISOLATION_TEE, MAA_CLAIMS, POLICY_MANAGEMENT_CLAIMS } from '../claims/catalog.js';
 
 /**
  * The legacy duplicates MAA's 2020 format (and its default SGX policy) issues, and the claim each stands
@@ -20,6 +20,6 @@ export function claimMeaning(name: string, value?: unknown): string | undefined 
   const dot = name.indexOf('.');
   if (dot < 0) return (claimSpec(name) ?? POLICY_MANAGEMENT_CLAIMS.get(name))?.meaning;
   // Nested evidence (`x-ms-isolation-tee.x-ms-sevsnpvm-…`) is typed by the catalogue's nested members.
-  if (name.slice(0, dot) === 'x-ms-isolation-tee') return claimSpec(name.slice(dot + 1), true)?.meaning;
+  if (name.slice(0, dot) === ISOLATION_TEE) return claimSpec(name.slice(dot + 1), true)?.meaning;
   return undefined;
 }
