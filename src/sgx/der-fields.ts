@@ -68,7 +68,6 @@ export interface CertificateFields {
   readonly serial: string;
   /** The issuer Name, DER (for byte-wise comparison with a CRL's issuer). */
   readonly issuerDer: Uint8Array;
-  readonly subjectDer: Uint8Array;
 }
 
 /** The TBSCertificate's fields, in order, of one DER certificate filling the buffer. */
@@ -81,13 +80,12 @@ function tbsFields(der: Uint8Array): Tlv[] {
 
 export function readCertificateFields(der: Uint8Array): CertificateFields {
   const fields = tbsFields(der);
-  // [0] version is present in every v3 certificate; serial, signature, issuer, validity, subject follow.
+  // [0] version is present in every v3 certificate; serial, signature and issuer follow.
   const offset = fields[0]?.tag === 0xa0 ? 1 : 0;
   const serial = expect(fields[offset], TAG_INTEGER, 'serialNumber');
   return {
     serial: integerHex(der, serial),
     issuerDer: whole(der, expect(fields[offset + 2], TAG_SEQUENCE, 'issuer')),
-    subjectDer: whole(der, expect(fields[offset + 4], TAG_SEQUENCE, 'subject')),
   };
 }
 

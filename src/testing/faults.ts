@@ -133,11 +133,6 @@ export class FaultInjector {
     this.#faults.clear();
   }
 
-  /** Whether a request to `route` would meet a fault (without using one up). */
-  has(route: Exclude<FaultRoute, 'all'> | undefined): boolean {
-    return (route !== undefined && this.#faults.has(route)) || this.#faults.has('all');
-  }
-
   /** The fault for a request to `route` (its own, else `all`), counting it against `times`. */
   take(route: Exclude<FaultRoute, 'all'> | undefined): Fault | undefined {
     const key: FaultRoute | undefined = route && this.#faults.has(route) ? route : this.#faults.has('all') ? 'all' : undefined;
