@@ -15,7 +15,7 @@
 import type { KeyObject } from 'node:crypto';
 import { AttestationError, quote } from '../errors.js';
 import { verifyCollateral, type CollateralVerdict, type IntelSgxCollateral } from '../sgx/collateral.js';
-import { SgxVerificationError, type CertificateValidity, type SgxVerificationStep } from '../sgx/pck-chain.js';
+import { SgxVerificationError, earliest, type CertificateValidity, type SgxVerificationStep } from '../sgx/pck-chain.js';
 import { verifySgxQuote } from '../sgx/verify-quote.js';
 import { QUOTE_VERSION_3, QuoteFormatError, parseSgxQuote, toHex, unwrapOpenEnclaveReport, type SgxQuote } from '../sgx/quote.js';
 import { DerError, TAG_OCTET_STRING, readExtensions, readTlv } from '../util/der.js';
@@ -207,6 +207,11 @@ export interface MaaEnclaveVerification {
   readonly pckValidity: CertificateValidity;
   /** TCB level, QE identity and revocation from Intel's collateral; undefined when none was supplied: NOT checked. */
   readonly collateral: CollateralVerdict | undefined;
+  /**
+   * Until when this verification holds: the first notAfter of the PCK chain, and with collateral the
+   * first nextUpdate or notAfter of what it rests on. Past it the key is not used (ERR_KEY_INVALID).
+   */
+  readonly validUntil: Date;
 }
 
 /** An MAA enclave identity whose quote verified, with what was verified. */
@@ -259,6 +264,7 @@ export function verifyMaaSigningCertificate(
       pckIssuingCa: chain.issuingCa,
       pckValidity: chain.pckValidity,
       collateral,
+      validUntil: collateral === undefined ? chain.validUntil : earliest([chain.validUntil, collateral.validUntil]),
     };
   } catch (error) {
     if (error instanceof SgxVerificationError) return { step: error.step, reason: error.message };

@@ -4,7 +4,7 @@ import { AttestationError, isAttestationError } from '../errors.js';
 import { discoverJwksUri } from './discovery.js';
 import { fetchJson, type FetchOptions } from './fetch.js';
 import { importKeySet, type ImportOptions } from './import.js';
-import { findKey, keyNotFound } from './lookup.js';
+import { findKey, keyNotFound, peekKey } from './lookup.js';
 import { reportKeySet, type KeySet, type KeySource, type KeyStatus, type SigningKey } from './signing-key.js';
 
 export interface RemoteKeySourceOptions extends Omit<FetchOptions, 'issuer'>, Omit<ImportOptions, 'errorCode'> {
@@ -88,14 +88,14 @@ export class RemoteKeySource implements KeySource {
   async getKey(kid: string): Promise<SigningKey> {
     const lookup: LRUCache.Status<string, CachedKeySet, FetchContext> = {};
     const entry = await this.#current(lookup);
-    const key = findKey(entry.set, kid, this.issuer);
+    const key = findKey(entry.set, kid, this.issuer, this.#options.now());
     if (key !== undefined) return key;
     publish(CHANNELS.unknownKid, () => ({ issuer: this.issuer, kid: printable(kid) }));
     // A set fetched for this very call (a cold cache) is as fresh as a refresh would be.
     if (lookup.fetch === 'miss' || (lookup.fetch === 'inflight' && !lookup.returnedStale)) throw keyNotFound(this.issuer);
     const refreshed = await this.#refreshForUnknownKid(kid);
     if (refreshed === undefined) throw keyNotFound(this.issuer);
-    const rotated = findKey(refreshed.set, kid, this.issuer);
+    const rotated = findKey(refreshed.set, kid, this.issuer, this.#options.now());
     if (rotated === undefined) {
       // Remembered from the refresh that missed it, not from later refusals, so it is retried after the interval.
       if (!this.#unknownKids.has(kid)) this.#unknownKids.set(kid, true);
@@ -106,7 +106,7 @@ export class RemoteKeySource implements KeySource {
 
   peekKey(kid: string): SigningKey | undefined {
     // peek without allowStale returns nothing once the set is past keysMaxAgeSeconds: then getKey refreshes.
-    return this.#cache.peek(ENTRY, { allowStale: false })?.set.keys.get(kid);
+    return peekKey(this.#cache.peek(ENTRY, { allowStale: false })?.set, kid, this.#options.now());
   }
 
   /** Fetches now, whatever the cache and backoff state; rejects if the issuer cannot be reached. */

@@ -27,6 +27,7 @@ import {
   publicKeyOf,
   splitPemChain,
   validityOf,
+  earliest,
   type SgxVerificationStep,
   type VerifiedPckChain,
 } from './pck-chain.js';
@@ -80,6 +81,11 @@ export interface CollateralVerdict {
   readonly tcbEvaluationDataNumber: number | undefined;
   /** The PCK certificate and its CA were checked against Intel's CRLs and are not revoked. */
   readonly revocationChecked: true;
+  /**
+   * The first instant a document this verdict rests on is no longer current: the TCB info's and QE
+   * identity's nextUpdate, the CRLs' nextUpdate, the TCB Signing certificates' notAfter.
+   */
+  readonly validUntil: Date;
 }
 
 function fail(step: SgxVerificationStep, message: string, cause?: unknown): never {
@@ -209,7 +215,7 @@ function checkTcbInfo(
   pck: PckTcb,
   infos: readonly Record<string, unknown>[],
   at: Date,
-): Omit<CollateralVerdict, 'qeTcbStatus' | 'revocationChecked'> {
+): Omit<CollateralVerdict, 'qeTcbStatus' | 'revocationChecked' | 'validUntil'> & { readonly nextUpdate: Date } {
   const what = 'TCB info';
   const info = infos.find((body) => typeof body.fmspc === 'string' && body.fmspc.toUpperCase() === pck.fmspc);
   if (info === undefined) fail('collateral', `no TCB info is given for the platform's FMSPC ${pck.fmspc}`);
@@ -230,6 +236,7 @@ function checkTcbInfo(
         advisoryIds: advisories,
         fmspc: pck.fmspc,
         tcbEvaluationDataNumber: Number.isInteger(evaluation) ? (evaluation as number) : undefined,
+        nextUpdate: dateField(info, 'nextUpdate', what),
       };
     }
   }
@@ -298,7 +305,7 @@ export function verifyCollateral(quote: SgxQuote, chain: VerifiedPckChain, colla
   const infos = collateral.tcbInfos.map((text, index) => signedDocument(text, 'tcbInfo', tcbSigner.key, `TCB info #${index + 1}`));
 
   const qeTcbStatus = checkQeIdentity(quote, qeIdentity, at);
-  const tcb = checkTcbInfo(pck, infos, at);
+  const { nextUpdate: tcbInfoNextUpdate, ...tcb } = checkTcbInfo(pck, infos, at);
   const accepted = collateral.acceptedTcbStatuses ?? DEFAULT_ACCEPTED_TCB_STATUSES;
   for (const [whose, status] of [
     ['platform', tcb.tcbStatus],
@@ -307,7 +314,15 @@ export function verifyCollateral(quote: SgxQuote, chain: VerifiedPckChain, colla
     if (status === 'Revoked') fail('revocation', `the ${whose} TCB status is Revoked`);
     if (!accepted.includes(status)) fail('tcb-status', `the ${whose} TCB status ${status.slice(0, 40)} is not accepted`);
   }
-  return { ...tcb, qeTcbStatus, revocationChecked: true };
+  const validUntil = earliest([
+    tcbInfoNextUpdate,
+    dateField(qeIdentity, 'nextUpdate', 'QE identity'),
+    rootCrl.nextUpdate!,
+    pckCrl.nextUpdate!,
+    validityOf(tcbSigner.certificate).notAfter,
+    validityOf(qeSigner.certificate).notAfter,
+  ]);
+  return { ...tcb, qeTcbStatus, revocationChecked: true, validUntil };
 }
 
 /** Why `value` is not shaped like `IntelSgxCollateral`, or undefined: for checking options at start-up. */

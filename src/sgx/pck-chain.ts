@@ -68,6 +68,8 @@ export interface VerifiedPckChain {
   /** Which Intel CA issued the PCK certificate. */
   readonly issuingCa: 'processor' | 'platform';
   readonly pckValidity: CertificateValidity;
+  /** The first notAfter of the three certificates: past it, the chain no longer verifies. */
+  readonly validUntil: Date;
 }
 
 function fail(message: string, cause?: unknown): never {
@@ -197,5 +199,11 @@ export function verifyPckChain(
   checkValidAt(intermediate, 'intermediate CA', at);
   checkValidAt(pck, 'PCK', at);
   if (publicKeyOf(pck)?.asymmetricKeyType !== 'ec') fail("the PCK certificate's key is not an EC key");
-  return { pck, intermediate, root, issuingCa, pckValidity: validityOf(pck) };
+  const validUntil = earliest([pck, intermediate, root].map((certificate) => validityOf(certificate).notAfter));
+  return { pck, intermediate, root, issuingCa, pckValidity: validityOf(pck), validUntil };
+}
+
+/** The earliest of some dates. */
+export function earliest(dates: readonly Date[]): Date {
+  return new Date(Math.min(...dates.map((date) => date.getTime())));
 }

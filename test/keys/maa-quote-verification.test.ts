@@ -160,6 +160,28 @@ describe('the verifier checks PCK validity at its now', () => {
   });
 });
 
+describe('a pinned key is not used once its MAA enclave verification runs out', () => {
+  it('serves the 2020 key while its PCK chain is valid, and refuses it after, without reloading the set', async () => {
+    const issuer = 'https://gnkuks001.uks.attest.azure.net';
+    const jwks = fixtureJson<Jwks>('azsamples-uks-2020.certs.json');
+    let now = Date.parse('2020-07-01T00:00:00Z');
+    const source = new PinnedKeySource(issuer, jwks, {
+      minRsaModulusBits: 1024,
+      signer: { mrsigner: [MAA_MRSIGNERS.before2021], allowDebug: true },
+      verificationTime: () => now,
+    });
+    const kid = source.status().keyIds[0]!;
+    expect(source.peekKey(kid)).toBeDefined();
+    expect(source.peekKey(kid)?.enclave?.verification.validUntil.toISOString()).toMatch(/^2027-05-27/);
+    now = Date.parse('2027-06-01T00:00:00Z');
+    expect(source.peekKey(kid)).toBeUndefined();
+    await expect(source.getKey(kid)).rejects.toMatchObject({
+      code: 'ERR_KEY_INVALID',
+      message: expect.stringMatching(/expired at 2027-05-27/),
+    });
+  });
+});
+
 describe('forged signing keys are skipped at the step that fails', () => {
   const companion = () => fixtureJson<Jwks>('cpp-metadata-shared-wus-2022.certs.json').keys;
 
