@@ -4,6 +4,7 @@ import { resolveOptions, type ResolvedIssuer, type ResolvedOptions, type Verifie
 import type { VerifiedAttestation } from './result.js';
 import { keySourceFrom, keySourceSettings, tenantIssuers, type KeySourceSettings } from './key-sources.js';
 import { buildVerifier } from './verifier.js';
+import { identityOf } from '../util/identity.js';
 
 /** Bound on the issuers a script can make the one-shot form remember. */
 const MAX_SHARED_SOURCES = 64;
@@ -56,33 +57,29 @@ function sharedSource(entry: ResolvedIssuer, resolved: ResolvedOptions): KeySour
 
 /**
  * Every setting as a string: plain data by value, functions and class instances (a dispatcher) by
- * identity, which the scope already holds weakly. An undefined setting is written as null, so "unset"
- * and "absent" cannot collide with a value.
+ * identity, which the scope already holds weakly. The pinned JWKS (the scope itself) and a signer's
+ * Intel collateral (tens of KB of certificates, CRLs and signed JSON) go by identity too, so a call
+ * does not serialise them. An undefined setting is written as null, so "unset" and "absent" cannot
+ * collide with a value.
  */
 export function settingsKey(settings: KeySourceSettings): string {
+  const byIdentity = (name: string, value: unknown): unknown =>
+    BY_IDENTITY.has(name) && typeof value === 'object' && value !== null ? ['object', identityOf(value)] : value;
   const names = Object.keys(settings).sort();
   return JSON.stringify(
-    names.map((name) => [name, settings[name as keyof KeySourceSettings] ?? null]),
-    (_name, value: unknown) => {
+    names.map((name) => [name, byIdentity(name, settings[name as keyof KeySourceSettings]) ?? null]),
+    (name, value: unknown) => {
       if (typeof value === 'function') return ['function', identityOf(value)];
       if (typeof value === 'object' && value !== null && !Array.isArray(value) && !isPlain(value)) return ['object', identityOf(value)];
-      return value;
+      return byIdentity(name, value);
     },
   );
 }
 
+/** Settings, or members of settings, that are large plain data and are keyed by identity. */
+const BY_IDENTITY = new Set(['jwks', 'collateral']);
+
 function isPlain(value: object): boolean {
   const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
-}
-/** A number per function or object, so it can take part in a string key without being kept alive by it. */
-const functionIds = new WeakMap<object, number>();
-let nextFunctionId = 0;
-function identityOf(value: object): number {
-  let id = functionIds.get(value);
-  if (id === undefined) {
-    id = nextFunctionId++;
-    functionIds.set(value, id);
-  }
-  return id;
 }

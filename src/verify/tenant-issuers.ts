@@ -6,6 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import { AttestationError, quote } from '../errors.js';
 import type { KeySource } from '../keys/signing-key.js';
+import { identityOf } from '../util/identity.js';
 import { normalizeIssuer } from '../util/issuer-url.js';
 import { type IssuerConfig, type IssuerResolver, resolveIssuerEntry, type ResolvedIssuer } from './options.js';
 
@@ -142,15 +143,7 @@ export class TenantIssuers implements IssuerSources {
 }
 
 /** What makes two answers the same key source: the pinned JWKS object (by identity) and the signer pin. */
-const jwksIds = new WeakMap<object, number>();
-let nextJwksId = 0;
-
 function fingerprintOf(entry: ResolvedIssuer): string {
-  let jwks = 'remote';
-  if (entry.jwks !== undefined) {
-    let id = jwksIds.get(entry.jwks);
-    if (id === undefined) jwksIds.set(entry.jwks, (id = ++nextJwksId));
-    jwks = `pinned:${id}`;
-  }
+  const jwks = entry.jwks === undefined ? 'remote' : `pinned:${identityOf(entry.jwks)}`;
   return JSON.stringify([jwks, entry.signer ?? null]);
 }
