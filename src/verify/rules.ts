@@ -27,12 +27,15 @@ export interface JudgeOptions {
   readonly nowSeconds: number;
 }
 
-/** The judge options of a verifier built from `resolved`, at its clock's now. */
+/**
+ * The judge options of a verifier built from `resolved`, at its clock's now. Issuers resolved at run time
+ * are unknown in advance: undefined, as for `inspect` without `--issuer`.
+ */
 export function judgeOptionsOf(resolved: ResolvedOptions): JudgeOptions {
   return {
     maxTokenBytes: resolved.maxTokenBytes,
     algorithms: resolved.algorithms,
-    issuers: new Set(resolved.issuers.map((entry) => entry.issuer)),
+    issuers: resolved.resolver === undefined ? new Set(resolved.issuers.map((entry) => entry.issuer)) : undefined,
     clockTolerance: resolved.clockTolerance,
     maxTokenAge: resolved.maxTokenAge,
     nowSeconds: resolved.now() / 1000,

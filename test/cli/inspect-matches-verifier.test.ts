@@ -278,3 +278,12 @@ describe('inspect agrees with the verifier', () => {
     expect(await codeOf(verifier, token)).toBe('ERR_HEADER_INVALID');
   });
 });
+
+describe('judgeOptionsOf', () => {
+  it('judges no issuer untrusted in advance when issuers are resolved at run time', () => {
+    expect(judgeOptionsOf(resolveOptions({ issuers: () => undefined })).issuers).toBeUndefined();
+    expect(judgeOptionsOf(resolveOptions({ issuers: ['https://a.attest.azure.net'] })).issuers).toEqual(
+      new Set(['https://a.attest.azure.net']),
+    );
+  });
+});
