@@ -142,6 +142,19 @@ class SgxView implements SgxClaims {
   }
 }
 
+/**
+ * A typed view's members as a reader sees them, for printing and serialising: its own, then those its
+ * class decodes only when read (the SGX view's `enclaveHeldData`), which `Object.entries` cannot see.
+ */
+export function viewMembers(view: object): [string, unknown][] {
+  const members = Object.entries(view);
+  if (view instanceof SgxView) {
+    const enclaveHeldData = view.enclaveHeldData;
+    if (enclaveHeldData !== undefined) members.push(['enclaveHeldData', enclaveHeldData]);
+  }
+  return members;
+}
+
 /** Reads and checks the SGX claims of a verified payload. Throws ERR_CLAIM_INVALID. */
 export function readSgxClaims(payload: ClaimSet): SgxClaims {
   const claims = new SgxView(payload);

@@ -11,10 +11,10 @@ import {
   isAttestationError,
   type JsonWebKeySet,
   PolicyDeniedError,
-  type SgxClaims,
   type VerifiedAttestation,
   type Verifier,
 } from '../index.js';
+import { viewMembers } from '../claims/sgx.js';
 import { ERROR_TABLE } from '../errors.js';
 import { isJsonObject } from '../util/own.js';
 import { describeFlag, explainType, unknownTeeWarning } from './explain.js';
@@ -91,10 +91,7 @@ async function buildVerifier(values: VerifyValues): Promise<Verifier> {
 /** The typed claims as label/value pairs, nested views dotted; free-form objects stay summarised. */
 function typedRows(prefix: string, view: object): string[][] {
   const rows: string[][] = [];
-  const members = Object.entries(view);
-  // The SGX view decodes its runtime data only when read: a getter of its class, not an own member.
-  if ('enclaveHeldData' in view) members.push(['enclaveHeldData', (view as SgxClaims).enclaveHeldData]);
-  for (const [name, value] of members) {
+  for (const [name, value] of viewMembers(view)) {
     if (value === undefined) continue;
     const label = `${prefix}${name}`;
     if (isJsonObject(value) && (name === 'isolationTee' || name === 'sevsnp' || name === 'tdx')) {
@@ -173,7 +170,7 @@ function accepted(result: VerifiedAttestation, now: Date, values: VerifyValues):
     policyHash: result.policyHash ?? null,
     policySigner: result.policySigner ?? null,
     nonce: result.nonce ?? null,
-    sgx: result.sgx ?? null,
+    sgx: result.sgx === undefined ? null : Object.fromEntries(viewMembers(result.sgx)),
     sevsnp: result.sevsnp ?? null,
     azurevm: result.azurevm ?? null,
     tdx: result.tdx ?? null,

@@ -36,6 +36,9 @@ describe('verify real tokens with a pinned JWKS', () => {
     const { code, stdout } = await cli(pinned(entry('cpp-sgx-runtimebinary-isolated-2022.jwt')));
     expect(code).toBe(0);
     expect(stdout).toMatch(/enclaveHeldData\s+287 bytes: /);
+    const json = await cli([...pinned(entry('cpp-sgx-runtimebinary-isolated-2022.jwt')), '--json']);
+    const { sgx } = JSON.parse(json.stdout) as { sgx: { enclaveHeldData?: string } };
+    expect(Buffer.from(sgx.enclaveHeldData ?? '', 'base64url')).toHaveLength(287);
   });
 
   it('prints the issuer, the attestation type and the typed SGX claims in full', async () => {
