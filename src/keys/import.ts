@@ -5,7 +5,8 @@ import { decodeBase64UrlStrict } from '../token/base64url.js';
 import { RSA_ALGORITHMS, type SigningAlgorithm } from '../token/header.js';
 import { own, isJsonObject, isList } from '../util/own.js';
 import { normalizeIssuer } from '../util/issuer-url.js';
-import { STANDARD_BASE64_TEXT, certificateToPem } from './maa-kid.js';
+import { STANDARD_BASE64_TEXT } from './maa-kid.js';
+import { parseCertificate } from '../util/pem.js';
 import { verifyMaaSigningCertificate, type MaaKeyCheckFailure, type SignerPin, type VerifiedMaaEnclave } from './maa-quote.js';
 import type { KeySet, SigningKey } from './signing-key.js';
 import { isSignedBy, publicKeyOf } from '../sgx/pck-chain.js';
@@ -145,13 +146,8 @@ function keyFromCertificate(x5c: unknown, issuer: string): { key: KeyObject; cer
   if (x5c.length > 1) return 'x5c is a certificate chain, not an MAA instance key';
   const der = x5c[0];
   if (typeof der !== 'string' || !STANDARD_BASE64_TEXT.test(der)) return 'x5c[0] is not base64';
-  let certificate: X509Certificate;
-  try {
-    // PEM, not DER bytes: given DER, Node picks up a PEM certificate embedded in MAA's quote extension.
-    certificate = new X509Certificate(certificateToPem(der));
-  } catch {
-    return 'x5c[0] is not an X.509 certificate';
-  }
+  const certificate = parseCertificate(der);
+  if (certificate === undefined) return 'x5c[0] is not an X.509 certificate';
   const subject = certificate.subject;
   if (!subject.startsWith('CN=') || subject.includes('\n') || subject !== certificate.issuer) {
     return 'the certificate is not self-signed with a single CN';

@@ -4,11 +4,11 @@
  * key with no quote at all), where the verifier would only keep the usable ones. Used by the CLI's
  * `keys` command; the checks are the verifier's own (`verifyMaaSigningCertificate`).
  */
-import { X509Certificate } from 'node:crypto';
 import type { IntelSgxCollateral } from '../sgx/collateral.js';
 import { publicKeyOf } from '../sgx/pck-chain.js';
 import { isJsonObject, own } from '../util/own.js';
-import { STANDARD_BASE64_TEXT, certificateToPem } from './maa-kid.js';
+import { parseCertificate } from '../util/pem.js';
+import { STANDARD_BASE64_TEXT } from './maa-kid.js';
 import { verifyMaaSigningCertificate, type MaaKeyCheckStep } from './maa-quote.js';
 import { reportKey, type EnclaveReport } from './signing-key.js';
 
@@ -48,12 +48,8 @@ function inspectKey(jwk: unknown, options: InspectOptions): KeyInspection {
   const first: unknown = Array.isArray(x5c) ? x5c[0] : undefined;
   if (typeof first !== 'string' || !STANDARD_BASE64_TEXT.test(first))
     return { ...none, outcome: 'no-quote', reason: 'the key has no certificate' };
-  let certificate: X509Certificate;
-  try {
-    certificate = new X509Certificate(certificateToPem(first));
-  } catch {
-    return { ...none, outcome: 'no-quote', reason: 'x5c[0] is not an X.509 certificate' };
-  }
+  const certificate = parseCertificate(first);
+  if (certificate === undefined) return { ...none, outcome: 'no-quote', reason: 'x5c[0] is not an X.509 certificate' };
   const subject = certificate.subject;
   const publicKey = publicKeyOf(certificate);
   if (publicKey === undefined) return { ...none, subject, outcome: 'no-quote', reason: 'the certificate public key cannot be decoded' };

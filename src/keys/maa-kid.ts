@@ -2,7 +2,7 @@
  * How MAA names its token-signing keys, and how to hand MAA's certificates to Node safely.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { pemCertificate } from '../util/pem.js';
+import { isStandardBase64, pemCertificate } from '../util/pem.js';
 
 // MAA hashes the PEM text with its C-string terminator: the same 32 bytes go into the report data of the
 // enclave quote embedded in the signing certificate, so the kid is tied to what the enclave attested.
@@ -22,7 +22,6 @@ export function maaKeyId(publicKey: KeyObject): string {
   return createHash('sha256').update(pem).update(NUL).digest('base64');
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 /**
  * Text in the standard base64 alphabet: how the key importers tell "not base64 at all" apart from
  * "base64 that is not a certificate" before `certificateToPem` checks the canonical form.
@@ -40,7 +39,7 @@ export const STANDARD_BASE64_TEXT = /^[A-Za-z0-9+/]+={0,2}$/;
  * smuggle extra armour lines (a second `-----BEGIN` block) into the PEM.
  */
 export function certificateToPem(base64Der: string): string {
-  if (base64Der.length === 0 || !BASE64.test(base64Der)) {
+  if (!isStandardBase64(base64Der)) {
     throw new TypeError('certificate is not standard base64 DER');
   }
   return pemCertificate(base64Der);

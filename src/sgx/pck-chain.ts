@@ -15,7 +15,7 @@
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { DerError, findExtension } from '../util/der.js';
-import { pemCertificate } from '../util/pem.js';
+import { parseCertificate } from '../util/pem.js';
 import { readBasicConstraints, type BasicConstraints } from './der-fields.js';
 import { INTEL_SGX_ROOT_CA_SPKI_SHA256, INTEL_SGX_ROOT_CA_SUBJECT, spkiSha256 } from './intel-root.js';
 
@@ -117,18 +117,9 @@ function basicConstraints(der: Buffer, what: string): BasicConstraints | undefin
   }
 }
 
-/**
- * Parses one DER certificate, or returns undefined. Through PEM armour, and checked to be exactly these
- * bytes: given raw DER, Node picks up a PEM certificate embedded anywhere inside it instead, and the
- * signature checks and the DER reads here must see the same certificate.
- */
+/** Parses one DER certificate, or returns undefined: `parseCertificate`, for bytes in hand. */
 export function parseDerCertificate(der: Buffer): X509Certificate | undefined {
-  try {
-    const certificate = new X509Certificate(pemCertificate(der.toString('base64')));
-    return certificate.raw.equals(der) ? certificate : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseCertificate(der.toString('base64'));
 }
 
 function parse(der: Buffer, what: string): X509Certificate {
