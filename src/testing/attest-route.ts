@@ -73,7 +73,6 @@ export async function handleAttest(
   type: EvidenceType,
   query: string,
   policy: CompiledInstancePolicy,
-  policyHashOf: (text: string) => string,
   mint: (outcome: AttestOutcome) => string,
 ): Promise<NormalResponse> {
   try {
@@ -97,7 +96,7 @@ export async function handleAttest(
       throw new MaaError(400, 'InvalidParameter', 'The request body is not JSON.');
     }
     const request = readAttestRequest(type, versions[0], body);
-    const outcome = await appraise(request, deriveEvidenceClaims(request), policy, policyHashOf);
+    const outcome = await appraise(request, deriveEvidenceClaims(request), policy);
     return { status: 200, body: JSON.stringify({ token: mint(outcome) }) };
   } catch (error) {
     if (error instanceof MaaError) return answer(error);

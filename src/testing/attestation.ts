@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { decodeBase64UrlStrict } from '../token/base64url.js';
 import { isJsonObject, own } from '../util/own.js';
 import { QuoteFormatError, SGX_FLAGS, parseSgxQuote, toHex, unwrapOpenEnclaveReport, type SgxQuote } from '../sgx/quote.js';
-import { DEFAULT_COLLATERAL, withLegacyAliases } from './claims.js';
+import { DEFAULT_COLLATERAL, policyHash, withLegacyAliases } from './claims.js';
 import {
   ATTESTATION_SERVICE_ISSUER,
   evaluateAttestationPolicy,
@@ -256,10 +256,10 @@ export function deriveEvidenceClaims(request: AttestRequest): EvidenceClaims {
 }
 
 /** The policy text compiled, or a RangeError naming what is wrong with it. */
-export function compileInstancePolicy(text: string, hash: string, evaluate: InstancePolicy | undefined): CompiledInstancePolicy {
+export function compileInstancePolicy(text: string, evaluate: InstancePolicy | undefined): CompiledInstancePolicy {
   if (evaluate !== undefined && typeof evaluate !== 'function') throw new TypeError('policy must be a function');
   try {
-    return { text, parsed: parseAttestationPolicy(text), hash, evaluate };
+    return { text, parsed: parseAttestationPolicy(text), hash: policyHash(text), evaluate };
   } catch (error) {
     if (error instanceof PolicySyntaxError)
       throw new RangeError(`policyText is not a policy the local instance can evaluate: ${error.message}`);
@@ -303,12 +303,7 @@ function issuedMembers(issued: readonly PolicyClaim[]): Record<string, unknown> 
  * and returns the claims of the token: the evidence claims, the issued claims (top-level and in
  * `x-ms-policy`, as MAA puts them) and `x-ms-policy-hash`.
  */
-export async function appraise(
-  request: AttestRequest,
-  evidence: EvidenceClaims,
-  policy: CompiledInstancePolicy,
-  policyHashOf: (text: string) => string,
-): Promise<AttestOutcome> {
+export async function appraise(request: AttestRequest, evidence: EvidenceClaims, policy: CompiledInstancePolicy): Promise<AttestOutcome> {
   let parsed = policy.parsed;
   let hash = policy.hash;
   if (request.draftPolicy !== undefined) {
@@ -319,7 +314,7 @@ export async function appraise(
         throw new MaaError(400, 'InvalidParameter', `The draft policy cannot be parsed: ${error.message}`);
       throw error;
     }
-    hash = policyHashOf(request.draftPolicy);
+    hash = policyHash(request.draftPolicy);
   }
   const outcome = evaluateAttestationPolicy(parsed, asPolicyClaims(evidence.claims));
   if (!outcome.permitted) throw policyDenied(outcome.reason);

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { randomBytes, type KeyObject } from 'node:crypto';
 import type { SelfSignedCertificate } from './certificate.js';
-import { DEFAULT_POLICY_TEXT, defaultClaims, mergeClaims, policyHash, setOrDelete } from './claims.js';
+import { DEFAULT_POLICY_TEXT, defaultClaims, mergeClaims, setOrDelete } from './claims.js';
 import { compileInstancePolicy, type AttestOutcome, type CompiledInstancePolicy, type InstancePolicy } from './attestation.js';
 import { attestRouteOf, handleAttest } from './attest-route.js';
 import { FaultInjector, JSON_TYPE, type Fault, type FaultRoute, type NormalResponse } from './faults.js';
@@ -169,7 +169,7 @@ export class TestAttestationService {
       throw new TypeError('now must be a function returning milliseconds since the epoch');
     const text = options.policyText ?? DEFAULT_POLICY_TEXT;
     if (typeof text !== 'string') throw new TypeError('policyText must be a string');
-    const policy = compileInstancePolicy(text, policyHash(text), options.policy);
+    const policy = compileInstancePolicy(text, options.policy);
     const generating = initialPrivateKeys(options.privateKeys ?? [], keyCount, modulusLength);
     // Marked handled now; awaited (and its error rethrown) only once the server is listening.
     generating.catch(() => undefined);
@@ -345,7 +345,7 @@ export class TestAttestationService {
     if (evidenceType !== undefined) {
       this.#requests.attest += 1;
       const query = queryAt < 0 ? '' : url.slice(queryAt + 1);
-      void handleAttest(req, evidenceType, query, this.#policy, policyHash, (outcome) => this.#mintAttested(outcome)).then((normal) =>
+      void handleAttest(req, evidenceType, query, this.#policy, (outcome) => this.#mintAttested(outcome)).then((normal) =>
         this.#respond(res, 'attest', normal),
       );
       return;
