@@ -69,9 +69,11 @@ export function buildGate(config: ResolvedGateOptions): RequestGate {
   }
 
   function checkSync(request: GateRequest): GateOutcome | undefined {
-    if (!synchronous) return undefined;
+    // How the token was (not) presented is known at once on every gate, so a request refused for it
+    // costs no promise, and an adapter need not read a body first.
     const found = locate(request);
     if ('ok' in found) return found;
+    if (!synchronous) return undefined;
     try {
       const cached = verifier.verifyCached(found.token, verifyOptions(request));
       return cached === undefined ? undefined : { ok: true, attestation: cached };

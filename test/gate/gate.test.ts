@@ -223,6 +223,16 @@ describe('possession in the core', () => {
     expect(codeOf(await possession.check(signed(request, BEARER_COMPONENTS, privateKey)))).toBe('accepted');
   });
 
+  it('answers a missing or malformed presentation synchronously, possession or not', () => {
+    const possession = gate({ possession: { authority: AUTHORITY } });
+    expect(possession.checkSync(plain({}))).toMatchObject({ ok: false, error: { code: 'ERR_TOKEN_MISSING' } });
+    expect(possession.checkSync(plain({ authorization: 'Bearer a b' }))).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_REQUEST_INVALID' },
+    });
+    expect(possession.checkSync(plain({ authorization: `Bearer ${local.maa.mint()}` }))).toBeUndefined();
+  });
+
   it('uses the configured authority, not the one the request names', async () => {
     const { privateKey, token } = enclave(local.maa);
     const request = signed(plain({ authorization: `Bearer ${token}` }, { authority: 'other.example' }), BEARER_COMPONENTS, privateKey);
