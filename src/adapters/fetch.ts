@@ -63,20 +63,25 @@ export function createFetchGate(options: FetchGateOptions): FetchGate {
     throw new AttestationError('ERR_CONFIG_INVALID', 'possession.maxBodyBytes must be a non-negative integer');
 
   async function bodyOf(request: Request): Promise<Uint8Array | undefined> {
-    if (possession === undefined) return undefined;
-    if (possession.body !== undefined) return possession.body(request);
+    if (possession?.body !== undefined) return possession.body(request);
     return request.body === null ? undefined : readBounded(request.clone(), maxBodyBytes);
   }
 
   return async function attestationGate(request, context) {
-    let gateRequest: GateRequest;
-    try {
-      gateRequest = fetchGateRequest(request, await bodyOf(request), context?.connection);
-    } catch (error) {
-      return unreadable(error, request);
+    // Without its body first: a request without a token, or with a malformed one, is answered before a
+    // byte of its body is read; so is a remembered token on a gate that needs no body.
+    const withoutBody = fetchGateRequest(request, undefined, context?.connection);
+    const known = gate.checkSync(withoutBody);
+    if (known !== undefined) return settled(known);
+    let gateRequest: GateRequest = withoutBody;
+    if (possession !== undefined) {
+      try {
+        gateRequest = fetchGateRequest(request, await bodyOf(request), context?.connection);
+      } catch (error) {
+        return unreadable(error, request);
+      }
     }
-    const outcome = gate.checkSync(gateRequest) ?? (await gate.check(gateRequest));
-    return outcome.ok ? { ok: true, attestation: outcome.attestation } : refused(outcome);
+    return settled(await gate.check(gateRequest));
   };
 
   /**
@@ -88,6 +93,10 @@ export function createFetchGate(options: FetchGateOptions): FetchGate {
     if (outcome.ok) throw error; // unreachable: with possession the gate refuses a body it cannot see
     return refused(outcome);
   }
+}
+
+function settled(outcome: GateOutcome): FetchGateOutcome {
+  return outcome.ok ? { ok: true, attestation: outcome.attestation } : refused(outcome);
 }
 
 function refused(outcome: Extract<GateOutcome, { ok: false }>): FetchGateOutcome {

@@ -160,6 +160,26 @@ describe('attestation-gate/fetch', () => {
     expect(await request.text()).toBe('payload');
   });
 
+  it('refuses a request without a token, or with a malformed one, before reading any of its body', async () => {
+    const gate = createFetchGate({ verifier, policy, possession: {} });
+    for (const headers of [{}, { authorization: 'Bearer a b' }]) {
+      let pulled = 0;
+      // A queue of none: nothing is pulled until someone reads.
+      const body = new ReadableStream<Uint8Array>(
+        {
+          pull(controller) {
+            pulled += 1;
+            controller.enqueue(new Uint8Array(1024));
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      const outcome = await gate(new Request(url, { method: 'POST', headers, body, duplex: 'half' } as RequestInit));
+      expect(outcome.ok).toBe(false);
+      expect(pulled).toBe(0);
+    }
+  });
+
   it('refuses a body over possession.maxBodyBytes without reading it all', async () => {
     const gate = createFetchGate({ verifier, policy, possession: { maxBodyBytes: 16 } });
     let pulled = 0;
