@@ -3,7 +3,7 @@ import { own } from '../util/own.js';
 import { storeUnavailable, type ReplayStore } from './replay-store.js';
 import type { VerifiedAttestation } from './result.js';
 import { findChallengeNonce } from './nonce-location.js';
-import { checkReportDataBinding, readRuntimeData } from '../claims/runtime-data.js';
+import { checkReportDataBinding } from '../claims/runtime-data.js';
 
 /** Anything that can consume an issued nonce once: a challenge store. */
 export interface NonceConsumer {
@@ -30,8 +30,9 @@ export interface BindingOptions {
  * ERR_BINDING_MISMATCH otherwise.
  */
 export function bindingNonce(attestation: VerifiedAttestation, options: BindingOptions): string {
-  const runtime = readRuntimeData(attestation);
-  if (runtime?.bytes !== undefined) checkReportDataBinding(attestation, runtime.bytes);
+  // Only binary runtime data needs its report-data check; findChallengeNonce reads (and parses) it itself.
+  const binary = attestation.sgx?.enclaveHeldData;
+  if (binary !== undefined) checkReportDataBinding(attestation, binary);
   return findChallengeNonce(attestation, options.nonceField).nonce;
 }
 
